@@ -1,0 +1,40 @@
+import type { RmpEntry } from './entry.js';
+
+/** Lower-case hex with a 0x prefix, exact for any safe integer. */
+export function hex(value: number): string {
+  return `0x${value.toString(16)}`;
+}
+
+/** An entry as JSON: the shape `snp-ref run` prints (../shared/SCENARIO.md, "Result"). */
+export interface RmpEntryJson {
+  readonly assigned: boolean;
+  readonly asid: number;
+  readonly gpa: string;
+  readonly pageSize: RmpEntry['pageSize'];
+  readonly immutable: boolean;
+  readonly validated: boolean;
+  readonly vmsa: boolean;
+  readonly vmplPerms?: readonly number[];
+}
+
+export function entryJson(e: RmpEntry): RmpEntryJson {
+  const json = {
+    assigned: e.assigned,
+    asid: e.asid,
+    gpa: hex(e.gpa),
+    pageSize: e.pageSize,
+    immutable: e.immutable,
+    validated: e.validated,
+    vmsa: e.vmsa,
+  };
+  return e.vmplPerms.some((p) => p !== 0) ? { ...json, vmplPerms: e.vmplPerms } : json;
+}
+
+/** One-line text of an entry, e.g. `[A=1 PS=4K IMM=1 GPA=0x1000 ASID=1 VMSA=0 V=0]`. */
+export function entryText(e: RmpEntry): string {
+  const bit = (b: boolean) => (b ? 1 : 0);
+  const perms = e.vmplPerms.some((p) => p !== 0)
+    ? ` PERMS=${e.vmplPerms.map((p) => p.toString(16)).join(',')}`
+    : '';
+  return `[A=${bit(e.assigned)} PS=${e.pageSize} IMM=${bit(e.immutable)} GPA=${hex(e.gpa)} ASID=${e.asid} VMSA=${bit(e.vmsa)} V=${bit(e.validated)}${perms}]`;
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { HYPERVISOR_OWNED } from './entry.js';
+import { HostRmp, hostRmpUpdateErrno, RMPUPDATE_REFUSED_ASSIGNED } from './hostRmp.js';
+import { RmpUpdateRet } from './returnCodes.js';
+import { entry, smallHost, snapshot } from './test/fixtures.js';
+import { TraceRing } from './trace/traceRing.js';
+
+function tracedHost(options = {}) {
+  const host = new HostRmp(smallHost(), options);
+  const ring = new TraceRing(16);
+  host.table.trace.subscribe(ring.sink);
+  return { host, ring };
+}
+
+describe(HostRmp, () => {
+  it('traces every rmpupdate() with the entry before and after, the return code and who asked', () => {
+    const { host, ring } = tracedHost();
+
+    host.makePrivate(0x10, 0x5000, 1, true, 'kvm');
+    host.resetToHypervisor(0x10, 'kvm');
+
+    const [make, reset] = ring.events();
+    const launched = entry({ assigned: true, asid: 1, gpa: 0x5000, immutable: true });
+    expect(make).toEqual({
+      seq: 1,
+      kind: 'rmpupdate',
+      by: 'kvm',
+      pfn: 0x10,
+      ret: 0,
+      retName: 'SUCCESS',
+      old: HYPERVISOR_OWNED,
+      new: launched,
+    });
+    expect(reset).toMatchObject({
+      seq: 2,
+      ret: RmpUpdateRet.FAIL_PERMISSION,
+      retName: 'FAIL_PERMISSION',
+      old: launched,
+      new: launched,
+    });
+  });
+
+  it('traces nothing once the sink unsubscribes', () => {
+    const host = new HostRmp(smallHost());
+    const ring = new TraceRing(4);
+    const unsubscribe = host.table.trace.subscribe(ring.sink);
+
+    unsubscribe();
+    host.makePrivate(0x10, 0, 1, false, 'kvm');
+
+    expect(ring.size).toBe(0);
+    expect(host.table.trace.active).toBe(false);
+  });
+
+  it('lets the hypervisor reassign an assigned page by default', () => {
+    const host = new HostRmp(smallHost());
+    host.makePrivate(0x10, 0x5000, 1, false, 'kvm');
+
+    expect(host.makePrivate(0x10, 0x5000, 2, false, 'kvm')).toBe(RmpUpdateRet.SUCCESS);
+  });
+
+  it('with rejectAssignedOnUpdate, refuses to reassign an assigned page with EBUSY and changes nothing', () => {
+    const { host, ring } = tracedHost({ rejectAssignedOnUpdate: true });
+    host.makePrivate(0x10, 0x5000, 1, false, 'kvm');
+    const before = snapshot(host.table);
+
+    const ret = host.makePrivate(0x10, 0x5000, 2, false, 'kvm');
+
+    expect(ret).toBe(RMPUPDATE_REFUSED_ASSIGNED);
+    expect(hostRmpUpdateErrno(ret)).toBe('EBUSY');
+    expect(snapshot(host.table)).toEqual(before);
+    expect(ring.events()[1]).toMatchObject({ retName: 'EBUSY' });
+  });
+
+  it('with rejectAssignedOnUpdate, refuses a 2M assignment over any assigned page, but never a reset', () => {
+    const host = new HostRmp(smallHost(), { rejectAssignedOnUpdate: true });
+    host.makePrivate(0x3ff, 0x1000, 1, false, 'kvm');
+
+    expect(host.makePrivate(0x200, 0, 1, false, 'kvm', '2M')).toBe(RMPUPDATE_REFUSED_ASSIGNED);
+    expect(host.resetToHypervisor(0x3ff, 'kvm')).toBe(RmpUpdateRet.SUCCESS);
+  });
+
+  it('maps a failed RMPUPDATE to EFAULT, as the kernel does', () => {
+    expect(hostRmpUpdateErrno(RmpUpdateRet.FAIL_OVERLAP)).toBe('EFAULT');
+    expect(hostRmpUpdateErrno(RmpUpdateRet.SUCCESS)).toBeUndefined();
+  });
+
+  it('traces psmash()', () => {
+    const { host, ring } = tracedHost();
+    host.makePrivate(0x200, 0, 1, false, 'kvm', '2M');
+
+    host.psmash(0x200, 'kvm');
+
+    expect(ring.events()[1]).toMatchObject({ kind: 'psmash', retName: 'SUCCESS', new: { pageSize: '4K' } });
+  });
+});

@@ -1,0 +1,121 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { GuestContext } from './access.js';
+import type { RmpEntry } from './entry.js';
+import { psmash } from './instructions/psmash.js';
+import { type PvalidateOperand, pvalidate } from './instructions/pvalidate.js';
+import { type RmpAdjustOperand, rmpadjust } from './instructions/rmpadjust.js';
+import { type RmpState, rmpupdate } from './instructions/rmpupdate.js';
+import { checkInvariants } from './invariants.js';
+import { RmpTable } from './table.js';
+import { entry, snapshot } from './test/fixtures.js';
+
+describe(checkInvariants, () => {
+  it.each([
+    ['validated-unassigned', [[0x10, entry({ validated: true })]]],
+    ['vmsa-unassigned', [[0x10, entry({ vmsa: true })]]],
+    ['hypervisor-page-with-owner', [[0x10, entry({ asid: 4 })]]],
+    ['asid-zero-mutable', [[0x10, entry({ assigned: true })]]],
+    ['firmware-page-validated', [[0x10, entry({ assigned: true, immutable: true, validated: true })]]],
+    ['2m-gpa-misaligned', [[0x200, entry({ assigned: true, asid: 1, pageSize: '2M', gpa: 0x1000 })]]],
+    ['2m-range-disagrees', [[0x200, entry({ assigned: true, asid: 1, pageSize: '2M' })]]],
+    ['2m-entry-outside-2m-page', [[0x201, entry({ assigned: true, asid: 1, pageSize: '2M' })]]],
+  ] as [string, [number, RmpEntry][]][])('reports %s', (rule, writes) => {
+    const table = RmpTable.create(4096);
+    for (const [pfn, e] of writes) table.write(pfn, e);
+
+    expect(checkInvariants(table).map((v) => v.rule)).toContain(rule);
+  });
+
+  it('names the page and the rule in its message', () => {
+    const table = RmpTable.create(4096);
+    table.write(0x10, entry({ validated: true }));
+
+    expect(checkInvariants(table)).toEqual([
+      { rule: 'validated-unassigned', pfn: 0x10, message: 'pfn 0x10: validated but not assigned' },
+    ]);
+  });
+});
+
+// Pages around 2 MiB boundaries of a 2048-page host, where 4K and 2M entries meet.
+const pfn = fc.oneof(
+  fc.constantFrom(0, 1, 0x1ff, 0x200, 0x201, 0x3ff, 0x400, 0x7ff),
+  fc.integer({ min: 0, max: 2047 }),
+);
+const gpa = fc.oneof(
+  fc.constantFrom(0, 0x20_0000),
+  fc.integer({ min: 0, max: 1023 }).map((g) => g * 4096),
+);
+const pageSize = fc.constantFrom('4K' as const, '2M' as const);
+const guest: fc.Arbitrary<GuestContext> = fc.record({
+  asid: fc.integer({ min: 0, max: 2 }),
+  vmpl: fc.constantFrom(0 as const, 1 as const),
+});
+const state: fc.Arbitrary<RmpState> = fc
+  .record({
+    gpa,
+    assigned: fc.boolean(),
+    pageSize,
+    immutable: fc.boolean(),
+    asid: fc.integer({ min: 0, max: 2 }),
+  })
+  .map((s) => (s.assigned ? s : { ...s, asid: 0, immutable: false }));
+
+type Op =
+  | { op: 'rmpupdate'; pfn: number; state: RmpState }
+  | { op: 'psmash'; pfn: number }
+  | { op: 'pvalidate'; guest: GuestContext; operand: PvalidateOperand }
+  | { op: 'rmpadjust'; guest: GuestContext; operand: RmpAdjustOperand };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant('rmpupdate' as const), pfn, state }),
+  fc.record({ op: fc.constant('psmash' as const), pfn }),
+  fc.record({
+    op: fc.constant('pvalidate' as const),
+    guest,
+    operand: fc.record({ pfn, gpa, pageSize, validate: fc.boolean() }),
+  }),
+  fc.record({
+    op: fc.constant('rmpadjust' as const),
+    guest,
+    operand: fc.record({
+      pfn,
+      gpa,
+      pageSize,
+      targetVmpl: fc.integer({ min: 0, max: 3 }),
+      perms: fc.integer({ min: 0, max: 0x1f }),
+      vmsa: fc.boolean(),
+    }),
+  }),
+);
+
+/** Runs one operation; true when it succeeded. */
+function run(table: RmpTable, o: Op): boolean {
+  const ok = (outcome: { kind: string; ret?: number }) => outcome.kind === 'ret' && outcome.ret === 0;
+  switch (o.op) {
+    case 'rmpupdate':
+      return rmpupdate(table, o.pfn, o.state) === 0;
+    case 'psmash':
+      return psmash(table, o.pfn) === 0;
+    case 'pvalidate':
+      return ok(pvalidate(table, o.guest, o.operand));
+    case 'rmpadjust':
+      return ok(rmpadjust(table, o.guest, o.operand));
+  }
+}
+
+describe('the RMP instructions', () => {
+  it('keep every invariant, and change nothing when they fail, under any sequence of operations', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const table = RmpTable.create(2048);
+        for (const o of ops) {
+          const before = snapshot(table);
+          if (!run(table, o)) expect(snapshot(table)).toEqual(before);
+          expect(checkInvariants(table)).toEqual([]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,207 @@
+import { type EntryWords, entryFromWords, entryToWords, type RmpEntry } from './entry.js';
+import { RmpPfnRangeError } from './errors.js';
+import { TransitionTrace } from './trace/transitionTrace.js';
+
+/** Pages per storage segment: small, so scattered pages cost little (README "Memory"). */
+const SEGMENT_SHIFT = 4;
+const SEGMENT_PAGES = 1 << SEGMENT_SHIFT;
+const PAGE_IN_SEGMENT = SEGMENT_PAGES - 1;
+/** Stored words per entry: W0, W1, W2 (layout.ts); the fourth word is reserved and never stored. */
+export const WORDS_PER_ENTRY = 3;
+const SEGMENT_WORDS = SEGMENT_PAGES * WORDS_PER_ENTRY;
+const EMPTY = -1;
+/** Word offset of the zero segment every untracked page reads from. */
+const ZERO_BASE = 0;
+
+/** Largest host this table models: 2^32 pages (16 TiB), so every pfn is a uint32. */
+export const MAX_HOST_PAGES = 2 ** 32;
+
+export interface RmpTableMemory {
+  /** Pages whose segment has been allocated (a segment holds 16 consecutive pages). */
+  readonly trackedPages: number;
+  readonly segments: number;
+  /** Bytes held by the table's typed arrays (entries, index). */
+  readonly bytes: number;
+}
+
+/**
+ * The RMP of a host with `hostPages` pages: one entry per 4 KiB page, all hypervisor-owned
+ * (zero) at creation. Entries live in segments of 16 pages, allocated on the first non-zero
+ * write and indexed by an open-addressing hash, so untouched pages cost nothing and a touched
+ * one at most 12 bytes plus its share of the index.
+ */
+export class RmpTable {
+  /** Every RMP change goes through here when traced; see trace/transitionTrace.ts. */
+  readonly trace = new TransitionTrace();
+
+  private slab: Uint32Array;
+  private usedWords = SEGMENT_WORDS; // the zero segment
+  private keys: Int32Array;
+  private bases: Int32Array;
+  private hashShift: number;
+  private segmentCount = 0;
+  private cachedSegment = EMPTY;
+  private cachedBase = ZERO_BASE;
+
+  private constructor(readonly hostPages: number) {
+    this.slab = new Uint32Array(SEGMENT_WORDS * 64);
+    this.hashShift = 32 - 8;
+    this.keys = new Int32Array(1 << 8).fill(EMPTY);
+    this.bases = new Int32Array(1 << 8);
+  }
+
+  static create(hostPages: number): RmpTable {
+    if (!Number.isInteger(hostPages) || hostPages < 1 || hostPages > MAX_HOST_PAGES) {
+      throw new RmpPfnRangeError(hostPages, MAX_HOST_PAGES + 1);
+    }
+    return new RmpTable(hostPages);
+  }
+
+  /** True if pfn names a page of this host. */
+  has(pfn: number): boolean {
+    return pfn >= 0 && pfn < this.hostPages && Number.isInteger(pfn);
+  }
+
+  /** Throws RmpPfnRangeError unless pfn names a page of this host. */
+  checkPfn(pfn: number): void {
+    if (!this.has(pfn)) throw new RmpPfnRangeError(pfn, this.hostPages);
+  }
+
+  /** The decoded entry of a page. */
+  read(pfn: number): RmpEntry {
+    this.checkPfn(pfn);
+    const at = this.offsetOf(pfn);
+    const words = this.slab;
+    return entryFromWords(words[at] ?? 0, words[at + 1] ?? 0, words[at + 2] ?? 0);
+  }
+
+  /**
+   * Overwrites an entry with no architectural checks: what the firmware and RMP
+   * initialisation do. Use the instructions (rmpupdate, psmash, …) for everything else.
+   */
+  write(pfn: number, entry: RmpEntry): void {
+    this.checkPfn(pfn);
+    const [w0, w1, w2] = entryToWords(entry);
+    this.store(pfn, w0, w1, w2);
+  }
+
+  /** Non-zero entries in ascending pfn order. */
+  *entries(): IterableIterator<[pfn: number, entry: RmpEntry]> {
+    const segments: number[] = [];
+    for (const key of this.keys) if (key !== EMPTY) segments.push(key);
+    segments.sort((a, b) => a - b);
+    for (const segment of segments) {
+      for (let page = 0; page < SEGMENT_PAGES; page++) {
+        const pfn = segment * SEGMENT_PAGES + page;
+        const [w0, w1, w2] = this.wordsOf(pfn);
+        if ((w0 | w1 | w2) !== 0) yield [pfn, entryFromWords(w0, w1, w2)];
+      }
+    }
+  }
+
+  memory(): RmpTableMemory {
+    return {
+      trackedPages: this.segmentCount * SEGMENT_PAGES,
+      segments: this.segmentCount,
+      bytes: this.slab.byteLength + this.keys.byteLength + this.bases.byteLength,
+    };
+  }
+
+  /** @internal The stored words of a page (zeros if never written). pfn must be in range. */
+  wordsOf(pfn: number): EntryWords {
+    const at = this.offsetOf(pfn);
+    const words = this.slab;
+    return [words[at] ?? 0, words[at + 1] ?? 0, words[at + 2] ?? 0];
+  }
+
+  /** @internal W0 of a page; see layout.ts. pfn must be in range. */
+  w0(pfn: number): number {
+    return this.slab[this.offsetOf(pfn)] ?? 0;
+  }
+
+  /** @internal W1 of a page. */
+  w1(pfn: number): number {
+    return this.slab[this.offsetOf(pfn) + 1] ?? 0;
+  }
+
+  /** @internal W2 of a page. */
+  w2(pfn: number): number {
+    return this.slab[this.offsetOf(pfn) + 2] ?? 0;
+  }
+
+  /** @internal Stores a page's words, allocating its segment on the first non-zero write. */
+  store(pfn: number, w0: number, w1: number, w2: number): void {
+    let at = this.offsetOf(pfn);
+    if (at < SEGMENT_WORDS) {
+      if ((w0 | w1 | w2) === 0) return; // untracked stays untracked
+      at = this.allocate(pfn >>> SEGMENT_SHIFT) + (pfn & PAGE_IN_SEGMENT) * WORDS_PER_ENTRY;
+    }
+    const words = this.slab;
+    words[at] = w0;
+    words[at + 1] = w1;
+    words[at + 2] = w2;
+  }
+
+  /** Word offset of a page's entry; inside the zero segment for untracked pages. */
+  private offsetOf(pfn: number): number {
+    const segment = pfn >>> SEGMENT_SHIFT;
+    const base = segment === this.cachedSegment ? this.cachedBase : this.lookup(segment);
+    return base + (pfn & PAGE_IN_SEGMENT) * WORDS_PER_ENTRY;
+  }
+
+  private lookup(segment: number): number {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let slot = this.hash(segment); ; slot = (slot + 1) & mask) {
+      const key = keys[slot];
+      if (key === segment) {
+        this.cachedSegment = segment;
+        this.cachedBase = this.bases[slot] ?? ZERO_BASE;
+        return this.cachedBase;
+      }
+      if (key === EMPTY) return ZERO_BASE;
+    }
+  }
+
+  private allocate(segment: number): number {
+    if (this.usedWords + SEGMENT_WORDS > this.slab.length) {
+      // Grow by 1/8 (at least 64 segments): amortised O(1) copying, at most 12.5 % slack.
+      const segments = this.slab.length / SEGMENT_WORDS;
+      const grown = new Uint32Array((segments + Math.max(64, segments >>> 3)) * SEGMENT_WORDS);
+      grown.set(this.slab);
+      this.slab = grown;
+    }
+    if (4 * (this.segmentCount + 1) > 3 * this.keys.length) this.rehash(); // load ≤ 3/4
+    const base = this.usedWords;
+    this.usedWords += SEGMENT_WORDS;
+    this.insert(segment, base);
+    this.segmentCount++;
+    this.cachedSegment = segment;
+    this.cachedBase = base;
+    return base;
+  }
+
+  private insert(segment: number, base: number): void {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let slot = this.hash(segment);
+    while (keys[slot] !== EMPTY) slot = (slot + 1) & mask;
+    keys[slot] = segment;
+    this.bases[slot] = base;
+  }
+
+  private rehash(): void {
+    const { keys, bases } = this;
+    this.keys = new Int32Array(keys.length * 2).fill(EMPTY);
+    this.bases = new Int32Array(keys.length * 2);
+    this.hashShift--;
+    keys.forEach((key, slot) => {
+      if (key !== EMPTY) this.insert(key, bases[slot] ?? ZERO_BASE);
+    });
+  }
+
+  /** Fibonacci hashing: the top bits of segment × 2^32/φ. */
+  private hash(segment: number): number {
+    return Math.imul(segment, 0x9e37_79b1) >>> this.hashShift;
+  }
+}
