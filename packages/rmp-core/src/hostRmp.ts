@@ -108,7 +108,6 @@ export class HostRmp {
     const table = this.table;
     if (!table.has(pfn)) return false; // the instruction reports FAIL_INPUT
     const end = Math.min(pageSize === '2M' ? pfn + PAGES_PER_2M : pfn + 1, table.hostPages);
-    for (let p = pfn; p < end; p++) if ((table.w0(p) & W0_ASSIGNED) !== 0) return true;
-    return false;
+    return table.anyW0(pfn, end, W0_ASSIGNED);
   }
 }

@@ -93,7 +93,7 @@ export function gpaOfWords(w0: number, w1: number): number {
 
 /** The W0/W1 gfn bits for a 4 KiB aligned gpa below 2^51. */
 export function gpaToW0(gpa: number): number {
-  return ((gpa % 2 ** 32) & W0_GFN_MASK) >>> 0;
+  return (gpa & W0_GFN_MASK) >>> 0; // `&` takes the low 32 bits of any integer below 2^53 (ToInt32)
 }
 export function gpaToW1(gpa: number): number {
   return Math.floor(gpa / 2 ** 32) & W1_GFN_MASK;

@@ -9,6 +9,9 @@ const PAGE_IN_SEGMENT = SEGMENT_PAGES - 1;
 /** Stored words per entry: W0, W1, W2 (layout.ts); the fourth word is reserved and never stored. */
 export const WORDS_PER_ENTRY = 3;
 const SEGMENT_WORDS = SEGMENT_PAGES * WORDS_PER_ENTRY;
+/** Segments per 2 MiB region (512 pages); the first holds the region's head entry. */
+const SEGMENTS_PER_2M_SHIFT = 9 - SEGMENT_SHIFT;
+const HEAD_SEGMENT_MASK = (1 << SEGMENTS_PER_2M_SHIFT) - 1;
 const EMPTY = -1;
 /** Word offset of the zero segment every untracked page reads from. */
 const ZERO_BASE = 0;
@@ -20,7 +23,7 @@ export interface RmpTableMemory {
   /** Pages whose segment has been allocated (a segment holds 16 consecutive pages). */
   readonly trackedPages: number;
   readonly segments: number;
-  /** Bytes held by the table's typed arrays (entries, index). */
+  /** Bytes held by the table's typed arrays (entries, index, head bitmap). */
   readonly bytes: number;
 }
 
@@ -36,18 +39,29 @@ export class RmpTable {
 
   private slab: Uint32Array;
   private usedWords = SEGMENT_WORDS; // the zero segment
-  private keys: Int32Array;
-  private bases: Int32Array;
+  /** Open-addressing index: slot i holds a segment number at 2i and its slab offset at 2i + 1, one cache line per probe. */
+  private index: Int32Array;
+  private slotMask: number;
   private hashShift: number;
   private segmentCount = 0;
+  // Two most recently used segments: instructions alternate between a page and its 2 MiB-aligned head.
   private cachedSegment = EMPTY;
   private cachedBase = ZERO_BASE;
+  private otherSegment = EMPTY;
+  private otherBase = ZERO_BASE;
+  /**
+   * One bit per 2 MiB region, set once the segment of its head entry is allocated: the page-size
+   * check of every 4 KiB operation reads the head (access.ts inTwoMegPage), and this answers the
+   * usual "never written" without probing the hash. hostPages / 4096 bytes: 64 KiB for 1 TiB.
+   */
+  private readonly headTracked: Uint8Array;
 
   private constructor(readonly hostPages: number) {
+    this.headTracked = new Uint8Array(Math.ceil(hostPages / 512 / 8));
     this.slab = new Uint32Array(SEGMENT_WORDS * 64);
     this.hashShift = 32 - 8;
-    this.keys = new Int32Array(1 << 8).fill(EMPTY);
-    this.bases = new Int32Array(1 << 8);
+    this.index = newIndex(1 << 8);
+    this.slotMask = (1 << 8) - 1;
   }
 
   static create(hostPages: number): RmpTable {
@@ -88,7 +102,10 @@ export class RmpTable {
   /** Non-zero entries in ascending pfn order. */
   *entries(): IterableIterator<[pfn: number, entry: RmpEntry]> {
     const segments: number[] = [];
-    for (const key of this.keys) if (key !== EMPTY) segments.push(key);
+    for (let i = 0; i < this.index.length; i += 2) {
+      const key = this.index[i] ?? EMPTY;
+      if (key !== EMPTY) segments.push(key);
+    }
     segments.sort((a, b) => a - b);
     for (const segment of segments) {
       for (let page = 0; page < SEGMENT_PAGES; page++) {
@@ -103,7 +120,7 @@ export class RmpTable {
     return {
       trackedPages: this.segmentCount * SEGMENT_PAGES,
       segments: this.segmentCount,
-      bytes: this.slab.byteLength + this.keys.byteLength + this.bases.byteLength,
+      bytes: this.slab.byteLength + this.index.byteLength + this.headTracked.byteLength,
     };
   }
 
@@ -122,6 +139,24 @@ export class RmpTable {
   /** @internal W1 of a page. */
   w1(pfn: number): number {
     return this.slab[this.offsetOf(pfn) + 1] ?? 0;
+  }
+
+  /**
+   * @internal True if any page in [from, to) has a bit of `mask` set in W0. Walks segment by
+   * segment, so untracked stretches cost one lookup per 16 pages. Pages must be in range.
+   */
+  anyW0(from: number, to: number, mask: number): boolean {
+    for (let pfn = from; pfn < to; ) {
+      const segmentEnd = Math.min(to, (pfn | PAGE_IN_SEGMENT) + 1);
+      const at = this.offsetOf(pfn);
+      if (at >= SEGMENT_WORDS) {
+        const words = this.slab;
+        for (let w = at; pfn < segmentEnd; pfn++, w += WORDS_PER_ENTRY)
+          if (((words[w] ?? 0) & mask) !== 0) return true;
+      }
+      pfn = segmentEnd;
+    }
+    return false;
   }
 
   /** @internal W2 of a page. */
@@ -145,20 +180,19 @@ export class RmpTable {
   /** Word offset of a page's entry; inside the zero segment for untracked pages. */
   private offsetOf(pfn: number): number {
     const segment = pfn >>> SEGMENT_SHIFT;
-    const base = segment === this.cachedSegment ? this.cachedBase : this.lookup(segment);
-    return base + (pfn & PAGE_IN_SEGMENT) * WORDS_PER_ENTRY;
+    const inSegment = (pfn & PAGE_IN_SEGMENT) * WORDS_PER_ENTRY;
+    if (segment === this.cachedSegment) return this.cachedBase + inSegment;
+    if (segment === this.otherSegment) return this.otherBase + inSegment;
+    return this.lookup(segment) + inSegment;
   }
 
   private lookup(segment: number): number {
-    const keys = this.keys;
-    const mask = keys.length - 1;
+    if ((segment & HEAD_SEGMENT_MASK) === 0 && !this.isHeadTracked(segment)) return ZERO_BASE;
+    const index = this.index;
+    const mask = this.slotMask;
     for (let slot = this.hash(segment); ; slot = (slot + 1) & mask) {
-      const key = keys[slot];
-      if (key === segment) {
-        this.cachedSegment = segment;
-        this.cachedBase = this.bases[slot] ?? ZERO_BASE;
-        return this.cachedBase;
-      }
+      const key = index[2 * slot];
+      if (key === segment) return this.remember(segment, index[2 * slot + 1] ?? ZERO_BASE);
       if (key === EMPTY) return ZERO_BASE;
     }
   }
@@ -171,37 +205,58 @@ export class RmpTable {
       grown.set(this.slab);
       this.slab = grown;
     }
-    if (4 * (this.segmentCount + 1) > 3 * this.keys.length) this.rehash(); // load ≤ 3/4
+    if (4 * (this.segmentCount + 1) > 3 * (this.slotMask + 1)) this.rehash(); // load ≤ 3/4
     const base = this.usedWords;
     this.usedWords += SEGMENT_WORDS;
     this.insert(segment, base);
     this.segmentCount++;
+    if ((segment & HEAD_SEGMENT_MASK) === 0) {
+      const region = segment >>> SEGMENTS_PER_2M_SHIFT;
+      this.headTracked[region >>> 3] = (this.headTracked[region >>> 3] ?? 0) | (1 << (region & 7));
+    }
+    return this.remember(segment, base);
+  }
+
+  private isHeadTracked(segment: number): boolean {
+    const region = segment >>> SEGMENTS_PER_2M_SHIFT;
+    return ((this.headTracked[region >>> 3] ?? 0) & (1 << (region & 7))) !== 0;
+  }
+
+  private remember(segment: number, base: number): number {
+    this.otherSegment = this.cachedSegment;
+    this.otherBase = this.cachedBase;
     this.cachedSegment = segment;
     this.cachedBase = base;
     return base;
   }
 
   private insert(segment: number, base: number): void {
-    const keys = this.keys;
-    const mask = keys.length - 1;
+    const index = this.index;
     let slot = this.hash(segment);
-    while (keys[slot] !== EMPTY) slot = (slot + 1) & mask;
-    keys[slot] = segment;
-    this.bases[slot] = base;
+    while (index[2 * slot] !== EMPTY) slot = (slot + 1) & this.slotMask;
+    index[2 * slot] = segment;
+    index[2 * slot + 1] = base;
   }
 
   private rehash(): void {
-    const { keys, bases } = this;
-    this.keys = new Int32Array(keys.length * 2).fill(EMPTY);
-    this.bases = new Int32Array(keys.length * 2);
+    const old = this.index;
+    this.slotMask = this.slotMask * 2 + 1;
+    this.index = newIndex(this.slotMask + 1);
     this.hashShift--;
-    keys.forEach((key, slot) => {
-      if (key !== EMPTY) this.insert(key, bases[slot] ?? ZERO_BASE);
-    });
+    for (let i = 0; i < old.length; i += 2) {
+      const key = old[i] ?? EMPTY;
+      if (key !== EMPTY) this.insert(key, old[i + 1] ?? ZERO_BASE);
+    }
   }
 
   /** Fibonacci hashing: the top bits of segment × 2^32/φ. */
   private hash(segment: number): number {
     return Math.imul(segment, 0x9e37_79b1) >>> this.hashShift;
   }
+}
+
+function newIndex(slots: number): Int32Array {
+  const index = new Int32Array(2 * slots);
+  for (let i = 0; i < index.length; i += 2) index[i] = EMPTY;
+  return index;
 }

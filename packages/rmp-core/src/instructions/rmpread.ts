@@ -28,7 +28,8 @@ export function emptyRmpReadOutput(): RmpReadOutput {
  */
 export function rmpread(table: RmpTable, pfn: number, out: RmpReadOutput): RmpReadRet {
   if (!table.has(pfn)) return RmpReadRet.FAIL_INPUT;
-  const [w0, w1] = [table.w0(pfn), table.w1(pfn)];
+  const w0 = table.w0(pfn);
+  const w1 = table.w1(pfn);
   out.gpa = gpaOfWords(w0, w1);
   out.assigned = (w0 & W0_ASSIGNED) !== 0;
   out.pageSize = (w0 & W0_PAGE_SIZE_2M) !== 0 ? '2M' : '4K';
@@ -51,7 +52,5 @@ export function encodeRmpReadOutput(out: RmpReadOutput): Uint8Array {
 }
 
 function otherPageAssigned(table: RmpTable, base: number): boolean {
-  const end = Math.min(base + PAGES_PER_2M, table.hostPages);
-  for (let p = base + 1; p < end; p++) if ((table.w0(p) & W0_ASSIGNED) !== 0) return true;
-  return false;
+  return table.anyW0(base + 1, Math.min(base + PAGES_PER_2M, table.hostPages), W0_ASSIGNED);
 }

@@ -66,13 +66,9 @@ export function rmpupdate(table: RmpTable, pfn: number, state: RmpState): RmpUpd
   ) {
     return RmpUpdateRet.FAIL_INPUT;
   }
-  let anyAssigned = false;
-  for (let p = pfn; p < pfn + PAGES_PER_2M; p++) {
-    const w0 = table.w0(p);
-    if ((w0 & W0_IMMUTABLE) !== 0) return RmpUpdateRet.FAIL_PERMISSION;
-    anyAssigned ||= (w0 & W0_ASSIGNED) !== 0;
-  }
-  if (anyAssigned && !inTwoMegPage(table, pfn)) return RmpUpdateRet.FAIL_OVERLAP;
+  const end = pfn + PAGES_PER_2M;
+  if (table.anyW0(pfn, end, W0_IMMUTABLE)) return RmpUpdateRet.FAIL_PERMISSION;
+  if (table.anyW0(pfn, end, W0_ASSIGNED) && !inTwoMegPage(table, pfn)) return RmpUpdateRet.FAIL_OVERLAP;
   for (let i = 0; i < PAGES_PER_2M; i++) {
     const gpa = state.assigned ? state.gpa + i * 4096 : state.gpa;
     table.store(pfn + i, (flags | W0_PAGE_SIZE_2M | gpaToW0(gpa)) >>> 0, (gpaToW1(gpa) | w1Asid) >>> 0, 0);
@@ -81,10 +77,12 @@ export function rmpupdate(table: RmpTable, pfn: number, state: RmpState): RmpUpd
 }
 
 function validState(s: RmpState): boolean {
-  const gpaOk = Number.isSafeInteger(s.gpa) && s.gpa >= 0 && s.gpa < GPA_LIMIT && s.gpa % 4096 === 0;
-  const asidOk = Number.isInteger(s.asid) && s.asid >= 0 && s.asid <= MAX_ASID;
+  const { gpa, asid } = s;
+  // `&` sees the low 32 bits of an integer below GPA_LIMIT (< 2^53); `%` would cost a float modulo.
+  const gpaOk = gpa >= 0 && gpa < GPA_LIMIT && (gpa & 0xfff) === 0 && Number.isInteger(gpa);
+  const asidOk = asid >= 0 && asid <= MAX_ASID && (asid | 0) === asid;
   // Owner encodings (APM vol. 2 Table 15-35): hypervisor = unassigned, ASID 0; guest = assigned,
   // its ASID; AMD-SP = assigned, ASID 0, immutable. Anything else is taken as invalid input.
-  const ownerOk = s.assigned ? s.asid !== 0 || s.immutable : s.asid === 0 && !s.immutable;
+  const ownerOk = s.assigned ? asid !== 0 || s.immutable : asid === 0 && !s.immutable;
   return gpaOk && asidOk && (s.pageSize === '4K' || s.pageSize === '2M') && ownerOk;
 }

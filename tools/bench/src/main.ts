@@ -1,0 +1,19 @@
+// npm run bench: every package's figures, each with its ratio to a reference measured in the same run.
+import { type Figure, formatFigures, meets } from './figure.js';
+import { rmpCoreFigures } from './suites/rmpCore.js';
+
+const suites: Record<string, () => Promise<Figure[]>> = {
+  '@snp-ref/rmp-core': rmpCoreFigures,
+};
+
+if (globalThis.gc === undefined) console.warn('run with --expose-gc (npm run bench does) for heap figures');
+let missed = 0;
+for (const [name, run] of Object.entries(suites)) {
+  const figures = await run();
+  console.log(`\n${name}\n${formatFigures(figures)}`);
+  missed += figures.filter((f) => meets(f) === false).length;
+}
+console.log(
+  `\nnode ${process.version}, ${process.arch}; ${missed === 0 ? 'every target met' : `${missed} target(s) missed`}`,
+);
+process.exitCode = missed === 0 ? 0 : 1;
