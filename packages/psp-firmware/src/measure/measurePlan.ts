@@ -1,0 +1,33 @@
+import { isContentMeasured } from '../pageType.js';
+import { LaunchDigest, PAGE_BYTES } from './launchDigest.js';
+import { type LaunchPlan, PLAN_OP_TYPES, type PlanOp, SeededPages } from './plan.js';
+
+/** The digest after one plan operation (after its last page). */
+export interface PlanStep {
+  readonly op: PlanOp;
+  readonly digest: string;
+}
+
+export interface PlanMeasurement {
+  /** The launch digest, as MEASUREMENT in the attestation report: 96 lowercase hex digits. */
+  readonly digest: string;
+  readonly steps: readonly PlanStep[];
+}
+
+/**
+ * The launch digest of a plan without a VM: each op measured page by page in ascending gpa, as
+ * the firmware's SNP_LAUNCH_UPDATE would (test/vectors/README.md). Pure: same plan, same digest.
+ */
+export function measurePlan(plan: LaunchPlan): PlanMeasurement {
+  const digest = new LaunchDigest();
+  const pages = new SeededPages(plan.seed);
+  const page = Buffer.alloc(PAGE_BYTES);
+  const steps = plan.ops.map((op) => {
+    const type = PLAN_OP_TYPES[op.op];
+    for (let i = 0; i < op.pages; i++) {
+      digest.update(type, op.gpa + i * PAGE_BYTES, isContentMeasured(type) ? pages.next(page) : undefined);
+    }
+    return { op, digest: digest.hex() };
+  });
+  return { digest: digest.hex(), steps };
+}
