@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { copyBytes } from '../bytes.js';
 import { FirmwareInputError, LengthError } from '../errors.js';
 
 /**
@@ -130,7 +131,7 @@ export function encodeReportRequest(request: ReportRequest): Buffer {
 
 export function decodeReportRequest(bytes: Uint8Array): ReportRequest {
   if (bytes.length !== REPORT_REQUEST_BYTES) throw new LengthError('a report request', '96', bytes.length);
-  return { reportData: bytes.slice(0, 64), vmpl: Buffer.from(bytes).readUInt32LE(64) };
+  return { reportData: copyBytes(bytes, 0, 64), vmpl: Buffer.from(bytes).readUInt32LE(64) };
 }
 
 export interface ReportResponse {
@@ -159,6 +160,6 @@ export function decodeReportResponse(bytes: Uint8Array): ReportResponse {
   }
   return {
     status: view.readUInt32LE(0),
-    report: bytes.slice(REPORT_RESPONSE_HEADER_BYTES, REPORT_RESPONSE_HEADER_BYTES + size),
+    report: copyBytes(bytes, REPORT_RESPONSE_HEADER_BYTES, REPORT_RESPONSE_HEADER_BYTES + size),
   };
 }

@@ -1,3 +1,4 @@
+import { copyBytes } from '../bytes.js';
 import { LengthError } from '../errors.js';
 
 /** ATTESTATION_REPORT size and its signed part (../shared/SPEC-NOTES.md 5.3; virtee/sev AttestationReport). */
@@ -124,8 +125,8 @@ export function decodeReport(bytes: Uint8Array): AttestationReport {
     else if (kind === 'u64') fields[name] = view.getBigUint64(at, true);
     else if (kind === 'version')
       fields[name] = { build: bytes[at], minor: bytes[at + 1], major: bytes[at + 2] };
-    else fields[name] = bytes.slice(at, at + byteSize(kind));
+    else fields[name] = copyBytes(bytes, at, at + byteSize(kind));
   }
-  const scalar = (at: number) => bytes.slice(at, at + SCALAR_BYTES).reverse();
+  const scalar = (at: number) => copyBytes(bytes, at, at + SCALAR_BYTES).reverse();
   return { ...fields, signature: { r: scalar(R_AT), s: scalar(S_AT) } } as unknown as AttestationReport;
 }

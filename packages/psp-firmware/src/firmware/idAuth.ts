@@ -15,7 +15,7 @@ export function encodeEcdsaPublicKey(sec1: Uint8Array): Buffer {
 
 /** ID_KEY_DIGEST / AUTHOR_KEY_DIGEST: SHA-384 over the 0x404-byte key (AMD-ASPFW snp_mcmd_launch_finish). */
 export function keyDigest(sec1: Uint8Array): Uint8Array {
-  return hash('sha384', encodeEcdsaPublicKey(sec1), 'buffer');
+  return new Uint8Array(hash('sha384', encodeEcdsaPublicKey(sec1), 'buffer'));
 }
 
 /** An ECDSA P-384 signature, r and s as big-endian 48-byte integers. */

@@ -1,3 +1,4 @@
+import { copyBytes } from '../bytes.js';
 import { PAGE_BYTES } from '../measure/launchDigest.js';
 
 /** The SNP secrets page (struct snp_secrets_page, arch/x86/include/asm/sev.h; ../shared/SPEC-NOTES.md 5.4). */
@@ -46,5 +47,5 @@ export function buildSecretsPage(fields: SecretsPageFields): Buffer {
 /** VMPCK n as the guest finds it in its secrets page. */
 export function vmpckOf(secretsPage: Uint8Array, n: 0 | 1 | 2 | 3): Uint8Array {
   const at = SecretsPage.VMPCK0 + n * SecretsPage.VMPCK_BYTES;
-  return secretsPage.slice(at, at + SecretsPage.VMPCK_BYTES);
+  return copyBytes(secretsPage, at, at + SecretsPage.VMPCK_BYTES);
 }

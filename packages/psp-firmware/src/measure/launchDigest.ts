@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { copyBytes } from '../bytes.js';
 import { LengthError } from '../errors.js';
 import { isContentMeasured, PageType } from '../pageType.js';
 
@@ -56,7 +57,7 @@ export class LaunchDigest {
 
   /** The current digest (a copy). */
   digest(): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.info, 0, DIGEST_BYTES);
+    return copyBytes(this.info, 0, DIGEST_BYTES);
   }
 
   hex(): string {
