@@ -1,4 +1,75 @@
+export {
+  AEAD_AES_256_GCM,
+  decodeReportRequest,
+  decodeReportResponse,
+  encodeReportRequest,
+  encodeReportResponse,
+  GUEST_MESSAGE_MAX_PAYLOAD,
+  type GuestMessage,
+  GuestMessageHeader,
+  MsgType,
+  openGuestMessage,
+  REPORT_REQUEST_BYTES,
+  REPORT_RESPONSE_HEADER_BYTES,
+  type ReportRequest,
+  type ReportResponse,
+  readGuestMessageHeader,
+  sealGuestMessage,
+} from './attestation/guestMessage.js';
+export {
+  type AttestationReport,
+  decodeReport,
+  encodeReport,
+  type FirmwareVersion,
+  REPORT_BYTES,
+  REPORT_FIELDS,
+  SIGNATURE_ALGO_ECDSA_P384_SHA384,
+  SIGNATURE_COMPONENT_BYTES,
+  SIGNED_BYTES,
+} from './attestation/report.js';
+export { P384SigningKey, p384PublicKey, verifyP384 } from './attestation/signingKey.js';
+export {
+  type ReportVerification,
+  signReport,
+  type UnsignedReport,
+  verifyReport,
+} from './attestation/verify.js';
+export { SnpCommand, type SnpCommandName } from './commands.js';
 export { FirmwareInputError, type FirmwareInputErrorCode, LengthError, PlanError } from './errors.js';
+export { defaultPlatformCpuid, type FirmwareConfig, type ResolvedConfig } from './firmware/config.js';
+export {
+  CPUID_MAX_ENTRIES,
+  type CpuidEntry,
+  cpuidKey,
+  decodeCpuidPage,
+  encodeCpuidPage,
+  type PlatformCpuid,
+} from './firmware/cpuidPage.js';
+export {
+  encodeIdBlock,
+  GuestState,
+  type GuestStateName,
+  ID_BLOCK_BYTES,
+  type IdBlock,
+} from './firmware/guestContext.js';
+export {
+  CURVE_P384,
+  ECDSA_PUBLIC_KEY_BYTES,
+  type EcdsaSignature,
+  encodeEcdsaPublicKey,
+  type IdAuth,
+  keyDigest,
+} from './firmware/idAuth.js';
+export { SECRETS_PAGE_VERSION, SecretsPage, vmpckOf } from './firmware/secretsPage.js';
+export {
+  type LaunchFinishParams,
+  type LaunchStartParams,
+  type LaunchUpdateParams,
+  type PlatformState,
+  SnpFirmware,
+  type SnpGuestStatus,
+  type SnpPlatformStatus,
+} from './firmware/snpFirmware.js';
 export {
   DIGEST_BYTES,
   LaunchDigest,
@@ -16,4 +87,22 @@ export {
   parseLaunchPlan,
   SeededPages,
 } from './measure/plan.js';
+export { MemoryEncryption } from './memory/encryption.js';
+export { PhysicalMemory } from './memory/physicalMemory.js';
 export { isContentMeasured, PageType, type PageTypeName, pageTypeName } from './pageType.js';
+export {
+  type DecodedPolicy,
+  decodePolicy,
+  type PlatformCapabilities,
+  POLICY_RESERVED_MASK,
+  PolicyBit,
+  policyViolation,
+} from './policy.js';
+export {
+  FW_SUCCESS,
+  type FwStatus,
+  fwStatus,
+  SevStatus,
+  type SevStatusName,
+  sevStatusName,
+} from './status.js';

@@ -114,3 +114,17 @@ describe(measurePlan, () => {
     );
   });
 });
+
+describe('LaunchDigest.updatePages', () => {
+  it('measures a range page by page, and names a length that is not a whole number of pages', () => {
+    const [range, single] = [new LaunchDigest(), new LaunchDigest()];
+    const bytes = Buffer.alloc(2 * PAGE_BYTES, 3);
+    range.updatePages(PageType.NORMAL, 0x1000, bytes);
+    single.update(PageType.NORMAL, 0x1000, bytes.subarray(0, PAGE_BYTES));
+    single.update(PageType.NORMAL, 0x2000, bytes.subarray(PAGE_BYTES));
+    expect(range.hex()).toBe(single.hex());
+    expect(() => range.updatePages(PageType.NORMAL, 0, new Uint8Array(5000))).toThrow(
+      'a range of pages must be a multiple of 4096 bytes, got 5000',
+    );
+  });
+});

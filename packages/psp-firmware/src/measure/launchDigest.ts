@@ -79,6 +79,19 @@ export class LaunchDigest {
     this.chain(type, gpa, options);
   }
 
+  /**
+   * Measures consecutive pages of one type from `gpa` upwards, as LAUNCH_UPDATE over a range does:
+   * `bytes` holds the pages' contents (for NORMAL and VMSA) and must be a whole number of pages.
+   */
+  updatePages(type: PageType, gpa: number, bytes: Uint8Array, options?: PageInfoOptions): void {
+    if (bytes.length % PAGE_BYTES !== 0) {
+      throw new LengthError('a range of pages', 'a multiple of 4096', bytes.length);
+    }
+    for (let at = 0; at < bytes.length; at += PAGE_BYTES) {
+      this.update(type, gpa + at, bytes.subarray(at, at + PAGE_BYTES), options);
+    }
+  }
+
   /** Measures a page whose CONTENTS (SHA-384 of the page, or zeros) is already known. */
   extend(type: PageType, gpa: number, contents: Uint8Array, options?: PageInfoOptions): void {
     if (contents.length !== DIGEST_BYTES) throw new LengthError('PAGE_INFO CONTENTS', '48', contents.length);
