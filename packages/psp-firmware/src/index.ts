@@ -74,11 +74,13 @@ export {
   DIGEST_BYTES,
   LaunchDigest,
   PAGE_BYTES,
+  type PageHasher,
   PageInfo,
   type PageInfoOptions,
   VMSA_GPA,
 } from './measure/launchDigest.js';
 export { measurePlan, type PlanMeasurement, type PlanStep } from './measure/measurePlan.js';
+export { ParallelPageHasher, sharedPages } from './measure/parallelPageHasher.js';
 export {
   type LaunchPlan,
   PLAN_OP_TYPES,

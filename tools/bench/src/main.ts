@@ -1,9 +1,11 @@
 // npm run bench: every package's figures, each with its ratio to a reference measured in the same run.
 import { type Figure, formatFigures, meets } from './figure.js';
+import { pspFirmwareFigures } from './suites/pspFirmware.js';
 import { rmpCoreFigures } from './suites/rmpCore.js';
 
 const suites: Record<string, () => Promise<Figure[]>> = {
   '@snp-ref/rmp-core': rmpCoreFigures,
+  '@snp-ref/psp-firmware': pspFirmwareFigures,
 };
 
 if (globalThis.gc === undefined) console.warn('run with --expose-gc (npm run bench does) for heap figures');
