@@ -36,6 +36,20 @@ export {
 } from './attestation/verify.js';
 export { SnpCommand, type SnpCommandName } from './commands.js';
 export { FirmwareInputError, type FirmwareInputErrorCode, LengthError, PlanError } from './errors.js';
+export {
+  IdAuthInfo,
+  IdBlockBuffer,
+  SnpActivate,
+  SnpAddr,
+  SnpGuestRequest,
+  SnpGuestStatusArgs,
+  SnpGuestStatusBuffer,
+  SnpLaunchFinish,
+  SnpLaunchStart,
+  SnpLaunchUpdate,
+  SnpPagePaddr,
+  SnpPlatformStatusBuffer,
+} from './firmware/commandBuffers.js';
 export { defaultPlatformCpuid, type FirmwareConfig, type ResolvedConfig } from './firmware/config.js';
 export {
   CPUID_MAX_ENTRIES,
@@ -54,12 +68,17 @@ export {
 } from './firmware/guestContext.js';
 export {
   CURVE_P384,
+  decodeEcdsaPublicKey,
+  decodeEcdsaSignature,
   ECDSA_PUBLIC_KEY_BYTES,
+  ECDSA_SIGNATURE_BYTES,
   type EcdsaSignature,
   encodeEcdsaPublicKey,
+  encodeEcdsaSignature,
   type IdAuth,
   keyDigest,
 } from './firmware/idAuth.js';
+export { C_BIT, runCommand } from './firmware/mailbox.js';
 export { SECRETS_PAGE_VERSION, SecretsPage, vmpckOf } from './firmware/secretsPage.js';
 export {
   type LaunchFinishParams,

@@ -1,4 +1,5 @@
 import { LaunchDigest } from '../measure/launchDigest.js';
+import { IdBlockBuffer } from './commandBuffers.js';
 
 /** Guest states (AMD-ASPFW sev_guest.h enum snp_guest_state; SNP_GUEST_STATUS reports the number). */
 export const GuestState = { INIT: 0, LAUNCH: 1, RUNNING: 2 } as const;
@@ -44,13 +45,7 @@ export interface IdBlock {
 
 export const ID_BLOCK_BYTES = 0x60;
 
-export function encodeIdBlock(block: IdBlock): Buffer {
-  const bytes = Buffer.alloc(ID_BLOCK_BYTES);
-  bytes.set(block.ld, 0x00);
-  bytes.set(block.familyId, 0x30);
-  bytes.set(block.imageId, 0x40);
-  bytes.writeUInt32LE(block.version, 0x50);
-  bytes.writeUInt32LE(block.guestSvn, 0x54);
-  bytes.writeBigUInt64LE(block.policy, 0x58);
-  return bytes;
+/** The ID block's 0x60 bytes, as LAUNCH_FINISH reads them and the ID key signs them. */
+export function encodeIdBlock(block: IdBlock): Uint8Array {
+  return IdBlockBuffer.encode(block);
 }

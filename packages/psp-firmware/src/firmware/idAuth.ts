@@ -13,6 +13,33 @@ export function encodeEcdsaPublicKey(sec1: Uint8Array): Buffer {
   return bytes;
 }
 
+/** The SEC1 point of a key in the ABI's 0x404-byte form, or undefined if its curve is not P-384. */
+export function decodeEcdsaPublicKey(bytes: Uint8Array): Uint8Array | undefined {
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, 4).readUInt32LE(0) !== CURVE_P384) return undefined;
+  const sec1 = new Uint8Array(97);
+  sec1[0] = 0x04;
+  sec1.set(Uint8Array.from(bytes.subarray(4, 52)).reverse(), 1);
+  sec1.set(Uint8Array.from(bytes.subarray(4 + 72, 4 + 72 + 48)).reverse(), 49);
+  return sec1;
+}
+
+/** An ECDSA signature in the ABI's 0x200-byte form: r[72] and s[72], little-endian. */
+export const ECDSA_SIGNATURE_BYTES = 0x200;
+
+export function encodeEcdsaSignature(signature: EcdsaSignature): Uint8Array {
+  const bytes = new Uint8Array(ECDSA_SIGNATURE_BYTES);
+  bytes.set(Uint8Array.from(signature.r).reverse(), 0);
+  bytes.set(Uint8Array.from(signature.s).reverse(), 72);
+  return bytes;
+}
+
+export function decodeEcdsaSignature(bytes: Uint8Array): EcdsaSignature {
+  return {
+    r: Uint8Array.from(bytes.subarray(0, 48)).reverse(),
+    s: Uint8Array.from(bytes.subarray(72, 72 + 48)).reverse(),
+  };
+}
+
 /** ID_KEY_DIGEST / AUTHOR_KEY_DIGEST: SHA-384 over the 0x404-byte key (AMD-ASPFW snp_mcmd_launch_finish). */
 export function keyDigest(sec1: Uint8Array): Uint8Array {
   return new Uint8Array(hash('sha384', encodeEcdsaPublicKey(sec1), 'buffer'));
