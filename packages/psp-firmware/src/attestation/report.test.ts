@@ -8,11 +8,7 @@ import { signReport, type UnsignedReport, verifyReport } from './verify.js';
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
-const version = fc.record({
-  build: fc.integer({ min: 0, max: 255 }),
-  minor: fc.integer({ min: 0, max: 255 }),
-  major: fc.integer({ min: 0, max: 255 }),
-});
+const u8 = fc.integer({ min: 0, max: 255 });
 
 const unsignedReport: fc.Arbitrary<UnsignedReport> = fc.record({
   version: u32,
@@ -35,8 +31,12 @@ const unsignedReport: fc.Arbitrary<UnsignedReport> = fc.record({
   reportedTcb: u64,
   chipId: bytes(64),
   committedTcb: u64,
-  currentVersion: version,
-  committedVersion: version,
+  currentBuild: u8,
+  currentMinor: u8,
+  currentMajor: u8,
+  committedBuild: u8,
+  committedMinor: u8,
+  committedMajor: u8,
   launchTcb: u64,
 });
 const report: fc.Arbitrary<AttestationReport> = fc

@@ -423,7 +423,6 @@ export class SnpFirmware {
 
   private signedReport(guest: GuestContext, reportData: Uint8Array, vmpl: number): Uint8Array {
     const { tcb, build, apiMinor, apiMajor, smtEnabled } = this.config;
-    const version = { build, minor: apiMinor, major: apiMajor };
     const id = guest.idBlock;
     const report = signReport(
       {
@@ -447,8 +446,12 @@ export class SnpFirmware {
         reportedTcb: tcb,
         chipId: this.derive('chip id', 64),
         committedTcb: tcb,
-        currentVersion: version,
-        committedVersion: version,
+        currentBuild: build,
+        currentMinor: apiMinor,
+        currentMajor: apiMajor,
+        committedBuild: build,
+        committedMinor: apiMinor,
+        committedMajor: apiMajor,
         launchTcb: guest.launchTcb,
       },
       this.vcek,
