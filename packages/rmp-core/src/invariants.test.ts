@@ -15,7 +15,6 @@ describe(checkInvariants, () => {
     ['validated-unassigned', [[0x10, entry({ validated: true })]]],
     ['vmsa-unassigned', [[0x10, entry({ vmsa: true })]]],
     ['hypervisor-page-with-owner', [[0x10, entry({ asid: 4 })]]],
-    ['asid-zero-mutable', [[0x10, entry({ assigned: true })]]],
     ['firmware-page-validated', [[0x10, entry({ assigned: true, immutable: true, validated: true })]]],
     ['2m-gpa-misaligned', [[0x200, entry({ assigned: true, asid: 1, pageSize: '2M', gpa: 0x1000 })]]],
     ['2m-range-disagrees', [[0x200, entry({ assigned: true, asid: 1, pageSize: '2M' })]]],
@@ -25,6 +24,12 @@ describe(checkInvariants, () => {
     for (const [pfn, e] of writes) table.write(pfn, e);
 
     expect(checkInvariants(table).map((v) => v.rule)).toContain(rule);
+  });
+
+  it('accepts the firmware-reclaimed state: assigned to ASID 0, no longer immutable (SNP_PAGE_RECLAIM)', () => {
+    const table = RmpTable.create(4096);
+    table.write(0x10, entry({ assigned: true }));
+    expect(checkInvariants(table)).toEqual([]);
   });
 
   it('names the page and the rule in its message', () => {

@@ -7,7 +7,6 @@ export type InvariantRule =
   | 'validated-unassigned'
   | 'vmsa-unassigned'
   | 'hypervisor-page-with-owner'
-  | 'asid-zero-mutable'
   | 'firmware-page-validated'
   | '2m-gpa-misaligned'
   | '2m-range-disagrees'
@@ -53,9 +52,10 @@ function checkOwner(pfn: number, e: RmpEntry, report: Report): void {
     if (e.vmsa) report('vmsa-unassigned', pfn, 'VMSA but not assigned');
     if (e.asid !== 0 || e.immutable)
       report('hypervisor-page-with-owner', pfn, 'not assigned, yet has an ASID or is immutable');
-  } else if (e.asid === 0) {
-    if (!e.immutable) report('asid-zero-mutable', pfn, 'assigned to ASID 0 (the firmware) but not immutable');
-    if (e.validated) report('firmware-page-validated', pfn, 'firmware page (ASID 0) marked validated');
+  } else if (e.asid === 0 && e.validated) {
+    // ASID 0 pages are the firmware's (immutable) or reclaimed from it (Reclaim: immutable clear,
+    // AMD-ASPFW snp_mcmd_page_reclaim); neither is ever a validated guest page.
+    report('firmware-page-validated', pfn, 'page of ASID 0 (firmware or reclaimed) marked validated');
   }
 }
 
