@@ -126,3 +126,10 @@ export {
   type SevStatusName,
   sevStatusName,
 } from './status.js';
+export {
+  type FieldKind,
+  type FieldValue,
+  PackedStruct,
+  type StructLayout,
+  type StructValue,
+} from './struct.js';

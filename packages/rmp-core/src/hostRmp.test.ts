@@ -93,4 +93,15 @@ describe(HostRmp, () => {
 
     expect(ring.events()[1]).toMatchObject({ kind: 'psmash', retName: 'SUCCESS', new: { pageSize: '4K' } });
   });
+
+  it('fails an RMPUPDATE with an injected code, leaving the entry as it was and tracing the attempt', () => {
+    const { host, ring } = tracedHost();
+    host.fault = (pfn) => (pfn === 0x11 ? RmpUpdateRet.FAIL_INUSE : undefined);
+
+    expect(host.makePrivate(0x10, 0, 1, false, 'kvm')).toBe(RmpUpdateRet.SUCCESS);
+    expect(host.makePrivate(0x11, 0, 1, false, 'kvm')).toBe(RmpUpdateRet.FAIL_INUSE);
+
+    expect(host.table.read(0x11).assigned).toBe(false);
+    expect(ring.events()[1]).toMatchObject({ pfn: 0x11, retName: 'FAIL_INUSE', new: { assigned: false } });
+  });
 });

@@ -10,6 +10,12 @@ import { traceChange } from './trace/traceChange.js';
 export const RMPUPDATE_REFUSED_ASSIGNED = -Errno.EBUSY;
 export type HostRmpUpdateRet = RmpUpdateRet | typeof RMPUPDATE_REFUSED_ASSIGNED;
 
+/**
+ * Decides, before an RMPUPDATE runs, that it fails with this code instead (FAIL_INUSE, say: the
+ * transient failures the model cannot produce itself, having no concurrency). Undefined: run it.
+ */
+export type RmpUpdateFault = (pfn: number, state: RmpState) => RmpUpdateRet | undefined;
+
 export interface HostRmpOptions {
   /**
    * The review's optional sanity check (off by default): rmpupdate() reads the entry first and
@@ -40,6 +46,8 @@ const psmashRetName = (ret: number): string => codeName(PsmashRet, ret);
  */
 export class HostRmp {
   readonly rejectAssignedOnUpdate: boolean;
+  /** Fault injection for tests and scenarios (`inject` at `rmpupdate`); consulted by every rmpupdate(). */
+  fault: RmpUpdateFault | undefined = undefined;
 
   constructor(
     readonly table: RmpTable,
@@ -101,6 +109,8 @@ export class HostRmp {
     if (this.rejectAssignedOnUpdate && state.assigned && this.anyAssigned(pfn, state.pageSize)) {
       return RMPUPDATE_REFUSED_ASSIGNED;
     }
+    const injected = this.fault?.(pfn, state);
+    if (injected !== undefined && injected !== RmpUpdateRet.SUCCESS) return injected;
     return rmpupdate(this.table, pfn, state);
   }
 

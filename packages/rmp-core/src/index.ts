@@ -42,6 +42,7 @@ export {
   hostRmpUpdateErrno,
   hostRmpUpdateRetName,
   RMPUPDATE_REFUSED_ASSIGNED,
+  type RmpUpdateFault,
 } from './hostRmp.js';
 export type { GuestPage, InstructionOutcome } from './instructions/guestPage.js';
 export { psmash } from './instructions/psmash.js';

@@ -1,0 +1,43 @@
+import type { HostPages } from './hostPages.js';
+
+export const PAGE_SIZE = 4096;
+
+/**
+ * A VMM process's address space: which host page each 4 KiB virtual page maps to. Two VMMs (or
+ * two VMs of one) may map the same pfns, as a misbehaving VMM would.
+ */
+export class AddressSpace {
+  private readonly pages = new Map<number, number>();
+
+  /** Maps `pages` pages from `hva` (4 KiB aligned) to pfn, pfn + 1, … */
+  map(hva: number, pfn: number, pages: number): void {
+    for (let i = 0; i < pages; i++) this.pages.set(hva / PAGE_SIZE + i, pfn + i);
+  }
+
+  unmap(hva: number, pages: number): void {
+    for (let i = 0; i < pages; i++) this.pages.delete(hva / PAGE_SIZE + i);
+  }
+
+  /** The pfn behind the page containing `hva`, if mapped. */
+  translate(hva: number): number | undefined {
+    return this.pages.get(Math.floor(hva / PAGE_SIZE));
+  }
+
+  /**
+   * pin_user_pages() over [hva, hva + pages × 4 KiB): the pfns, each pinned once; or, when a page
+   * is not mapped, undefined after unpinning what was pinned (the caller returns EFAULT).
+   */
+  pinRange(host: HostPages, hva: number, pages: number): number[] | undefined {
+    const pfns: number[] = [];
+    for (let i = 0; i < pages; i++) {
+      const pfn = this.translate(hva + i * PAGE_SIZE);
+      if (pfn === undefined || !host.has(pfn)) {
+        for (const pinned of pfns) host.unpin(pinned);
+        return undefined;
+      }
+      host.pin(pfn);
+      pfns.push(pfn);
+    }
+    return pfns;
+  }
+}

@@ -1,0 +1,178 @@
+import type { PageSize } from '@snp-ref/rmp-core';
+import { hostRmpUpdateRetName, RMPUPDATE_REFUSED_ASSIGNED, RmpUpdateRet } from '@snp-ref/rmp-core';
+import { PAGE_SIZE } from '../host/addressSpace.js';
+import { fail, type KvmResult } from '../result.js';
+import { KvmSnpPageType } from '../uapi/structs.js';
+import { firmwareLaunchUpdate } from './firmwareCalls.js';
+import type { SnpVm } from './snpVm.js';
+
+/** Guest physical addresses below 2^52 (the architectural maximum; GPA_LIMIT of the RMP is 2^51). */
+const GPA_LIMIT = 2 ** 52;
+const HVA_LIMIT = 2 ** 64;
+const KVM_PAGE_TYPES: readonly number[] = Object.values(KvmSnpPageType);
+
+export interface ReviewedLaunchUpdate {
+  /** Guest physical address of the first page (gfn_start × 4096). */
+  readonly gpa: number;
+  /** Userspace address of the first page (uaddr). */
+  readonly hva: number;
+  /** Bytes, a multiple of 4096. */
+  readonly len: number;
+  /** KVM_SEV_SNP_PAGE_TYPE_*. */
+  readonly type: number;
+  /** Must be zero. */
+  readonly flags?: number;
+}
+
+/**
+ * KVM_SEV_SNP_LAUNCH_UPDATE as the review settled it (../shared/ARCHITECTURE.md "The review"):
+ * userspace gives hva and gpa; KVM pins the hva range and never looks at memslots or takes srcu;
+ * each 4 KiB page is made private (assigned, ASID, gpa, immutable) by the traced rmpupdate(), then
+ * measured by the firmware. On failure exactly the entries this call changed go back to
+ * hypervisor-owned (the failed page through SNP_PAGE_RECLAIM first); a page that cannot be given
+ * back is leaked. Every pinned page is marked dirty and accessed and unpinned, whatever happens.
+ * @conforms kvm.snp_launch_update
+ */
+export function launchUpdateReviewed(vm: SnpVm, params: ReviewedLaunchUpdate): KvmResult {
+  const { gpa, hva, len, type } = params;
+  const gctx = vm.gctx;
+  if (vm.state !== 'LAUNCH' || gctx === undefined) return fail('EINVAL', 'the VM is not launching');
+  if ((params.flags ?? 0) !== 0) return fail('EINVAL', 'flags must be 0');
+  if (!KVM_PAGE_TYPES.includes(type)) return fail('EINVAL', `unknown page type ${type}`);
+  const invalid = checkRange(hva, len) ?? (gpa % PAGE_SIZE !== 0 ? 'gpa is not 4 KiB aligned' : undefined);
+  if (invalid !== undefined) return fail('EINVAL', invalid);
+  if (gpa + len > GPA_LIMIT) return fail('EINVAL', 'gpa + len overflows the guest physical address space');
+  const pages = len / PAGE_SIZE;
+  const pfns = vm.addressSpace.pinRange(vm.machine.pages, hva, pages);
+  if (pfns === undefined) return fail('EFAULT', 'the hva range is not fully mapped');
+
+  const changed: number[] = []; // pages this call made private, in order
+  let result: KvmResult = { ok: true, pages };
+  for (const [i, pfn] of pfns.entries()) {
+    const made = vm.machine.hostRmp.makePrivate(pfn, gpa + i * PAGE_SIZE, vm.asid, true, 'kvm');
+    if (made !== RmpUpdateRet.SUCCESS) {
+      const rmpRet = hostRmpUpdateRetName(made);
+      result =
+        made === RMPUPDATE_REFUSED_ASSIGNED
+          ? fail('EBUSY', `pfn 0x${pfn.toString(16)} is already assigned`, { pages: i })
+          : fail('EFAULT', `rmpupdate of pfn 0x${pfn.toString(16)} failed`, { rmpRet, pages: i });
+      break;
+    }
+    changed.push(pfn);
+    const status = firmwareLaunchUpdate(vm.machine, gctx, pfn, type);
+    if (status.name !== 'SUCCESS') {
+      result = fail('EIO', `SNP_LAUNCH_UPDATE of pfn 0x${pfn.toString(16)} failed`, {
+        fwError: status.name,
+        pages: i,
+      });
+      break;
+    }
+  }
+  const leaked = result.ok ? [] : revertTouched(vm, changed);
+  for (const pfn of pfns) if (!leaked.includes(pfn)) vm.machine.pages.releaseDirty(pfn);
+  return leaked.length > 0 ? { ...result, leaked } : result;
+}
+
+/**
+ * The review's revert: only what this call changed, newest first, through the dedicated reset
+ * helper; a page the firmware still holds (immutable) is reclaimed first. Leaked pages stay pinned.
+ * @conforms kvm.revert_touched
+ */
+function revertTouched(vm: SnpVm, changed: readonly number[]): number[] {
+  const leaked: number[] = [];
+  for (const pfn of [...changed].reverse()) {
+    const stillImmutable = vm.machine.rmp.read(pfn).immutable;
+    const given = stillImmutable
+      ? vm.reclaimAndReset(pfn)
+      : vm.machine.hostRmp.resetToHypervisor(pfn, 'kvm') === RmpUpdateRet.SUCCESS || leak(vm, pfn);
+    if (!given) leaked.push(pfn);
+  }
+  return leaked;
+}
+
+function leak(vm: SnpVm, pfn: number): false {
+  vm.machine.pages.leak(pfn);
+  return false;
+}
+
+/** EINVAL reasons shared by both ABIs: length and userspace address. */
+function checkRange(hva: number, len: number): string | undefined {
+  if (!Number.isSafeInteger(len) || len <= 0) return 'len must be a positive number of bytes';
+  if (len % PAGE_SIZE !== 0) return 'len is not a multiple of 4096';
+  if (!Number.isSafeInteger(hva) || hva < 0 || hva % PAGE_SIZE !== 0) return 'hva is not 4 KiB aligned';
+  if (hva + len > HVA_LIMIT) return 'hva + len overflows';
+  return undefined;
+}
+
+export interface V4LaunchUpdate {
+  readonly hva: number;
+  readonly len: number;
+  /** The firmware page type, passed through as the RFC did. */
+  readonly type: number;
+}
+
+// RFC v4's page-level indirection: the path carried a level and derived size and mask from it,
+// though only 4K was ever used.
+const PG_LEVEL_4K = 1;
+const pageLevelSize = (level: number) => PAGE_SIZE << (9 * (level - 1));
+const pageLevelPageSize = (level: number): PageSize => (level === PG_LEVEL_4K ? '4K' : '2M');
+
+/**
+ * KVM_SEV_SNP_LAUNCH_UPDATE as posted in RFC v4 (2021), kept to show how it goes wrong: the gpa
+ * of each page comes from the memslot its hva lies in (so a missing or moved memslot fails the call
+ * or targets another gpa), sizes go through a page level, pinned pages are unpinned without being
+ * marked dirty, and on any error every entry of the range is purged to zero, including pages this
+ * call never touched, which may belong to another VM.
+ */
+export function launchUpdateV4(vm: SnpVm, params: V4LaunchUpdate): KvmResult {
+  const { hva, len, type } = params;
+  const gctx = vm.gctx;
+  if (vm.state !== 'LAUNCH' || gctx === undefined) return fail('EINVAL', 'the VM is not launching');
+  const invalid = checkRange(hva, len);
+  if (invalid !== undefined) return fail('EINVAL', invalid);
+  const level = PG_LEVEL_4K;
+  const pages = len / pageLevelSize(level);
+  const pfns = vm.addressSpace.pinRange(vm.machine.pages, hva, pages);
+  if (pfns === undefined) return fail('EFAULT', 'the hva range is not fully mapped');
+
+  let result: KvmResult = { ok: true, pages };
+  for (const [i, pfn] of pfns.entries()) {
+    const gpa = vm.memslots.gpaOf(hva + i * pageLevelSize(level)); // under kvm->srcu in the RFC
+    if (gpa === undefined) {
+      result = fail('EINVAL', `no memslot maps hva 0x${(hva + i * PAGE_SIZE).toString(16)}`, { pages: i });
+      break;
+    }
+    const made = vm.machine.hostRmp.rmpupdate(
+      pfn,
+      { gpa, assigned: true, pageSize: pageLevelPageSize(level), immutable: true, asid: vm.asid },
+      'kvm',
+    );
+    if (made !== RmpUpdateRet.SUCCESS) {
+      const errno = made === RMPUPDATE_REFUSED_ASSIGNED ? 'EBUSY' : 'EFAULT';
+      result = fail(errno, `rmpupdate of pfn 0x${pfn.toString(16)} failed`, {
+        rmpRet: hostRmpUpdateRetName(made),
+        pages: i,
+      });
+      break;
+    }
+    const status = firmwareLaunchUpdate(vm.machine, gctx, pfn, type);
+    if (status.name !== 'SUCCESS') {
+      result = fail('EIO', `SNP_LAUNCH_UPDATE of pfn 0x${pfn.toString(16)} failed`, {
+        fwError: status.name,
+        pages: i,
+      });
+      break;
+    }
+  }
+  if (!result.ok) {
+    for (const pfn of pfns) {
+      vm.machine.hostRmp.rmpupdate(
+        pfn,
+        { gpa: 0, assigned: false, pageSize: '4K', immutable: false, asid: 0 },
+        'kvm',
+      );
+    }
+  }
+  for (const pfn of pfns) vm.machine.pages.unpin(pfn);
+  return result;
+}
