@@ -51,6 +51,9 @@ describe('reviewed KVM_SEV_SNP_LAUNCH_UPDATE', () => {
     for (let i = 0; i < 3; i++) expect(machine.rmp.read(0x100 + i).assigned).toBe(false); // 0..k reverted
     expect(pagesState(machine, 0x105, 3)).toBe(othersBefore); // k+1..n-1: untouched, still b's
     expect(machine.pages.pinned().size).toBe(0);
+    // Every page the call pinned, reached or not, is released dirty and accessed.
+    for (let i = 0; i < 8; i++)
+      expect(machine.pages.isDirty(0x100 + i) && machine.pages.isAccessed(0x100 + i)).toBe(true);
   });
 
   it('refuses a page another guest owns with EBUSY when rejectAssignedOnUpdate is on, changing nothing', () => {
