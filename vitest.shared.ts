@@ -19,6 +19,8 @@ export function definePackageConfig(root: string, name: string): ViteUserConfig 
       name,
       include: ['src/**/*.test.ts', 'examples/**/*.test.ts', 'test/**/*.test.ts'],
       environment: 'node',
+      // Property tests run hundreds of cases; on a loaded 2-core CI machine 5 s is not enough.
+      testTimeout: 60_000,
     },
   });
 }

@@ -19,7 +19,7 @@ import {
 import { REPORT_BYTES, SIGNATURE_ALGO_ECDSA_P384_SHA384 } from '../attestation/report.js';
 import { P384SigningKey } from '../attestation/signingKey.js';
 import { signReport } from '../attestation/verify.js';
-import { PAGE_BYTES } from '../measure/launchDigest.js';
+import { PAGE_BYTES, type PageInfoOptions } from '../measure/launchDigest.js';
 import type { PhysicalMemory } from '../memory/physicalMemory.js';
 import { PageType, pageTypeName } from '../pageType.js';
 import { policyViolation, singleSocketViolation } from '../policy.js';
@@ -254,9 +254,7 @@ export class SnpFirmware {
     const pages = twoMeg ? PAGES_PER_2M : 1;
     const options = { imiPage: params.imiPage === true, vmplPerms };
     for (let i = 0; i < pages; i++) {
-      const page = this.initialContents(guest, type, pfn + i);
-      guest.digest.update(type, entry.gpa + i * PAGE_BYTES, page, options);
-      this.memory.writePrivate(guest.asid, pfn + i, page);
+      this.measureAndEncrypt(guest, type, pfn + i, entry.gpa + i * PAGE_BYTES, options);
       const current = this.entry(pfn + i) as RmpEntry;
       const after = {
         ...current,
@@ -476,10 +474,29 @@ export class SnpFirmware {
     return undefined;
   }
 
-  /** The page LAUNCH_UPDATE stores: the host's plaintext, or zeros, or the secrets page the firmware builds. */
-  private initialContents(guest: GuestContext, type: PageType, pfn: number): Buffer {
-    if (type === PageType.ZERO) return Buffer.alloc(PAGE_BYTES);
-    if (type !== PageType.SECRETS) return this.memory.read(pfn);
+  /**
+   * Measures one page and encrypts it in place under the guest's key: the host's plaintext for
+   * NORMAL, VMSA, UNMEASURED and CPUID pages, zeros for ZERO, the secrets page the firmware builds.
+   */
+  private measureAndEncrypt(
+    guest: GuestContext,
+    type: PageType,
+    pfn: number,
+    gpa: number,
+    options: PageInfoOptions,
+  ): void {
+    const memory = this.memory;
+    if (type === PageType.ZERO || type === PageType.SECRETS) {
+      const page = type === PageType.ZERO ? new Uint8Array(PAGE_BYTES) : this.secretsPage(guest);
+      guest.digest.update(type, gpa, page, options);
+      memory.writePrivate(guest.asid, pfn, page);
+      return;
+    }
+    guest.digest.update(type, gpa, memory.peek(pfn), options);
+    memory.encryptInPlace(guest.asid, pfn);
+  }
+
+  private secretsPage(guest: GuestContext): Uint8Array {
     return buildSecretsPage({
       imiEnabled: guest.imiEnabled,
       fms: this.config.fms,
