@@ -18,16 +18,20 @@ export type StructValue<L extends StructLayout> = { -readonly [F in keyof L]: Fi
  * reported by `reservedSet` on decode).
  */
 export class PackedStruct<L extends StructLayout> {
+  private readonly fields: readonly (readonly [name: string, offset: number, kind: FieldKind])[];
+
   constructor(
     readonly name: string,
     readonly size: number,
     readonly layout: L,
-  ) {}
+  ) {
+    this.fields = Object.entries(layout).map(([field, [offset, kind]]) => [field, offset, kind] as const);
+  }
 
   encode(value: StructValue<L>): Uint8Array {
     const bytes = new Uint8Array(this.size);
     const view = new DataView(bytes.buffer);
-    for (const [field, [at, kind]] of Object.entries(this.layout)) {
+    for (const [field, at, kind] of this.fields) {
       const v = value[field as keyof L] as number | bigint | Uint8Array;
       if (kind === 'u8') view.setUint8(at, v as number);
       else if (kind === 'u16') view.setUint16(at, v as number, true);
@@ -47,7 +51,7 @@ export class PackedStruct<L extends StructLayout> {
     if (bytes.length !== this.size) throw new LengthError(this.name, String(this.size), bytes.length);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const value: Record<string, unknown> = {};
-    for (const [field, [at, kind]] of Object.entries(this.layout)) {
+    for (const [field, at, kind] of this.fields) {
       if (kind === 'u8') value[field] = view.getUint8(at);
       else if (kind === 'u16') value[field] = view.getUint16(at, true);
       else if (kind === 'u32') value[field] = view.getUint32(at, true);

@@ -1,11 +1,13 @@
 // npm run bench: every package's figures, each with its ratio to a reference measured in the same run.
 import { type Figure, formatFigures, meets } from './figure.js';
+import { kvmSvmFigures } from './suites/kvmSvm.js';
 import { pspFirmwareFigures } from './suites/pspFirmware.js';
 import { rmpCoreFigures } from './suites/rmpCore.js';
 
 const suites: Record<string, () => Promise<Figure[]>> = {
   '@snp-ref/rmp-core': rmpCoreFigures,
   '@snp-ref/psp-firmware': pspFirmwareFigures,
+  '@snp-ref/kvm-svm': kvmSvmFigures,
 };
 
 if (globalThis.gc === undefined) console.warn('run with --expose-gc (npm run bench does) for heap figures');

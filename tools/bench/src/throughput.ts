@@ -23,3 +23,29 @@ export async function opsPerSecond(
   }
   return rates;
 }
+
+/** A task measured in bytes per second: `run` processes the bytes; `beforeEach` (not timed) prepares it. */
+export interface ByteTask {
+  readonly run: () => void;
+  readonly beforeEach?: () => void;
+}
+
+/** Bytes per second of each task, each measured over `runs` passes over `bytes` bytes. */
+export async function bytesPerSecond(
+  tasks: Readonly<Record<string, ByteTask | (() => void)>>,
+  bytes: number,
+  runs = 8,
+): Promise<Record<string, number>> {
+  const bench = new Bench({ iterations: runs, time: 0, warmupIterations: 1, warmupTime: 0 });
+  for (const [name, task] of Object.entries(tasks)) {
+    if (typeof task === 'function') bench.add(name, task);
+    else bench.add(name, task.run, task.beforeEach === undefined ? {} : { beforeEach: task.beforeEach });
+  }
+  await bench.run();
+  return Object.fromEntries(
+    bench.tasks.map((t) => [
+      t.name,
+      t.result.state === 'completed' ? (bytes * 1000) / t.result.period : Number.NaN,
+    ]),
+  );
+}

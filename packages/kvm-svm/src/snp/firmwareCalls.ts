@@ -1,24 +1,22 @@
 import {
-  C_BIT,
   type FwStatus,
   fwStatus,
   runCommand,
   type SevStatusName,
   SnpAddr,
   SnpCommand,
-  SnpLaunchUpdate,
   sevStatusName,
 } from '@snp-ref/psp-firmware';
 import type { Machine } from '../machine.js';
 
-/** A system physical address as KVM hands it to the firmware: the C-bit set (__sme_set). */
-export const sysPaddr = (pfn: number) => (BigInt(pfn) << 12n) | (1n << BigInt(C_BIT));
 export const paddr = (pfn: number) => BigInt(pfn) << 12n;
 
 /**
- * SNP_LAUNCH_UPDATE of one 4 KiB page through the firmware mailbox, with the command buffer KVM
- * builds (sev_gmem_post_populate, arch/x86/kvm/svm/sev.c): page_size 0, no IMI, no VMPL permissions.
- * An injected `psp.launch_update` fault fails it before the firmware runs.
+ * SNP_LAUNCH_UPDATE of one 4 KiB page with what KVM puts in the command (sev_gmem_post_populate,
+ * arch/x86/kvm/svm/sev.c): page_size 0, no IMI, no VMPL permissions. It calls the firmware's typed
+ * command rather than encoding sev_data_snp_launch_update for the mailbox: this runs once per guest
+ * page, and the byte-exact buffer is covered by psp-firmware's mailbox tests. An injected
+ * `psp.launch_update` fault fails it before the firmware runs.
  */
 export function firmwareLaunchUpdate(
   machine: Machine,
@@ -28,15 +26,7 @@ export function firmwareLaunchUpdate(
 ): FwStatus {
   const injected = machine.faults.next('psp.launch_update');
   if (injected !== undefined) return fwStatus(sevStatusName(injected) as SevStatusName); // validated by FaultInjector.inject
-  const buffer = SnpLaunchUpdate.encode({
-    gctxPaddr: paddr(gctx),
-    flags: pageType << 1,
-    rsvd2: 0,
-    address: sysPaddr(pfn),
-    perms: 0,
-    rsvd4: 0,
-  });
-  return runCommand(machine.firmware, SnpCommand.SNP_LAUNCH_UPDATE, buffer);
+  return machine.firmware.launchUpdate(gctx, { pfn, pageType });
 }
 
 /** SNP_PAGE_RECLAIM of a 4 KiB page (snp_page_reclaim in arch/x86/kvm/svm/sev.c). */

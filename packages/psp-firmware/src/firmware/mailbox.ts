@@ -22,13 +22,14 @@ import type { SnpFirmware } from './snpFirmware.js';
 export const C_BIT = 51;
 const ALGO_ECDSA_P384_SHA384 = 1;
 const PAGE_MASK = BigInt(PAGE_BYTES - 1);
+const WITHOUT_C_BIT = ~(1n << BigInt(C_BIT));
 
 const status = fwStatus;
 const INVALID_PARAM = status('INVALID_PARAM');
 
 /** A page frame from a command's physical address: the C-bit dropped, low 12 bits must be clear. */
 function pfnOf(paddr: bigint): number | undefined {
-  const address = paddr & ~(1n << BigInt(C_BIT));
+  const address = paddr & WITHOUT_C_BIT;
   return (address & PAGE_MASK) === 0n ? Number(address >> 12n) : undefined;
 }
 
@@ -95,7 +96,7 @@ export function runCommand(
  * hypervisor-owned (AMD-ASPFW snp_mcmd_platform_status, snp_mcmd_guest_status).
  */
 function writeOutput(fw: SnpFirmware, paddr: bigint, bytes: Uint8Array): FwStatus {
-  const address = paddr & ~(1n << BigInt(C_BIT));
+  const address = paddr & WITHOUT_C_BIT;
   if ((address & PAGE_MASK) + BigInt(bytes.length) > BigInt(PAGE_BYTES)) return INVALID_PARAM;
   const pfn = Number(address >> 12n);
   if (fw.rmp.has(pfn)) {

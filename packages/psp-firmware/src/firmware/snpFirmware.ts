@@ -255,7 +255,7 @@ export class SnpFirmware {
     const options = { imiPage: params.imiPage === true, vmplPerms };
     for (let i = 0; i < pages; i++) {
       this.measureAndEncrypt(guest, type, pfn + i, entry.gpa + i * PAGE_BYTES, options);
-      const current = this.entry(pfn + i) as RmpEntry;
+      const current = i === 0 ? entry : (this.entry(pfn + i) as RmpEntry);
       const after = {
         ...current,
         immutable: false,
@@ -544,6 +544,10 @@ export class SnpFirmware {
   }
 
   private setEntry(pfn: number, entry: RmpEntry, command: string): void {
+    if (!this.rmp.trace.active) {
+      this.rmp.write(pfn, entry); // untraced: one branch, no closures (hot in LAUNCH_UPDATE)
+      return;
+    }
     traceChange(
       this.rmp,
       'firmware',

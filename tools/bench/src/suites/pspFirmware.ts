@@ -1,31 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { LaunchDigest, PAGE_BYTES, PageType, ParallelPageHasher } from '@snp-ref/psp-firmware';
-import { Bench } from 'tinybench';
 import type { Figure } from '../figure.js';
+import { opensslSha384 } from '../references.js';
+import { bytesPerSecond } from '../throughput.js';
 
 const PLAN_BYTES = 64 * 2 ** 20;
-const RUNS = 8;
-
-/**
- * The reference: OpenSSL's single-core SHA-384 over 4096-byte blocks, measured now
- * (`openssl speed -evp sha384 -bytes 4096`), in bytes per second.
- */
-function opensslSha384(): number {
-  let output: string;
-  try {
-    output = execFileSync('openssl', ['speed', '-evp', 'sha384', '-bytes', '4096', '-seconds', '2'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-  } catch {
-    throw new Error('the launch-digest figures need `openssl` on PATH for their reference');
-  }
-  // The last line reads "sha384   843573.27k": thousands of bytes per second for 4096-byte blocks.
-  const match = /^sha384\s+([\d.]+)k\s*$/m.exec(output);
-  if (match?.[1] === undefined) throw new Error(`unexpected \`openssl speed\` output:\n${output}`);
-  return Number(match[1]) * 1000;
-}
 
 /** A 64 MiB plan of NORMAL pages: deterministic contents in shared memory, for the workers to read in place. */
 function planPages(): Uint8Array {
@@ -37,19 +16,6 @@ function planPages(): Uint8Array {
     words[i] = x;
   }
   return pages;
-}
-
-/** Bytes per second of each task, each measured over RUNS full passes of `bytes` bytes. */
-async function bytesPerSecond(tasks: Readonly<Record<string, () => void>>, bytes: number) {
-  const bench = new Bench({ iterations: RUNS, time: 0, warmupIterations: 1, warmupTime: 0 });
-  for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
-  await bench.run();
-  return Object.fromEntries(
-    bench.tasks.map((t) => [
-      t.name,
-      t.result.state === 'completed' ? (bytes * 1000) / t.result.period : Number.NaN,
-    ]),
-  );
 }
 
 /** psp-firmware's figures: launch-digest throughput against OpenSSL, one thread and all cores. */
