@@ -1,0 +1,192 @@
+import {
+  checkGuestAccess,
+  codeName,
+  type Fault,
+  type GuestContext,
+  type InstructionOutcome,
+  type PageSize,
+  PvalidateRet as PvalidateCodes,
+  type PvalidateRet,
+  pvalidate,
+  type RmpAdjustRet,
+  type RmpTable,
+  rmpadjust,
+  traceChange,
+  VC_PAGE_NOT_VALIDATED,
+} from '@snp-ref/rmp-core';
+import { encodeTermRequest, TermReason } from './ghcb/msr.js';
+
+export const PAGE_SIZE = 4096;
+
+/** PVALIDATE's return code by name for the trace; -1 marks a fault (#VC / NPF) instead of a return. */
+const pvalidateName = (ret: number) => (ret < 0 ? 'FAULT' : codeName(PvalidateCodes, ret));
+
+/** Physical memory as the guest's accesses reach it (psp-firmware's PhysicalMemory fits). */
+export interface GuestMemory {
+  read(pfn: number): Uint8Array;
+  write(pfn: number, bytes: Uint8Array, offset?: number): void;
+  readPrivate(asid: number, pfn: number): Uint8Array;
+  writePrivate(asid: number, pfn: number, plaintext: Uint8Array): void;
+}
+
+/** The hypervisor's nested page table: the host page a guest page is mapped to. */
+export interface NestedPageTable {
+  translate(gpa: number): number | undefined;
+}
+
+/** What the vCPU did or suffered, in order: faults it took and how its #VC handler answered. */
+export type GuestEvent =
+  | { readonly kind: '#VC'; readonly gpa: number; readonly errorCode: number }
+  | { readonly kind: 'NPF'; readonly gpa: number; readonly exitInfo1: number }
+  | {
+      readonly kind: 'terminate';
+      readonly reasonSet: number;
+      readonly reasonCode: number;
+      readonly msr: bigint;
+    };
+
+export type AccessOutcome =
+  | { readonly kind: 'data'; readonly bytes: Uint8Array }
+  | { readonly kind: 'written' }
+  | Fault
+  | { readonly kind: 'unmapped'; readonly gpa: number }
+  | { readonly kind: 'terminated' };
+
+export interface GuestVcpuOptions {
+  /**
+   * 'linux' (default): on a #VC for an unvalidated private page, do what a Linux guest does, which
+   * has no handler for it: request termination through the GHCB MSR protocol (sev_es_terminate,
+   * reason set 0 general); the vCPU runs nothing after. 'none': report the #VC and carry on, to
+   * explore what happens next.
+   */
+  readonly vcHandler?: 'linux' | 'none';
+}
+
+/**
+ * One vCPU of an SNP guest: reads and writes of guest physical addresses, private (C-bit set) or
+ * shared, through the rmp-core access check (APM vol. 2 Table 15-39), and the guest's RMP
+ * instructions. Faults come back as values and are recorded in `events`, never thrown.
+ */
+export class GuestVcpu {
+  readonly events: GuestEvent[] = [];
+  terminated = false;
+  private readonly vcHandler: 'linux' | 'none';
+
+  constructor(
+    readonly rmp: RmpTable,
+    readonly memory: GuestMemory,
+    readonly npt: NestedPageTable,
+    readonly context: GuestContext,
+    options: GuestVcpuOptions = {},
+  ) {
+    this.vcHandler = options.vcHandler ?? 'linux';
+  }
+
+  /** Reads `len` bytes at `gpa` (within one page). */
+  read(gpa: number, len: number, options: { private?: boolean } = {}): AccessOutcome {
+    const checked = this.access(gpa, 'read', options.private ?? true);
+    if (checked.kind !== 'OK') return checked;
+    const offset = gpa % PAGE_SIZE;
+    const page =
+      (options.private ?? true)
+        ? this.memory.readPrivate(this.context.asid, checked.pfn)
+        : this.memory.read(checked.pfn);
+    return { kind: 'data', bytes: Uint8Array.from(page.subarray(offset, offset + len)) };
+  }
+
+  /** Writes `bytes` at `gpa` (within one page); private writes go through the guest's key. */
+  write(gpa: number, bytes: Uint8Array, options: { private?: boolean } = {}): AccessOutcome {
+    const isPrivate = options.private ?? true;
+    const checked = this.access(gpa, 'write', isPrivate);
+    if (checked.kind !== 'OK') return checked;
+    const offset = gpa % PAGE_SIZE;
+    if (!isPrivate) {
+      this.memory.write(checked.pfn, bytes, offset);
+      return { kind: 'written' };
+    }
+    const page = Uint8Array.from(this.memory.readPrivate(this.context.asid, checked.pfn));
+    page.set(bytes, offset);
+    this.memory.writePrivate(this.context.asid, checked.pfn, page);
+    return { kind: 'written' };
+  }
+
+  /** PVALIDATE of the page at `gpa` (RCX = page size, RDX = validate). */
+  pvalidate(
+    gpa: number,
+    validate: boolean,
+    pageSize: PageSize = '4K',
+  ): InstructionOutcome<PvalidateRet> | AccessOutcome {
+    const pfn = this.npt.translate(gpa);
+    if (this.terminated) return { kind: 'terminated' };
+    if (pfn === undefined) return { kind: 'unmapped', gpa };
+    let outcome: InstructionOutcome<PvalidateRet> | undefined;
+    traceChange(
+      this.rmp,
+      'pvalidate',
+      'guest',
+      pfn,
+      () => {
+        outcome = pvalidate(this.rmp, this.context, { pfn, gpa, pageSize, validate });
+        return outcome.kind === 'ret' ? outcome.ret : -1;
+      },
+      pvalidateName,
+    );
+    const result = outcome as InstructionOutcome<PvalidateRet>;
+    if (result.kind !== 'ret') this.recordFault(gpa, result);
+    return result;
+  }
+
+  /** RMPADJUST: VMPL0 grants a lower VMPL permissions on its page. */
+  rmpadjust(
+    gpa: number,
+    targetVmpl: 1 | 2 | 3,
+    perms: number,
+    pageSize: PageSize = '4K',
+  ): InstructionOutcome<RmpAdjustRet> | AccessOutcome {
+    const pfn = this.npt.translate(gpa);
+    if (this.terminated) return { kind: 'terminated' };
+    if (pfn === undefined) return { kind: 'unmapped', gpa };
+    const outcome = rmpadjust(this.rmp, this.context, { pfn, gpa, pageSize, targetVmpl, perms, vmsa: false });
+    if (outcome.kind !== 'ret') this.recordFault(gpa, outcome);
+    return outcome;
+  }
+
+  /** Asks the hypervisor to end the guest (GHCB MSR termination request), as Linux's sev_es_terminate(). */
+  terminate(reason: { set: number; code: number }): void {
+    const msr = encodeTermRequest(reason.set, reason.code);
+    this.events.push({ kind: 'terminate', reasonSet: reason.set, reasonCode: reason.code, msr });
+    this.terminated = true;
+  }
+
+  private access(
+    gpa: number,
+    kind: 'read' | 'write',
+    isPrivate: boolean,
+  ): { kind: 'OK'; pfn: number } | AccessOutcome {
+    if (this.terminated) return { kind: 'terminated' };
+    const pfn = this.npt.translate(gpa);
+    if (pfn === undefined) return { kind: 'unmapped', gpa };
+    const result = checkGuestAccess(this.rmp, this.context, {
+      pfn,
+      gpa: gpa - (gpa % PAGE_SIZE),
+      kind,
+      private: isPrivate,
+    });
+    if (result.kind === 'OK') return { kind: 'OK', pfn };
+    this.recordFault(gpa, result);
+    return result;
+  }
+
+  private recordFault(gpa: number, fault: Fault): void {
+    if (fault.kind === 'NPF') {
+      this.events.push({ kind: 'NPF', gpa, exitInfo1: fault.exitInfo1 });
+      return;
+    }
+    if (fault.kind !== '#VC') return;
+    this.events.push({ kind: '#VC', gpa, errorCode: fault.errorCode });
+    // Linux has no #VC handler for a page that is not validated: it is fatal (vc_handle_exitcode
+    // returns ES_UNSUPPORTED → sev_es_terminate with the general reason).
+    if (this.vcHandler === 'linux' && fault.errorCode === VC_PAGE_NOT_VALIDATED)
+      this.terminate(TermReason.GENERAL);
+  }
+}
