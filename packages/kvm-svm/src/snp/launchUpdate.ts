@@ -51,20 +51,13 @@ export function launchUpdateReviewed(vm: SnpVm, params: ReviewedLaunchUpdate): K
   for (const [i, pfn] of pfns.entries()) {
     const made = vm.machine.hostRmp.makePrivate(pfn, gpa + i * PAGE_SIZE, vm.asid, true, 'kvm');
     if (made !== RmpUpdateRet.SUCCESS) {
-      const rmpRet = hostRmpUpdateRetName(made);
-      result =
-        made === RMPUPDATE_REFUSED_ASSIGNED
-          ? fail('EBUSY', `pfn 0x${pfn.toString(16)} is already assigned`, { pages: i })
-          : fail('EFAULT', `rmpupdate of pfn 0x${pfn.toString(16)} failed`, { rmpRet, pages: i });
+      result = rmpupdateFailure(made, pfn, i);
       break;
     }
     changed.push(pfn);
-    const status = firmwareLaunchUpdate(vm.machine, gctx, pfn, type);
-    if (status.name !== 'SUCCESS') {
-      result = fail('EIO', `SNP_LAUNCH_UPDATE of pfn 0x${pfn.toString(16)} failed`, {
-        fwError: status.name,
-        pages: i,
-      });
+    const refused = firmwareUpdate(vm, gctx, pfn, type, i);
+    if (refused !== undefined) {
+      result = refused;
       break;
     }
   }
@@ -93,6 +86,29 @@ function revertTouched(vm: SnpVm, changed: readonly number[]): number[] {
 function leak(vm: SnpVm, pfn: number): false {
   vm.machine.pages.leak(pfn);
   return false;
+}
+
+/** A failed rmpupdate() of page `done` of the call: EBUSY from the sanity check, else EFAULT. */
+function rmpupdateFailure(ret: number, pfn: number, done: number): KvmResult {
+  const at = `pfn 0x${pfn.toString(16)}`;
+  if (ret === RMPUPDATE_REFUSED_ASSIGNED) return fail('EBUSY', `${at} is already assigned`, { pages: done });
+  return fail('EFAULT', `rmpupdate of ${at} failed`, { rmpRet: hostRmpUpdateRetName(ret), pages: done });
+}
+
+/** The firmware's SNP_LAUNCH_UPDATE of page `done` of the call: undefined on success, else EIO with its status. */
+function firmwareUpdate(
+  vm: SnpVm,
+  gctx: number,
+  pfn: number,
+  type: number,
+  done: number,
+): KvmResult | undefined {
+  const status = firmwareLaunchUpdate(vm.machine, gctx, pfn, type);
+  if (status.name === 'SUCCESS') return undefined;
+  return fail('EIO', `SNP_LAUNCH_UPDATE of pfn 0x${pfn.toString(16)} failed`, {
+    fwError: status.name,
+    pages: done,
+  });
 }
 
 /** EINVAL reasons shared by both ABIs: length and userspace address. */
@@ -148,19 +164,12 @@ export function launchUpdateV4(vm: SnpVm, params: V4LaunchUpdate): KvmResult {
       'kvm',
     );
     if (made !== RmpUpdateRet.SUCCESS) {
-      const errno = made === RMPUPDATE_REFUSED_ASSIGNED ? 'EBUSY' : 'EFAULT';
-      result = fail(errno, `rmpupdate of pfn 0x${pfn.toString(16)} failed`, {
-        rmpRet: hostRmpUpdateRetName(made),
-        pages: i,
-      });
+      result = rmpupdateFailure(made, pfn, i);
       break;
     }
-    const status = firmwareLaunchUpdate(vm.machine, gctx, pfn, type);
-    if (status.name !== 'SUCCESS') {
-      result = fail('EIO', `SNP_LAUNCH_UPDATE of pfn 0x${pfn.toString(16)} failed`, {
-        fwError: status.name,
-        pages: i,
-      });
+    const refused = firmwareUpdate(vm, gctx, pfn, type, i);
+    if (refused !== undefined) {
+      result = refused;
       break;
     }
   }
