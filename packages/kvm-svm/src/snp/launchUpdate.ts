@@ -61,6 +61,7 @@ export function launchUpdateReviewed(vm: SnpVm, params: ReviewedLaunchUpdate): K
       break;
     }
   }
+  if (result.ok) for (const [i, pfn] of pfns.entries()) vm.privateMappings.set(gpa / PAGE_SIZE + i, pfn);
   const leaked = result.ok ? [] : revertTouched(vm, changed);
   for (const pfn of pfns) if (!leaked.includes(pfn)) vm.machine.pages.releaseDirty(pfn);
   return leaked.length > 0 ? { ...result, leaked } : result;
@@ -152,12 +153,14 @@ export function launchUpdateV4(vm: SnpVm, params: V4LaunchUpdate): KvmResult {
   if (pfns === undefined) return fail('EFAULT', 'the hva range is not fully mapped');
 
   let result: KvmResult = { ok: true, pages };
+  const gfns: number[] = [];
   for (const [i, pfn] of pfns.entries()) {
     const gpa = vm.memslots.gpaOf(hva + i * pageLevelSize(level)); // under kvm->srcu in the RFC
     if (gpa === undefined) {
       result = fail('EINVAL', `no memslot maps hva 0x${(hva + i * PAGE_SIZE).toString(16)}`, { pages: i });
       break;
     }
+    gfns.push(gpa / PAGE_SIZE);
     const made = vm.machine.hostRmp.rmpupdate(
       pfn,
       { gpa, assigned: true, pageSize: pageLevelPageSize(level), immutable: true, asid: vm.asid },
@@ -173,6 +176,7 @@ export function launchUpdateV4(vm: SnpVm, params: V4LaunchUpdate): KvmResult {
       break;
     }
   }
+  if (result.ok) for (const [i, pfn] of pfns.entries()) vm.privateMappings.set(gfns[i] ?? 0, pfn);
   if (!result.ok) {
     for (const pfn of pfns) {
       vm.machine.hostRmp.rmpupdate(

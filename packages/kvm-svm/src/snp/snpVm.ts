@@ -54,6 +54,8 @@ export class SnpVm {
   readonly memslots = new Memslots();
   state: SnpVmState = 'CREATED';
   gctx: number | undefined;
+  /** The nested page table's private mappings: guest frame → host page, set by a successful LAUNCH_UPDATE. */
+  readonly privateMappings = new Map<number, number>();
   readonly vmsas: number[] = [];
 
   constructor(
@@ -143,6 +145,18 @@ export class SnpVm {
     if (status.name !== 'SUCCESS') return fail('EIO', 'SNP_LAUNCH_FINISH failed', { fwError: status.name });
     this.state = 'RUNNING';
     return OK;
+  }
+
+  /**
+   * The host page behind a gpa, as the nested page table maps it: the page a LAUNCH_UPDATE put
+   * there, else through the memslot holding the gpa and the VMM's mapping of its hva.
+   */
+  translateGpa(gpa: number): number | undefined {
+    const gfn = Math.floor(gpa / PAGE_SIZE);
+    const launched = this.privateMappings.get(gfn);
+    if (launched !== undefined) return launched;
+    const slot = this.memslots.all().find((s) => gpa >= s.gpa && gpa < s.gpa + s.size);
+    return slot === undefined ? undefined : this.addressSpace.translate(slot.hva + (gpa - slot.gpa));
   }
 
   /** copy_from_user(): the bytes at [hva, hva + len) of the VMM, or undefined (EFAULT) if unmapped. */

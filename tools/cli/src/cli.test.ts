@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { snpRef } from './examples.test.js';
+
+const base = { scenario: 1, host: { pages: 64 } };
+const withSteps = (steps: unknown[]) => JSON.stringify({ ...base, steps });
+
+describe('snp-ref run on malformed input: exit 2, every problem named, no stack trace', () => {
+  it.each([
+    ['not JSON', '{ "scenario": 1,', /-: not JSON/],
+    ['a missing field', JSON.stringify({ scenario: 1, steps: [] }), /host: /],
+    ['a wrong type', JSON.stringify({ ...base, steps: 'none' }), /steps: /],
+    ['another format version', JSON.stringify({ ...base, scenario: 2, steps: [] }), /scenario: expected 1/],
+    ['an unknown op', withSteps([{ op: 'vm.destroy', vm: 'a' }]), /steps\[0\]\.op: expected a known op/],
+    ['an unknown field', withSteps([{ op: 'vm.create', vm: 'a', color: 'red' }]), /steps\[0\]: .*color/i],
+    [
+      'a number beyond 2^64',
+      withSteps([{ op: 'rmp.query', pfn: '0x10000000000000000' }]),
+      /steps\[0\]\.pfn: .*beyond 2\^53/,
+    ],
+    ['a huge JSON number', withSteps([{ op: 'rmp.query', pfn: 1e30 }]), /steps\[0\]\.pfn: .*beyond 2\^53/],
+    [
+      'a policy beyond 64 bits',
+      withSteps([{ op: 'snp.launch_start', vm: 'a', policy: '0x1ffffffffffffffff' }]),
+      /steps\[0\]\.policy: .*64 bits/,
+    ],
+    [
+      'a bad size',
+      withSteps([{ op: 'rmp.query', pfn: '4 KiB' }]),
+      /steps\[0\]\.pfn: expected an integer, a "0x…" hex string or a size/,
+    ],
+    [
+      'odd hex data',
+      withSteps([{ op: 'hv.write', vm: 'a', hva: 0, data: 'abc' }]),
+      /steps\[0\]\.data: expected an even number of hex digits/,
+    ],
+  ])('%s', (_, input, message) => {
+    const { status, stderr, stdout } = snpRef(['run', '-'], input);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('lists every problem, not just the first', () => {
+    const { stderr } = snpRef(
+      ['run', '-'],
+      JSON.stringify({ scenario: 1, host: { pages: 'x' }, steps: [{ op: 'nope' }, { op: 'rmp.query' }] }),
+    );
+    expect(stderr.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('names a file it cannot read', () => {
+    expect(snpRef(['run', '/no/such/scenario.json'])).toMatchObject({
+      status: 2,
+      stderr: 'snp-ref: /no/such/scenario.json: cannot read (ENOENT)\n',
+    });
+  });
+});
+
+describe('snp-ref commands', () => {
+  it('prints the scenario format as a JSON Schema draft 2020-12', () => {
+    const schema = JSON.parse(snpRef(['schema']).stdout);
+    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(JSON.stringify(schema)).toContain('snp.launch_update');
+  });
+
+  it('measures a plan, as hex and as JSON with per-op digests', () => {
+    const plan = join(
+      import.meta.dirname,
+      '../../../packages/psp-firmware/test/vectors/launch-digest/plans/single-zero.json',
+    );
+    expect(snpRef(['measure', '--plan', plan]).stdout).toBe(
+      '4472405c6dbc65e5629805f2be1b3df74eb119841eff12466c24f43e67083c23df5e645b2742b6d9aa0f943e095cebaa\n',
+    );
+    expect(JSON.parse(snpRef(['measure', '--plan', plan, '--json']).stdout)).toMatchObject({
+      name: 'single-zero',
+      steps: [{ op: 'zero', gpa: '0x800000' }],
+    });
+    expect(
+      snpRef(
+        ['measure', '--plan', '-'],
+        JSON.stringify({ name: 'p', seed: 's', ops: [{ op: 'zero', gpa: '0x10' }] }),
+      ),
+    ).toMatchObject({
+      status: 2,
+      stderr: 'snp-ref: -: ops[0].gpa: 0x10 is not 4 KiB aligned\n',
+    });
+  });
+
+  it('writes the trace as ftrace text or Perfetto JSON', () => {
+    const scenario = join(import.meta.dirname, '../examples/06-rmpupdate-clears-validated.json');
+    const out = join(mkdtempSync(join(tmpdir(), 'snp-ref-')), 'trace');
+    expect(snpRef(['run', scenario, '--trace', 'ftrace', '--trace-out', `${out}.txt`]).status).toBe(0);
+    expect(readFileSync(`${out}.txt`, 'utf8')).toMatch(
+      /hv-\d+ +\[000\] \.{5} +[\d.]+: rmpupdate: pfn=0x101 ret=SUCCESS/,
+    );
+    expect(snpRef(['run', scenario, '--trace', 'perfetto', '--trace-out', `${out}.json`]).status).toBe(0);
+    expect(JSON.parse(readFileSync(`${out}.json`, 'utf8')).traceEvents.length).toBeGreaterThan(0);
+  });
+
+  it('prints the step table in text form, the RMP as a table, help and version', () => {
+    const scenario = join(import.meta.dirname, '../examples/02-same-page-two-guests.json');
+    expect(snpRef(['run', scenario, '--format', 'text']).stdout).toMatch(/9 +guest\.read +NPF/);
+    expect(snpRef(['rmp', '--scenario', scenario]).stdout).toMatch(
+      /0x100 +\[A=1 PS=4K IMM=0 GPA=0x5000 ASID=2/,
+    );
+    expect(snpRef(['run', '--help']).stdout).toMatch(/--trace-out/);
+    expect(snpRef(['--version']).stdout).toMatch(/^snp-ref\/\d+\.\d+\.\d+/);
+  });
+
+  it("runs the demo in both ABIs: b survives a's failed launch only with the reviewed one", () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'snp-ref-')), 'demo.json');
+    const { status, stdout } = snpRef(['demo', '--trace-out', out]);
+    expect(status).toBe(0);
+    const [reviewed, v4] = stdout.split('== KVM ABI: v4');
+    expect(reviewed).toMatch(/13 +guest\.read +ok/);
+    expect(v4).toMatch(/13 +guest\.read +NPF/);
+    expect(JSON.parse(readFileSync(out, 'utf8')).traceEvents.length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,168 @@
+// snp-ref: run SEV-SNP launch scenarios, measure launch plans, show the RMP.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measurePlan, PlanError, parseLaunchPlan } from '@snp-ref/psp-firmware';
+import { entryText, formatFtrace, hex, TraceRing, toChromeTrace } from '@snp-ref/rmp-core';
+import { cac } from 'cac';
+import { formatResultText } from './format/text.js';
+import { runScenario } from './scenario/run.js';
+import { parseScenario, scenarioJsonSchema } from './scenario/schema.js';
+
+/** Exit codes (SCENARIO.md): 0 ran, 2 the input is not valid, 1 internal error. */
+const EXIT_INVALID = 2;
+
+/** A problem with the user's input: printed as one line per problem, exit 2, no stack trace. */
+class InputError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+function readInput(file: string): string {
+  try {
+    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError([`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+}
+
+function readJson(file: string): unknown {
+  const text = readInput(file);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError([`${file}: not JSON (${(error as Error).message})`]);
+  }
+}
+
+function loadScenario(file: string) {
+  const parsed = parseScenario(readJson(file));
+  if (!parsed.ok) throw new InputError(parsed.problems.map((p) => `${p.path}: ${p.message}`));
+  return parsed.scenario;
+}
+
+const cli = cac('snp-ref');
+
+cli
+  .command(
+    'run [file]',
+    'Run a scenario (../shared/SCENARIO.md) and print its result; no file or - reads stdin',
+  )
+  .option('--format <format>', 'json or text', { default: 'json' })
+  .option('--trace <kind>', 'also write the RMP transition trace: ftrace or perfetto')
+  .option('--trace-out <file>', 'where --trace writes (default: stdout after the result)')
+  .action((file: string | undefined, options: { format: string; trace?: string; traceOut?: string }) => {
+    if (options.format !== 'json' && options.format !== 'text')
+      throw new InputError([`--format: expected json or text, got ${options.format}`]);
+    if (options.trace !== undefined && options.trace !== 'ftrace' && options.trace !== 'perfetto') {
+      throw new InputError([`--trace: expected ftrace or perfetto, got ${options.trace}`]);
+    }
+    const ring = new TraceRing(1 << 20);
+    const scenario = loadScenario(file ?? '-');
+    const result = runScenario(scenario, ring);
+    const json = (value: unknown) => JSON.stringify(value, null, 2);
+    process.stdout.write(
+      options.format === 'json' ? `${json(result)}\n` : formatResultText(result, scenario),
+    );
+    if (options.trace !== undefined) {
+      const trace =
+        options.trace === 'ftrace' ? formatFtrace(ring.events()) : `${json(toChromeTrace(ring.events()))}\n`;
+      if (options.traceOut === undefined) process.stdout.write(trace);
+      else writeFileSync(options.traceOut, trace);
+    }
+  });
+
+cli.command('schema', 'Print the scenario format as a JSON Schema (draft 2020-12)').action(() => {
+  process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
+});
+
+cli
+  .command('measure', 'Compute the launch digest of a plan (../shared/vectors/README.md format)')
+  .option('--plan [file]', 'the plan (JSON); - or no file reads stdin')
+  .option('--json', 'print the digest and the digest after each op as JSON')
+  .action((options: { plan?: string | boolean; json?: boolean }) => {
+    if (options.plan === undefined) throw new InputError(['--plan: a plan file is required (- for stdin)']);
+    const file = typeof options.plan === 'string' ? options.plan : '-';
+    let plan: ReturnType<typeof parseLaunchPlan>;
+    try {
+      plan = parseLaunchPlan(readJson(file));
+    } catch (error) {
+      if (error instanceof PlanError) throw new InputError([`${file}: ${error.message}`]);
+      throw error;
+    }
+    const measured = measurePlan(plan);
+    if (options.json !== true) {
+      process.stdout.write(`${measured.digest}\n`);
+      return;
+    }
+    const steps = measured.steps.map((s) => ({
+      op: s.op.op,
+      gpa: hex(s.op.gpa),
+      pages: s.op.pages,
+      digest: s.digest,
+    }));
+    process.stdout.write(`${JSON.stringify({ name: plan.name, digest: measured.digest, steps }, null, 2)}\n`);
+  });
+
+cli
+  .command('rmp', 'Run a scenario and print the RMP entries that are not hypervisor-owned and zero')
+  .option('--scenario <file>', 'the scenario to run first')
+  .action((options: { scenario?: string }) => {
+    if (options.scenario === undefined) throw new InputError(['--scenario: a scenario file is required']);
+    const result = runScenario(loadScenario(options.scenario));
+    const lines = Object.entries(result.rmp).map(
+      ([pfn, e]) =>
+        `${pfn.padStart(10)}  ${entryText({ ...e, gpa: Number(e.gpa), vmplPerms: [e.vmplPerms?.[0] ?? 0, e.vmplPerms?.[1] ?? 0, e.vmplPerms?.[2] ?? 0] })}`,
+    );
+    process.stdout.write(`${['       pfn  entry', ...lines].join('\n')}\n`);
+  });
+
+cli
+  .command(
+    'demo',
+    "Run the review's story (examples/demo.json) with the reviewed ABI and with RFC v4, side by side",
+  )
+  .option('--trace-out <file>', 'where to write the Perfetto trace of both runs', {
+    default: 'snp-ref-out/demo.trace.json',
+  })
+  .action((options: { traceOut: string }) => {
+    const scenario = loadScenario(fileURLToPath(new URL('../examples/demo.json', import.meta.url)));
+    const events: ReturnType<TraceRing['events']> = [];
+    for (const abi of ['reviewed', 'v4'] as const) {
+      const ring = new TraceRing(1 << 20);
+      const result = runScenario({ ...scenario, kvm: { ...scenario.kvm, abi } }, ring);
+      events.push(...ring.events().map((e) => ({ ...e, by: `${abi}:${e.by}` })));
+      process.stdout.write(`\n== KVM ABI: ${abi}\n${formatResultText(result, scenario)}`);
+    }
+    mkdirSync(dirname(options.traceOut), { recursive: true });
+    writeFileSync(options.traceOut, `${JSON.stringify(toChromeTrace(events))}\n`);
+    process.stdout.write(
+      `\nRMP transition trace of both runs: ${options.traceOut} (open it in https://ui.perfetto.dev)\n`,
+    );
+  });
+
+cli.help();
+cli.version(createRequire(import.meta.url)('../package.json').version as string);
+
+try {
+  cli.parse(process.argv, { run: false });
+  if (cli.matchedCommand === undefined && cli.args.length > 0)
+    throw new InputError([`unknown command "${cli.args[0]}"; see snp-ref --help`]);
+  if (cli.matchedCommand === undefined && !cli.options.help && !cli.options.version) cli.outputHelp();
+  else await cli.runMatchedCommand();
+} catch (error) {
+  if (error instanceof InputError) {
+    process.stderr.write(`${error.problems.map((p) => `snp-ref: ${p}`).join('\n')}\n`);
+    process.exitCode = EXIT_INVALID;
+  } else if (error instanceof Error && error.name === 'CACError') {
+    process.stderr.write(`snp-ref: ${error.message}\n`);
+    process.exitCode = EXIT_INVALID;
+  } else {
+    process.stderr.write(
+      `snp-ref: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,267 @@
+import { GuestVcpu } from '@snp-ref/guest';
+import {
+  Kvm,
+  type KvmResult,
+  KvmSnpPageType,
+  launchUpdateReviewed,
+  launchUpdateV4,
+  Machine,
+  type SnpVm,
+} from '@snp-ref/kvm-svm';
+import { SeededPages, SevStatus } from '@snp-ref/psp-firmware';
+import {
+  checkHostAccess,
+  codeName,
+  entryJson,
+  hex,
+  PvalidateRet,
+  type RmpEntryJson,
+  RmpUpdateRet,
+  TraceRing,
+  type TransitionEvent,
+} from '@snp-ref/rmp-core';
+import type { Scenario, Step } from './schema.js';
+
+const PAGE = 4096;
+/** Page-type names (SCENARIO.md "Values") to the values KVM's LAUNCH_UPDATE takes; vmsa is the firmware's 2, which KVM refuses. */
+const PAGE_TYPES: Readonly<Record<string, number>> = {
+  normal: KvmSnpPageType.NORMAL,
+  vmsa: 2,
+  zero: KvmSnpPageType.ZERO,
+  unmeasured: KvmSnpPageType.UNMEASURED,
+  secrets: KvmSnpPageType.SECRETS,
+  cpuid: KvmSnpPageType.CPUID,
+};
+
+/** One step's outcome, as SCENARIO.md "Result" lists it. */
+export interface StepResult {
+  readonly i: number;
+  readonly op: Step['op'];
+  readonly ok: boolean;
+  readonly [field: string]: unknown;
+}
+
+export interface ScenarioResult {
+  readonly scenario: 1;
+  readonly steps: readonly StepResult[];
+  readonly trace: readonly TraceJson[];
+  readonly rmp: Readonly<Record<string, RmpEntryJson>>;
+  readonly vms: Readonly<Record<string, { asid: number; state: string; measurement: string | null }>>;
+}
+
+export interface TraceJson {
+  readonly ev: string;
+  readonly by: string;
+  readonly pfn: string;
+  readonly old: RmpEntryJson;
+  readonly new: RmpEntryJson;
+  readonly ret: string;
+}
+
+/** Step outcomes before `i` and `op` are added. */
+type Outcome = { readonly ok: boolean; readonly [field: string]: unknown };
+
+/**
+ * Runs a validated scenario (../shared/SCENARIO.md) on a fresh machine and returns its result. Steps
+ * never throw for what a scenario can cause: a failing step reports its errno, firmware status,
+ * return code or fault, and the run goes on.
+ */
+export function runScenario(scenario: Scenario, ring = new TraceRing(1 << 20)): ScenarioResult {
+  const machine = Machine.create({
+    hostPages: scenario.host.pages,
+    seed: 'snp-ref',
+    rejectAssignedOnUpdate: scenario.kvm?.rejectAssignedOnUpdate ?? false,
+  });
+  machine.rmp.trace.subscribe(ring.sink);
+  const kvm = new Kvm(machine, scenario.kvm?.abi ?? 'reviewed');
+  const vcpus = new Map<string, GuestVcpu>();
+  const vcpuOf = (vm: SnpVm) => {
+    let vcpu = vcpus.get(vm.name);
+    if (vcpu === undefined) {
+      const npt = { translate: (gpa: number) => vm.translateGpa(gpa) };
+      // Report a #VC and go on (a Linux guest would terminate): a scenario keeps running after a fault.
+      vcpu = new GuestVcpu(
+        machine.rmp,
+        machine.memory,
+        npt,
+        { asid: vm.asid, vmpl: 0 },
+        { vcHandler: 'none' },
+      );
+      vcpus.set(vm.name, vcpu);
+    }
+    return vcpu;
+  };
+  const steps = scenario.steps.map((step, i) => ({ i, op: step.op, ...runStep(machine, kvm, vcpuOf, step) }));
+  return {
+    scenario: 1,
+    steps,
+    trace: ring.events().map(traceJson),
+    rmp: Object.fromEntries([...machine.rmp.entries()].map(([pfn, e]) => [hex(pfn), entryJson(e)])),
+    vms: Object.fromEntries(
+      kvm.all().map((vm) => {
+        const digest = vm.gctx === undefined ? undefined : machine.firmware.launchDigest(vm.gctx);
+        return [
+          vm.name,
+          {
+            asid: vm.asid,
+            state: vm.state,
+            measurement: digest === undefined ? null : Buffer.from(digest).toString('hex'),
+          },
+        ];
+      }),
+    ),
+  };
+}
+
+function traceJson(e: TransitionEvent): TraceJson {
+  return {
+    ev: e.kind,
+    by: e.by,
+    pfn: hex(e.pfn),
+    old: entryJson(e.old),
+    new: entryJson(e.new),
+    ret: e.retName,
+  };
+}
+
+const failed = (errno: string, message: string, extra: Record<string, unknown> = {}): Outcome => ({
+  ok: false,
+  errno,
+  message,
+  ...extra,
+});
+
+function fromKvm(result: KvmResult): Outcome {
+  const { ok, ...rest } = result;
+  return { ok, ...rest };
+}
+
+function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, step: Step): Outcome {
+  if (step.op === 'vm.create') {
+    try {
+      const vm = kvm.createVm({
+        name: step.vm,
+        ...(step.asid === undefined ? {} : { asid: step.asid }),
+        vcpus: step.vcpus ?? 0,
+      });
+      return { ok: true, asid: vm.asid };
+    } catch (error) {
+      return failed('EINVAL', (error as Error).message);
+    }
+  }
+  if (step.op === 'inject') return inject(machine, step);
+  if (step.op === 'hv.rmpupdate') {
+    const ret = machine.hostRmp.rmpupdate(step.pfn, step.entry, 'hv');
+    return ret === RmpUpdateRet.SUCCESS
+      ? { ok: true }
+      : { ok: false, rmpRet: codeName(RmpUpdateRet, ret), message: 'RMPUPDATE failed' };
+  }
+  if (step.op === 'rmp.query') {
+    if (!machine.rmp.has(step.pfn))
+      return failed('EINVAL', `pfn ${hex(step.pfn)} is beyond the host's ${machine.rmp.hostPages} pages`);
+    return { ok: true, entry: entryJson(machine.rmp.read(step.pfn)) };
+  }
+  const vm = kvm.vm(step.vm);
+  if (vm === undefined) return failed('EINVAL', `no VM named "${step.vm}" (create it with vm.create)`);
+  switch (step.op) {
+    case 'mmap':
+      return mmap(machine, vm, step);
+    case 'memslot.set':
+      vm.memslots.set(step.slot, step.gpa, step.hva, step.size);
+      return { ok: true };
+    case 'snp.launch_start':
+      return fromKvm(vm.launchStart({ policy: step.policy ?? 0x3_0000n }));
+    case 'snp.launch_update': {
+      const type = PAGE_TYPES[step.type];
+      if (type === undefined) return failed('EINVAL', `unknown page type "${step.type}"`);
+      const result =
+        vm.abi === 'v4'
+          ? launchUpdateV4(vm, { hva: step.hva, len: step.len, type })
+          : launchUpdateReviewed(vm, { gpa: step.gpa, hva: step.hva, len: step.len, type });
+      return fromKvm(result);
+    }
+    case 'snp.launch_finish':
+      return fromKvm(vm.launchFinish());
+    case 'hv.read':
+      return hostRead(vm, step.hva, step.len);
+    case 'hv.write':
+      return hostWrite(machine, vm, step.hva, step.data);
+    case 'guest.pvalidate': {
+      const outcome = vcpuOf(vm).pvalidate(step.gpa, step.validate, step.pageSize ?? '4K');
+      if (outcome.kind === 'ret') {
+        return outcome.ret === PvalidateRet.SUCCESS
+          ? { ok: true }
+          : { ok: false, rmpRet: codeName(PvalidateRet, outcome.ret), message: 'PVALIDATE failed' };
+      }
+      return faultOutcome(outcome);
+    }
+    case 'guest.read': {
+      const outcome = vcpuOf(vm).read(step.gpa, step.len, { private: step.private ?? true });
+      return outcome.kind === 'data'
+        ? { ok: true, data: Buffer.from(outcome.bytes).toString('hex') }
+        : faultOutcome(outcome);
+    }
+    case 'guest.write': {
+      const outcome = vcpuOf(vm).write(step.gpa, step.data, { private: step.private ?? true });
+      return outcome.kind === 'written' ? { ok: true } : faultOutcome(outcome);
+    }
+  }
+}
+
+function faultOutcome(outcome: { kind: string; gpa?: number }): Outcome {
+  if (outcome.kind === 'unmapped') return failed('EFAULT', `no mapping for gpa ${hex(outcome.gpa ?? 0)}`);
+  return { ok: false, fault: outcome.kind, message: `the access faulted: ${outcome.kind}` };
+}
+
+function inject(machine: Machine, step: Extract<Step, { op: 'inject' }>): Outcome {
+  const table: Record<string, number> = step.at === 'rmpupdate' ? RmpUpdateRet : SevStatus;
+  const code = typeof step.error === 'number' ? step.error : table[step.error];
+  try {
+    if (code === undefined)
+      throw new RangeError(
+        `unknown ${step.at === 'rmpupdate' ? 'RMPUPDATE return code' : 'firmware status'} "${step.error}"`,
+      );
+    machine.faults.inject(step.at, step.nth, code);
+    return { ok: true };
+  } catch (error) {
+    return failed('EINVAL', (error as Error).message);
+  }
+}
+
+function mmap(machine: Machine, vm: SnpVm, step: Extract<Step, { op: 'mmap' }>): Outcome {
+  if (step.hva % PAGE !== 0) return failed('EINVAL', `hva ${hex(step.hva)} is not 4 KiB aligned`);
+  if (step.pfn + step.pages > machine.pages.count)
+    return failed(
+      'EINVAL',
+      `pfns ${hex(step.pfn)}+${step.pages} go beyond the host's ${machine.pages.count} pages`,
+    );
+  vm.addressSpace.map(step.hva, step.pfn, step.pages);
+  if (step.fill !== undefined) {
+    const seeded = step.fill === 'zero' ? undefined : new SeededPages(step.fill.seed);
+    for (let i = 0; i < step.pages; i++)
+      machine.memory.write(step.pfn + i, seeded?.next() ?? new Uint8Array(PAGE));
+  }
+  return { ok: true };
+}
+
+/** A host read through the VMM mapping: not RMP-checked; a guest page reads as its ciphertext. */
+function hostRead(vm: SnpVm, hva: number, len: number): Outcome {
+  const bytes = vm.copyFromUser(hva, len);
+  return bytes === undefined
+    ? failed('EFAULT', `hva range ${hex(hva)}+${len} is not mapped`)
+    : { ok: true, data: Buffer.from(bytes).toString('hex') };
+}
+
+/** A host write through the VMM mapping: every page must be hypervisor-owned, else #PF (APM Table 15-39). */
+function hostWrite(machine: Machine, vm: SnpVm, hva: number, data: Uint8Array): Outcome {
+  for (let page = Math.floor(hva / PAGE); page * PAGE < hva + data.length; page++) {
+    const pfn = vm.addressSpace.translate(page * PAGE);
+    if (pfn === undefined) return failed('EFAULT', `hva ${hex(page * PAGE)} is not mapped`);
+    const check = checkHostAccess(machine.rmp, { pfn, kind: 'write', user: true });
+    if (check.kind !== 'OK')
+      return { ok: false, fault: check.kind, message: `host write to pfn ${hex(pfn)}: ${check.check}` };
+  }
+  return vm.copyToUser(hva, data)
+    ? { ok: true }
+    : failed('EFAULT', `hva range ${hex(hva)}+${data.length} is not mapped`);
+}

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { codeRef, hexData, num, u64 } from './values.js';
+
+// The scenario format of ../shared/SCENARIO.md, version 1: one zod schema is both the validator of
+// `snp-ref run` and the JSON Schema of `snp-ref schema`.
+
+/** Free text for the reader of a scenario; the runner ignores it. */
+const note = z.string({ error: 'expected a string' }).optional();
+
+const name = z.string({ error: 'expected a VM name' }).min(1, { error: 'expected a non-empty VM name' });
+const pageSize = z.enum(['4K', '2M'], { error: 'expected "4K" or "2M"' });
+
+const step = z.discriminatedUnion(
+  'op',
+  [
+    z.strictObject({
+      note,
+      op: z.literal('vm.create'),
+      vm: name,
+      asid: num.optional(),
+      vcpus: num.optional(),
+    }),
+    z.strictObject({
+      note,
+      op: z.literal('mmap'),
+      vm: name,
+      hva: num,
+      pfn: num,
+      pages: num,
+      fill: z.union([z.literal('zero'), z.strictObject({ seed: z.string() })]).optional(),
+    }),
+    z.strictObject({
+      note,
+      op: z.literal('memslot.set'),
+      vm: name,
+      slot: num,
+      gpa: num,
+      hva: num,
+      size: num,
+    }),
+    z.strictObject({ note, op: z.literal('snp.launch_start'), vm: name, policy: u64.optional() }),
+    z.strictObject({
+      note,
+      op: z.literal('snp.launch_update'),
+      vm: name,
+      hva: num,
+      gpa: num,
+      len: num,
+      // Any name: an unknown type is the step's EINVAL (SCENARIO.md "Errors"), not an invalid file.
+      type: z
+        .string({ error: 'expected a page type name' })
+        .describe('normal, vmsa, zero, unmeasured, secrets or cpuid'),
+    }),
+    z.strictObject({ note, op: z.literal('snp.launch_finish'), vm: name }),
+    z.strictObject({
+      note,
+      op: z.literal('inject'),
+      at: z.enum(['psp.launch_update', 'rmpupdate'], {
+        error: 'expected "psp.launch_update" or "rmpupdate"',
+      }),
+      nth: num,
+      error: codeRef,
+    }),
+    z.strictObject({
+      note,
+      op: z.literal('hv.rmpupdate'),
+      pfn: num,
+      entry: z.strictObject({
+        assigned: z.boolean(),
+        asid: num,
+        gpa: num,
+        pageSize,
+        immutable: z.boolean(),
+      }),
+    }),
+    z.strictObject({ note, op: z.literal('hv.read'), vm: name, hva: num, len: num }),
+    z.strictObject({ note, op: z.literal('hv.write'), vm: name, hva: num, data: hexData }),
+    z.strictObject({
+      note,
+      op: z.literal('guest.pvalidate'),
+      vm: name,
+      gpa: num,
+      validate: z.boolean(),
+      pageSize: pageSize.optional(),
+    }),
+    z.strictObject({
+      note,
+      op: z.literal('guest.read'),
+      vm: name,
+      gpa: num,
+      len: num,
+      private: z.boolean().optional(),
+    }),
+    z.strictObject({
+      note,
+      op: z.literal('guest.write'),
+      vm: name,
+      gpa: num,
+      data: hexData,
+      private: z.boolean().optional(),
+    }),
+    z.strictObject({ note, op: z.literal('rmp.query'), pfn: num }),
+  ],
+  {
+    error:
+      'expected a known op: vm.create, mmap, memslot.set, snp.launch_start, snp.launch_update, snp.launch_finish, inject, hv.rmpupdate, hv.read, hv.write, guest.pvalidate, guest.read, guest.write or rmp.query',
+  },
+);
+
+export const scenarioSchema = z.strictObject({
+  scenario: z.literal(1, { error: 'expected 1 (the format version)' }),
+  description: z.string({ error: 'expected a string' }).optional(),
+  host: z.strictObject({ pages: num }),
+  kvm: z
+    .strictObject({
+      abi: z.enum(['reviewed', 'v4'], { error: 'expected "reviewed" or "v4"' }).optional(),
+      rejectAssignedOnUpdate: z.boolean().optional(),
+    })
+    .optional(),
+  steps: z.array(step),
+});
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type Step = Scenario['steps'][number];
+
+/** The scenario format as a JSON Schema (draft 2020-12), describing what a file may contain. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  return {
+    $id: 'https://snp-ref.dev/scenario-1.schema.json',
+    title: 'snp-ref scenario, version 1',
+    ...z.toJSONSchema(scenarioSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }),
+  };
+}
+
+/** A problem with a scenario file: where (a JSON path such as `steps[3].len`) and what was expected. */
+export interface ScenarioProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ParsedScenario =
+  | { readonly ok: true; readonly scenario: Scenario }
+  | { readonly ok: false; readonly problems: readonly ScenarioProblem[] };
+
+function jsonPath(path: readonly PropertyKey[]): string {
+  return (
+    path.reduce<string>(
+      (out, key) =>
+        typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`,
+      '',
+    ) || '(root)'
+  );
+}
+
+/** Validates parsed JSON against the format; every problem is listed, none is thrown. */
+export function parseScenario(value: unknown): ParsedScenario {
+  const result = scenarioSchema.safeParse(value);
+  if (result.success) return { ok: true, scenario: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message })),
+  };
+}
