@@ -98,6 +98,7 @@ export {
   VMSA_GPA,
 } from './measure/launchDigest.js';
 export { measurePlan, type PlanMeasurement, type PlanStep } from './measure/measurePlan.js';
+export { type MeasureFilesOptions, measurePlanWithFiles } from './measure/measurePlanFiles.js';
 export { ParallelPageHasher, sharedPages } from './measure/parallelPageHasher.js';
 export {
   type LaunchPlan,

@@ -1,14 +1,9 @@
 #!/usr/bin/env node
-// Runs the CLI from its TypeScript sources, so `npx snp-ref` works right after `npm ci` with no build:
-// a child Node with tsx and the workspace's source export condition (see the root README).
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// Runs the CLI from its TypeScript sources, so `npx snp-ref` works right after `npm ci` with no
+// build: tsx compiles on the fly, and a resolve hook adds the workspace's source export condition.
+import { register } from 'node:module';
+import { register as registerTsx } from 'tsx/esm/api';
 
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const tsx = import.meta.resolve('tsx');
-const { status, signal } = spawnSync(
-  process.execPath,
-  ['--conditions=@snp-ref/source', '--import', tsx, main, ...process.argv.slice(2)],
-  { stdio: 'inherit' },
-);
-process.exitCode = status ?? (signal === null ? 1 : 128);
+register('./source-condition.js', import.meta.url);
+registerTsx();
+await import('../src/main.ts');

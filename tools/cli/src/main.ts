@@ -3,12 +3,17 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measurePlan, PlanError, parseLaunchPlan } from '@snp-ref/psp-firmware';
+import {
+  measurePlanWithFiles,
+  ParallelPageHasher,
+  PlanError,
+  type PlanMeasurement,
+  parseLaunchPlan,
+} from '@snp-ref/psp-firmware/measure';
 import { entryText, formatFtrace, hex, TraceRing, toChromeTrace } from '@snp-ref/rmp-core';
 import { cac } from 'cac';
 import { formatResultText } from './format/text.js';
-import { runScenario } from './scenario/run.js';
-import { parseScenario, scenarioJsonSchema } from './scenario/schema.js';
+import { progressReporter } from './progress.js';
 
 /** Exit codes (SCENARIO.md): 0 ran, 2 the input is not valid, 1 internal error. */
 const EXIT_INVALID = 2;
@@ -37,7 +42,15 @@ function readJson(file: string): unknown {
   }
 }
 
-function loadScenario(file: string) {
+// The scenario modules (zod, kvm-svm, guest) load only for the commands that need them: measure
+// starts faster without them.
+const scenarioModules = async () => ({
+  ...(await import('./scenario/run.js')),
+  ...(await import('./scenario/schema.js')),
+});
+
+async function loadScenario(file: string) {
+  const { parseScenario } = await scenarioModules();
   const parsed = parseScenario(readJson(file));
   if (!parsed.ok) throw new InputError(parsed.problems.map((p) => `${p.path}: ${p.message}`));
   return parsed.scenario;
@@ -53,46 +66,68 @@ cli
   .option('--format <format>', 'json or text', { default: 'json' })
   .option('--trace <kind>', 'also write the RMP transition trace: ftrace or perfetto')
   .option('--trace-out <file>', 'where --trace writes (default: stdout after the result)')
-  .action((file: string | undefined, options: { format: string; trace?: string; traceOut?: string }) => {
-    if (options.format !== 'json' && options.format !== 'text')
-      throw new InputError([`--format: expected json or text, got ${options.format}`]);
-    if (options.trace !== undefined && options.trace !== 'ftrace' && options.trace !== 'perfetto') {
-      throw new InputError([`--trace: expected ftrace or perfetto, got ${options.trace}`]);
-    }
-    const ring = new TraceRing(1 << 20);
-    const scenario = loadScenario(file ?? '-');
-    const result = runScenario(scenario, ring);
-    const json = (value: unknown) => JSON.stringify(value, null, 2);
-    process.stdout.write(
-      options.format === 'json' ? `${json(result)}\n` : formatResultText(result, scenario),
-    );
-    if (options.trace !== undefined) {
-      const trace =
-        options.trace === 'ftrace' ? formatFtrace(ring.events()) : `${json(toChromeTrace(ring.events()))}\n`;
-      if (options.traceOut === undefined) process.stdout.write(trace);
-      else writeFileSync(options.traceOut, trace);
-    }
-  });
+  .action(
+    async (file: string | undefined, options: { format: string; trace?: string; traceOut?: string }) => {
+      if (options.format !== 'json' && options.format !== 'text')
+        throw new InputError([`--format: expected json or text, got ${options.format}`]);
+      if (options.trace !== undefined && options.trace !== 'ftrace' && options.trace !== 'perfetto') {
+        throw new InputError([`--trace: expected ftrace or perfetto, got ${options.trace}`]);
+      }
+      const ring = new TraceRing(1 << 20);
+      const scenario = await loadScenario(file ?? '-');
+      const { runScenario } = await scenarioModules();
+      const result = runScenario(scenario, ring);
+      const json = (value: unknown) => JSON.stringify(value, null, 2);
+      process.stdout.write(
+        options.format === 'json' ? `${json(result)}\n` : formatResultText(result, scenario),
+      );
+      if (options.trace !== undefined) {
+        const trace =
+          options.trace === 'ftrace'
+            ? formatFtrace(ring.events())
+            : `${json(toChromeTrace(ring.events()))}\n`;
+        if (options.traceOut === undefined) process.stdout.write(trace);
+        else writeFileSync(options.traceOut, trace);
+      }
+    },
+  );
 
-cli.command('schema', 'Print the scenario format as a JSON Schema (draft 2020-12)').action(() => {
+cli.command('schema', 'Print the scenario format as a JSON Schema (draft 2020-12)').action(async () => {
+  const { scenarioJsonSchema } = await scenarioModules();
   process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
 });
 
 cli
-  .command('measure', 'Compute the launch digest of a plan (../shared/vectors/README.md format)')
+  .command(
+    'measure',
+    'Compute the launch digest of a plan (../shared/vectors/README.md format, plus file ops)',
+  )
   .option('--plan [file]', 'the plan (JSON); - or no file reads stdin')
   .option('--json', 'print the digest and the digest after each op as JSON')
-  .action((options: { plan?: string | boolean; json?: boolean }) => {
+  .option('--parallel', 'hash NORMAL file pages on all cores (same digest)')
+  .action(async (options: { plan?: string | boolean; json?: boolean; parallel?: boolean }) => {
     if (options.plan === undefined) throw new InputError(['--plan: a plan file is required (- for stdin)']);
     const file = typeof options.plan === 'string' ? options.plan : '-';
-    let plan: ReturnType<typeof parseLaunchPlan>;
+    const hasher = options.parallel === true ? await ParallelPageHasher.create() : undefined;
+    const progress = process.stderr.isTTY ? progressReporter('measuring') : undefined;
+    let measured: PlanMeasurement;
+    let name: string;
     try {
-      plan = parseLaunchPlan(readJson(file));
+      const plan = parseLaunchPlan(readJson(file));
+      name = plan.name;
+      const baseDir = file === '-' ? process.cwd() : dirname(file);
+      measured = measurePlanWithFiles(plan, {
+        baseDir,
+        ...(hasher && { hasher }),
+        ...(progress && { onProgress: progress }),
+      });
     } catch (error) {
       if (error instanceof PlanError) throw new InputError([`${file}: ${error.message}`]);
       throw error;
+    } finally {
+      progress?.(0, 0);
+      await hasher?.close();
     }
-    const measured = measurePlan(plan);
     if (options.json !== true) {
       process.stdout.write(`${measured.digest}\n`);
       return;
@@ -103,15 +138,16 @@ cli
       pages: s.op.pages,
       digest: s.digest,
     }));
-    process.stdout.write(`${JSON.stringify({ name: plan.name, digest: measured.digest, steps }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ name, digest: measured.digest, steps }, null, 2)}\n`);
   });
 
 cli
   .command('rmp', 'Run a scenario and print the RMP entries that are not hypervisor-owned and zero')
   .option('--scenario <file>', 'the scenario to run first')
-  .action((options: { scenario?: string }) => {
+  .action(async (options: { scenario?: string }) => {
     if (options.scenario === undefined) throw new InputError(['--scenario: a scenario file is required']);
-    const result = runScenario(loadScenario(options.scenario));
+    const { runScenario } = await scenarioModules();
+    const result = runScenario(await loadScenario(options.scenario));
     const lines = Object.entries(result.rmp).map(
       ([pfn, e]) =>
         `${pfn.padStart(10)}  ${entryText({ ...e, gpa: Number(e.gpa), vmplPerms: [e.vmplPerms?.[0] ?? 0, e.vmplPerms?.[1] ?? 0, e.vmplPerms?.[2] ?? 0] })}`,
@@ -127,8 +163,9 @@ cli
   .option('--trace-out <file>', 'where to write the Perfetto trace of both runs', {
     default: 'snp-ref-out/demo.trace.json',
   })
-  .action((options: { traceOut: string }) => {
-    const scenario = loadScenario(fileURLToPath(new URL('../examples/demo.json', import.meta.url)));
+  .action(async (options: { traceOut: string }) => {
+    const scenario = await loadScenario(fileURLToPath(new URL('../examples/demo.json', import.meta.url)));
+    const { runScenario } = await scenarioModules();
     const events: ReturnType<TraceRing['events']> = [];
     for (const abi of ['reviewed', 'v4'] as const) {
       const ring = new TraceRing(1 << 20);

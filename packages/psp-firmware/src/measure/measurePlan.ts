@@ -1,3 +1,4 @@
+import { PlanError } from '../errors.js';
 import { isContentMeasured } from '../pageType.js';
 import { LaunchDigest, PAGE_BYTES } from './launchDigest.js';
 import { type LaunchPlan, PLAN_OP_TYPES, type PlanOp, SeededPages } from './plan.js';
@@ -19,6 +20,9 @@ export interface PlanMeasurement {
  * the firmware's SNP_LAUNCH_UPDATE would (test/vectors/README.md). Pure: same plan, same digest.
  */
 export function measurePlan(plan: LaunchPlan): PlanMeasurement {
+  const withFile = plan.ops.findIndex((op) => op.file !== undefined);
+  if (withFile >= 0)
+    throw new PlanError(`ops[${withFile}].file`, 'file contents need measurePlanWithFiles (snp-ref measure)');
   const digest = new LaunchDigest();
   const pages = new SeededPages(plan.seed);
   const page = Buffer.alloc(PAGE_BYTES);

@@ -12,6 +12,8 @@ export interface PlanOp {
   readonly gpa: number;
   /** Pages covered: any count ≥ 0 for normal and zero, 1 for the others. */
   readonly pages: number;
+  /** normal only: take the pages from this file (path relative to the plan) at this byte offset. */
+  readonly file?: { readonly path: string; readonly offset: number };
 }
 
 /** A launch as a list of LAUNCH_UPDATE operations, with the seed of its page contents. */
@@ -69,7 +71,19 @@ function parseOp(value: unknown, path: string): PlanOp {
   }
   if (gpa + pages * PAGE_BYTES > GPA_LIMIT)
     throw new PlanError(`${path}.pages`, 'the range runs past the 51-bit guest physical address space');
-  return { op: op as PlanOpName, gpa, pages };
+  if (value.file === undefined) {
+    if (value.offset !== undefined) throw new PlanError(`${path}.offset`, 'an offset needs a file');
+    return { op: op as PlanOpName, gpa, pages };
+  }
+  if (op !== 'normal')
+    throw new PlanError(`${path}.file`, 'only normal pages take their contents from a file');
+  if (typeof value.file !== 'string' || value.file === '')
+    throw new PlanError(`${path}.file`, 'expected a file path');
+  const offset = value.offset ?? 0;
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new PlanError(`${path}.offset`, `expected a byte offset ≥ 0, got ${JSON.stringify(offset)}`);
+  }
+  return { op: 'normal', gpa, pages, file: { path: value.file, offset } };
 }
 
 /** Checks a parsed JSON value against the plan format; throws PlanError naming the first bad field. */
@@ -83,7 +97,7 @@ export function parseLaunchPlan(value: unknown): LaunchPlan {
 }
 
 /**
- * The plan's page contents: one stream SHA-256(seed || u32le(0)) || SHA-256(seed || u32le(1)) || …,
+ * The plan's page contents for ops without a file: one stream SHA-256(seed || u32le(0)) || SHA-256(seed || u32le(1)) || …,
  * consumed 4096 bytes per NORMAL or VMSA page in plan order (test/vectors/README.md).
  */
 export class SeededPages {

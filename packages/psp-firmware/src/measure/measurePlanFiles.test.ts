@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PlanError } from '../errors.js';
+import { PAGE_BYTES } from './launchDigest.js';
+import { measurePlan } from './measurePlan.js';
+import { measurePlanWithFiles } from './measurePlanFiles.js';
+import { ParallelPageHasher } from './parallelPageHasher.js';
+import { type LaunchPlan, parseLaunchPlan, SeededPages } from './plan.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'plan-files-'));
+const PAGES = 2100; // more than one 1024-page chunk, not a multiple of it
+const seeded = new SeededPages('image');
+const image = Buffer.concat([
+  Buffer.alloc(PAGE_BYTES, 0xee),
+  ...Array.from({ length: PAGES }, () => seeded.next()),
+]);
+writeFileSync(join(dir, 'image.bin'), image);
+
+const withFile = (extra: object = {}): LaunchPlan =>
+  parseLaunchPlan({
+    name: 'file',
+    seed: 'other',
+    ops: [
+      { op: 'normal', gpa: '0xffe00000', pages: PAGES, file: 'image.bin', offset: PAGE_BYTES, ...extra },
+      { op: 'normal', gpa: '0x0', pages: 1 },
+      { op: 'zero', gpa: '0x1000', pages: 2 },
+    ],
+  });
+
+describe('measurePlanWithFiles', () => {
+  let hasher: ParallelPageHasher;
+  beforeAll(async () => {
+    hasher = await ParallelPageHasher.create(1);
+  });
+  afterAll(() => hasher.close());
+
+  it('measures file pages exactly as the same pages given by the seed stream, serially and in parallel', () => {
+    // 'image' seeds the file; a plan whose first op uses that seed is the same launch.
+    const seededPlan: LaunchPlan = {
+      name: 's',
+      seed: 'image',
+      ops: [{ op: 'normal', gpa: 0xffe0_0000, pages: PAGES }],
+    };
+    const fileOnly = parseLaunchPlan({
+      name: 'f',
+      seed: '',
+      ops: [{ op: 'normal', gpa: '0xffe00000', pages: PAGES, file: 'image.bin', offset: PAGE_BYTES }],
+    });
+    const expected = measurePlan(seededPlan).digest;
+    expect(measurePlanWithFiles(fileOnly, { baseDir: dir }).digest).toBe(expected);
+    expect(measurePlanWithFiles(fileOnly, { baseDir: dir, hasher }).digest).toBe(expected);
+  });
+
+  it('keeps the seed stream for the ops without a file, and reports progress', () => {
+    const progress: number[] = [];
+    const result = measurePlanWithFiles(withFile(), {
+      baseDir: dir,
+      onProgress: (done) => progress.push(done),
+    });
+    expect(result.steps).toHaveLength(3);
+    expect(progress.at(-1)).toBe(PAGES + 3);
+    expect(progress.length).toBeGreaterThan(3);
+  });
+
+  it('names a missing file, a file too short and a file on a non-normal op', () => {
+    expect(() => measurePlanWithFiles(withFile({ file: 'nope.bin' }), { baseDir: dir })).toThrow(
+      'ops[0].file: cannot open nope.bin (ENOENT)',
+    );
+    expect(() => measurePlanWithFiles(withFile({ offset: 2 * PAGE_BYTES }), { baseDir: dir })).toThrow(
+      PlanError,
+    );
+    expect(() => measurePlanWithFiles(withFile({ offset: 2 * PAGE_BYTES }), { baseDir: dir })).toThrow(
+      /has \d+ bytes; 2100 pages from offset 8192 need/,
+    );
+    expect(() =>
+      parseLaunchPlan({ name: 'p', seed: '', ops: [{ op: 'zero', gpa: '0x0', pages: 1, file: 'x' }] }),
+    ).toThrow('ops[0].file: only normal pages take their contents from a file');
+    expect(() => measurePlan(withFile())).toThrow('ops[0].file: file contents need measurePlanWithFiles');
+  });
+});
