@@ -1,5 +1,6 @@
 // npm run bench: every package's figures, each with its ratio to a reference measured in the same run.
 import { type Figure, formatFigures, meets } from './figure.js';
+import { cliFigures } from './suites/cli.js';
 import { kvmSvmFigures } from './suites/kvmSvm.js';
 import { pspFirmwareFigures } from './suites/pspFirmware.js';
 import { rmpCoreFigures } from './suites/rmpCore.js';
@@ -8,6 +9,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   '@snp-ref/rmp-core': rmpCoreFigures,
   '@snp-ref/psp-firmware': pspFirmwareFigures,
   '@snp-ref/kvm-svm': kvmSvmFigures,
+  '@snp-ref/cli': cliFigures,
 };
 
 if (globalThis.gc === undefined) console.warn('run with --expose-gc (npm run bench does) for heap figures');

@@ -116,7 +116,7 @@ cli
       const plan = parseLaunchPlan(readJson(file));
       name = plan.name;
       const baseDir = file === '-' ? process.cwd() : dirname(file);
-      measured = measurePlanWithFiles(plan, {
+      measured = await measurePlanWithFiles(plan, {
         baseDir,
         ...(hasher && { hasher }),
         ...(progress && { onProgress: progress }),

@@ -36,7 +36,7 @@ describe('measurePlanWithFiles', () => {
   });
   afterAll(() => hasher.close());
 
-  it('measures file pages exactly as the same pages given by the seed stream, serially and in parallel', () => {
+  it('measures file pages exactly as the same pages given by the seed stream, serially and in parallel', async () => {
     // 'image' seeds the file; a plan whose first op uses that seed is the same launch.
     const seededPlan: LaunchPlan = {
       name: 's',
@@ -49,13 +49,13 @@ describe('measurePlanWithFiles', () => {
       ops: [{ op: 'normal', gpa: '0xffe00000', pages: PAGES, file: 'image.bin', offset: PAGE_BYTES }],
     });
     const expected = measurePlan(seededPlan).digest;
-    expect(measurePlanWithFiles(fileOnly, { baseDir: dir }).digest).toBe(expected);
-    expect(measurePlanWithFiles(fileOnly, { baseDir: dir, hasher }).digest).toBe(expected);
+    expect((await measurePlanWithFiles(fileOnly, { baseDir: dir })).digest).toBe(expected);
+    expect((await measurePlanWithFiles(fileOnly, { baseDir: dir, hasher })).digest).toBe(expected);
   });
 
-  it('keeps the seed stream for the ops without a file, and reports progress', () => {
+  it('keeps the seed stream for the ops without a file, and reports progress', async () => {
     const progress: number[] = [];
-    const result = measurePlanWithFiles(withFile(), {
+    const result = await measurePlanWithFiles(withFile(), {
       baseDir: dir,
       onProgress: (done) => progress.push(done),
     });
@@ -64,16 +64,16 @@ describe('measurePlanWithFiles', () => {
     expect(progress.length).toBeGreaterThan(3);
   });
 
-  it('names a missing file, a file too short and a file on a non-normal op', () => {
-    expect(() => measurePlanWithFiles(withFile({ file: 'nope.bin' }), { baseDir: dir })).toThrow(
+  it('names a missing file, a file too short and a file on a non-normal op', async () => {
+    await expect(measurePlanWithFiles(withFile({ file: 'nope.bin' }), { baseDir: dir })).rejects.toThrow(
       'ops[0].file: cannot open nope.bin (ENOENT)',
     );
-    expect(() => measurePlanWithFiles(withFile({ offset: 2 * PAGE_BYTES }), { baseDir: dir })).toThrow(
-      PlanError,
-    );
-    expect(() => measurePlanWithFiles(withFile({ offset: 2 * PAGE_BYTES }), { baseDir: dir })).toThrow(
-      /has \d+ bytes; 2100 pages from offset 8192 need/,
-    );
+    await expect(
+      measurePlanWithFiles(withFile({ offset: 2 * PAGE_BYTES }), { baseDir: dir }),
+    ).rejects.toThrow(PlanError);
+    await expect(
+      measurePlanWithFiles(withFile({ offset: 2 * PAGE_BYTES }), { baseDir: dir }),
+    ).rejects.toThrow(/has \d+ bytes; 2100 pages from offset 8192 need/);
     expect(() =>
       parseLaunchPlan({ name: 'p', seed: '', ops: [{ op: 'zero', gpa: '0x0', pages: 1, file: 'x' }] }),
     ).toThrow('ops[0].file: only normal pages take their contents from a file');

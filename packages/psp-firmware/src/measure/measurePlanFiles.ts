@@ -1,9 +1,9 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PlanError } from '../errors.js';
 import { isContentMeasured, PageType } from '../pageType.js';
 import { LaunchDigest, PAGE_BYTES, type PageHasher } from './launchDigest.js';
-import type { PlanMeasurement } from './measurePlan.js';
+import type { PlanMeasurement, PlanStep } from './measurePlan.js';
 import { type LaunchPlan, PLAN_OP_TYPES, type PlanOp, SeededPages } from './plan.js';
 
 /** Pages read from a file at a time: 4 MiB of memory, however large the file. */
@@ -20,25 +20,29 @@ export interface MeasureFilesOptions {
 
 /**
  * measurePlan for plans whose NORMAL ops may take their pages from files: each file is streamed in
- * 4 MiB chunks (in shared memory when a hasher is given), so a multi-GiB image costs a few MiB.
+ * 4 MiB chunks (in shared memory when a hasher is given), so a multi-GiB image costs a few MiB, and
+ * the next chunk is read while the current one is hashed.
  */
-export function measurePlanWithFiles(plan: LaunchPlan, options: MeasureFilesOptions): PlanMeasurement {
+export async function measurePlanWithFiles(
+  plan: LaunchPlan,
+  options: MeasureFilesOptions,
+): Promise<PlanMeasurement> {
   const digest = new LaunchDigest();
   const seeded = new SeededPages(plan.seed);
   const page = Buffer.alloc(PAGE_BYTES);
   const total = plan.ops.reduce((n, op) => n + op.pages, 0);
   let done = 0;
-  const chunk = new Uint8Array(
-    options.hasher === undefined
-      ? new ArrayBuffer(CHUNK_PAGES * PAGE_BYTES)
-      : new SharedArrayBuffer(CHUNK_PAGES * PAGE_BYTES),
-  );
-  const steps = plan.ops.map((op, index) => {
+  const bytes = CHUNK_PAGES * PAGE_BYTES;
+  const buffer = () =>
+    new Uint8Array(options.hasher === undefined ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes));
+  const buffers = [buffer(), buffer()] as const;
+  const steps: PlanStep[] = [];
+  for (const [index, op] of plan.ops.entries()) {
     if (op.file !== undefined) {
-      streamFile(op, index, options, chunk, (bytes, gpa) => {
-        if (options.hasher === undefined) digest.updatePages(PageType.NORMAL, gpa, bytes);
-        else digest.updatePagesParallel(options.hasher, PageType.NORMAL, gpa, bytes);
-        done += bytes.length / PAGE_BYTES;
+      await streamFile(op, index, options, buffers, (chunk, gpa) => {
+        if (options.hasher === undefined) digest.updatePages(PageType.NORMAL, gpa, chunk);
+        else digest.updatePagesParallel(options.hasher, PageType.NORMAL, gpa, chunk);
+        done += chunk.length / PAGE_BYTES;
         options.onProgress?.(done, total);
       });
     } else {
@@ -49,23 +53,23 @@ export function measurePlanWithFiles(plan: LaunchPlan, options: MeasureFilesOpti
       done += op.pages;
       options.onProgress?.(done, total);
     }
-    return { op, digest: digest.hex() };
-  });
+    steps.push({ op, digest: digest.hex() });
+  }
   return { digest: digest.hex(), steps };
 }
 
-function streamFile(
+async function streamFile(
   op: PlanOp,
   index: number,
   options: MeasureFilesOptions,
-  chunk: Uint8Array,
+  buffers: readonly [Uint8Array, Uint8Array],
   each: (bytes: Uint8Array, gpa: number) => void,
-): void {
+): Promise<void> {
   const file = op.file as NonNullable<PlanOp['file']>;
   const where = `ops[${index}].file`;
-  let fd: number;
+  let handle: FileHandle;
   try {
-    fd = openSync(resolve(options.baseDir, file.path), 'r');
+    handle = await open(resolve(options.baseDir, file.path), 'r');
   } catch (error) {
     throw new PlanError(
       where,
@@ -74,22 +78,37 @@ function streamFile(
   }
   try {
     const needed = file.offset + op.pages * PAGE_BYTES;
-    const size = fstatSync(fd).size;
+    const { size } = await handle.stat();
     if (size < needed)
       throw new PlanError(
         where,
         `${file.path} has ${size} bytes; ${op.pages} pages from offset ${file.offset} need ${needed}`,
       );
-    for (let page = 0; page < op.pages; page += CHUNK_PAGES) {
-      const bytes = chunk.subarray(0, Math.min(CHUNK_PAGES, op.pages - page) * PAGE_BYTES);
+    const readChunk = async (page: number, into: Uint8Array) => {
+      const bytes = into.subarray(0, Math.min(CHUNK_PAGES, op.pages - page) * PAGE_BYTES);
       for (let read = 0; read < bytes.length; ) {
-        const n = readSync(fd, bytes, read, bytes.length - read, file.offset + page * PAGE_BYTES + read);
-        if (n === 0) throw new PlanError(where, `${file.path} ended early`);
-        read += n;
+        const { bytesRead } = await handle.read(
+          bytes,
+          read,
+          bytes.length - read,
+          file.offset + page * PAGE_BYTES + read,
+        );
+        if (bytesRead === 0) throw new PlanError(where, `${file.path} ended early`);
+        read += bytesRead;
       }
+      return bytes;
+    };
+    let next = op.pages > 0 ? readChunk(0, buffers[0]) : undefined;
+    for (let page = 0, turn = 0; next !== undefined; page += CHUNK_PAGES, turn ^= 1) {
+      const bytes = await next;
+      // Read ahead into the other buffer while this one is hashed.
+      next =
+        page + CHUNK_PAGES < op.pages
+          ? readChunk(page + CHUNK_PAGES, buffers[turn ^ 1] as Uint8Array)
+          : undefined;
       each(bytes, op.gpa + page * PAGE_BYTES);
     }
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
