@@ -1,7 +1,7 @@
 // snp-ref: run SEV-SNP launch scenarios, measure launch plans, show the RMP.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   measurePlanWithFiles,
@@ -12,6 +12,7 @@ import {
 } from '@snp-ref/psp-firmware/measure';
 import { entryText, formatFtrace, hex, TraceRing, toChromeTrace } from '@snp-ref/rmp-core';
 import { cac } from 'cac';
+import { rmpSvg } from './format/svg.js';
 import { formatResultText } from './format/text.js';
 import { progressReporter } from './progress.js';
 
@@ -142,12 +143,18 @@ cli
   });
 
 cli
-  .command('rmp', 'Run a scenario and print the RMP entries that are not hypervisor-owned and zero')
+  .command(
+    'rmp',
+    'Run a scenario and print the RMP entries that are not all zero; --svg draws the host memory',
+  )
   .option('--scenario <file>', 'the scenario to run first')
-  .action(async (options: { scenario?: string }) => {
+  .option('--svg <file>', 'also draw the host memory as an SVG map, coloured by owner')
+  .action(async (options: { scenario?: string; svg?: string }) => {
     if (options.scenario === undefined) throw new InputError(['--scenario: a scenario file is required']);
     const { runScenario } = await scenarioModules();
-    const result = runScenario(await loadScenario(options.scenario));
+    const scenario = await loadScenario(options.scenario);
+    const result = runScenario(scenario);
+    if (options.svg !== undefined) writeFileSync(options.svg, rmpSvg(scenario.host.pages, result.rmp));
     const lines = Object.entries(result.rmp).map(
       ([pfn, e]) =>
         `${pfn.padStart(10)}  ${entryText({ ...e, gpa: Number(e.gpa), vmplPerms: [e.vmplPerms?.[0] ?? 0, e.vmplPerms?.[1] ?? 0, e.vmplPerms?.[2] ?? 0] })}`,
@@ -166,17 +173,22 @@ cli
   .action(async (options: { traceOut: string }) => {
     const scenario = await loadScenario(fileURLToPath(new URL('../examples/demo.json', import.meta.url)));
     const { runScenario } = await scenarioModules();
+    const out = dirname(options.traceOut);
+    mkdirSync(out, { recursive: true });
     const events: ReturnType<TraceRing['events']> = [];
+    const maps: string[] = [];
     for (const abi of ['reviewed', 'v4'] as const) {
       const ring = new TraceRing(1 << 20);
       const result = runScenario({ ...scenario, kvm: { ...scenario.kvm, abi } }, ring);
       events.push(...ring.events().map((e) => ({ ...e, by: `${abi}:${e.by}` })));
+      const map = join(out, `demo-${abi}.rmp.svg`);
+      writeFileSync(map, rmpSvg(scenario.host.pages, result.rmp));
+      maps.push(map);
       process.stdout.write(`\n== KVM ABI: ${abi}\n${formatResultText(result, scenario)}`);
     }
-    mkdirSync(dirname(options.traceOut), { recursive: true });
     writeFileSync(options.traceOut, `${JSON.stringify(toChromeTrace(events))}\n`);
     process.stdout.write(
-      `\nRMP transition trace of both runs: ${options.traceOut} (open it in https://ui.perfetto.dev)\n`,
+      `\nRMP transition trace of both runs: ${options.traceOut} (open it in https://ui.perfetto.dev)\nRMP maps after each run: ${maps.join(', ')}\n`,
     );
   });
 
