@@ -34,7 +34,7 @@ export {
   verifyReport,
 } from './attestation/verify.js';
 export { SnpCommand, type SnpCommandName } from './commands.js';
-export { FirmwareInputError, type FirmwareInputErrorCode, LengthError, PlanError } from './errors.js';
+export { FirmwareInputError, type FirmwareInputErrorCode } from './errors.js';
 export {
   IdAuthInfo,
   IdBlockBuffer,
@@ -88,29 +88,10 @@ export {
   type SnpGuestStatus,
   type SnpPlatformStatus,
 } from './firmware/snpFirmware.js';
-export {
-  DIGEST_BYTES,
-  LaunchDigest,
-  PAGE_BYTES,
-  type PageHasher,
-  PageInfo,
-  type PageInfoOptions,
-  VMSA_GPA,
-} from './measure/launchDigest.js';
-export { measurePlan, type PlanMeasurement, type PlanStep } from './measure/measurePlan.js';
-export { type MeasureFilesOptions, measurePlanWithFiles } from './measure/measurePlanFiles.js';
-export { ParallelPageHasher, sharedPages } from './measure/parallelPageHasher.js';
-export {
-  type LaunchPlan,
-  PLAN_OP_TYPES,
-  type PlanOp,
-  type PlanOpName,
-  parseLaunchPlan,
-  SeededPages,
-} from './measure/plan.js';
+// The launch digest and plans, also importable alone as @snp-ref/psp-firmware/measure.
+export * from './measure/index.js';
 export { MemoryEncryption } from './memory/encryption.js';
 export { PhysicalMemory } from './memory/physicalMemory.js';
-export { isContentMeasured, PageType, type PageTypeName, pageTypeName } from './pageType.js';
 export {
   type DecodedPolicy,
   decodePolicy,
