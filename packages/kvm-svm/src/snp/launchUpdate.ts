@@ -140,6 +140,7 @@ const pageLevelPageSize = (level: number): PageSize => (level === PG_LEVEL_4K ? 
  * or targets another gpa), sizes go through a page level, pinned pages are unpinned without being
  * marked dirty, and on any error every entry of the range is purged to zero, including pages this
  * call never touched, which may belong to another VM.
+ * @conforms kvm.snp_launch_update v4
  */
 export function launchUpdateV4(vm: SnpVm, params: V4LaunchUpdate): KvmResult {
   const { hva, len, type } = params;

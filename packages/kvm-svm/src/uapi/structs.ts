@@ -23,6 +23,7 @@ export const KvmSevSnpLaunchStart = new PackedStruct('struct kvm_sev_snp_launch_
 /**
  * struct kvm_sev_snp_launch_update as reviewed (and as merged upstream): the guest frame AND the
  * userspace address, a byte length and a page type.
+ * @conforms uapi.kvm_sev_snp_launch_update
  */
 export const KvmSevSnpLaunchUpdate = new PackedStruct('struct kvm_sev_snp_launch_update', 64, {
   gfnStart: [0, 'u64'],
@@ -36,6 +37,7 @@ export const KvmSevSnpLaunchUpdate = new PackedStruct('struct kvm_sev_snp_launch
  * struct kvm_sev_snp_launch_update as posted in RFC v4 (2021): the userspace address only (the gpa
  * came from memslots), a 32-bit length, the IMI flag, page type and VMPL permissions. 17 bytes of
  * fields, 24 with the tail padding of its u64 alignment.
+ * @conforms uapi.kvm_sev_snp_launch_update v4
  */
 export const KvmSevSnpLaunchUpdateV4 = new PackedStruct('struct kvm_sev_snp_launch_update (RFC v4)', 24, {
   uaddr: [0, 'u64'],
