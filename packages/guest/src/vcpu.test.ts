@@ -66,4 +66,22 @@ describe('a guest after launch', () => {
     expect(vmpl1.read(0x3000, 4)).toMatchObject({ kind: 'data' });
     expect(vmpl1.write(0x3000, Uint8Array.of(1))).toMatchObject({ kind: 'NPF', check: 'VMPL' });
   });
+
+  it('keeps accesses within a page: one that crosses is refused as a value, not thrown', () => {
+    const { vcpu } = launchedGuest();
+    expect(vcpu.read(0xff8, 16)).toMatchObject({ kind: 'invalid' });
+    expect(vcpu.write(0xffe, Uint8Array.of(1, 2, 3, 4))).toMatchObject({ kind: 'invalid' });
+    expect(vcpu.read(0xff8, 8)).toMatchObject({ kind: 'data' });
+  });
+
+  it('traces RMPADJUST like the other RMP changes', () => {
+    const { vcpu, ring } = launchedGuest();
+    vcpu.rmpadjust(0x3000, 1, VmplPerm.READ);
+    expect(ring.events().at(-1)).toMatchObject({
+      kind: 'rmpadjust',
+      by: 'guest',
+      retName: 'SUCCESS',
+      pfn: 0x103,
+    });
+  });
 });

@@ -8,6 +8,7 @@ import {
   PvalidateRet as PvalidateCodes,
   type PvalidateRet,
   pvalidate,
+  RmpAdjustRet as RmpAdjustCodes,
   type RmpAdjustRet,
   type RmpTable,
   rmpadjust,
@@ -17,6 +18,15 @@ import {
 import { encodeTermRequest, TermReason } from './ghcb/msr.js';
 
 export const PAGE_SIZE = 4096;
+
+/** An access that would cross into the next page: the model's accesses stay within one page. */
+function withinPage(gpa: number, len: number): AccessOutcome | undefined {
+  if ((gpa % PAGE_SIZE) + len <= PAGE_SIZE) return undefined;
+  return { kind: 'invalid', reason: `${len} bytes at gpa 0x${gpa.toString(16)} cross a page boundary` };
+}
+
+/** RMPADJUST's return code by name for the trace; -1 marks a fault instead of a return. */
+const rmpadjustName = (ret: number) => (ret < 0 ? 'FAULT' : codeName(RmpAdjustCodes, ret));
 
 /** PVALIDATE's return code by name for the trace; -1 marks a fault (#VC / NPF) instead of a return. */
 const pvalidateName = (ret: number) => (ret < 0 ? 'FAULT' : codeName(PvalidateCodes, ret));
@@ -50,6 +60,7 @@ export type AccessOutcome =
   | { readonly kind: 'written' }
   | Fault
   | { readonly kind: 'unmapped'; readonly gpa: number }
+  | { readonly kind: 'invalid'; readonly reason: string }
   | { readonly kind: 'terminated' };
 
 export interface GuestVcpuOptions {
@@ -82,8 +93,10 @@ export class GuestVcpu {
     this.vcHandler = options.vcHandler ?? 'linux';
   }
 
-  /** Reads `len` bytes at `gpa` (within one page). */
+  /** Reads `len` bytes at `gpa`, within one page (an access that crosses one is `invalid`). */
   read(gpa: number, len: number, options: { private?: boolean } = {}): AccessOutcome {
+    const crossing = withinPage(gpa, len);
+    if (crossing !== undefined) return crossing;
     const checked = this.access(gpa, 'read', options.private ?? true);
     if (checked.kind !== 'OK') return checked;
     const offset = gpa % PAGE_SIZE;
@@ -94,8 +107,10 @@ export class GuestVcpu {
     return { kind: 'data', bytes: Uint8Array.from(page.subarray(offset, offset + len)) };
   }
 
-  /** Writes `bytes` at `gpa` (within one page); private writes go through the guest's key. */
+  /** Writes `bytes` at `gpa`, within one page; private writes go through the guest's key. */
   write(gpa: number, bytes: Uint8Array, options: { private?: boolean } = {}): AccessOutcome {
+    const crossing = withinPage(gpa, bytes.length);
+    if (crossing !== undefined) return crossing;
     const isPrivate = options.private ?? true;
     const checked = this.access(gpa, 'write', isPrivate);
     if (checked.kind !== 'OK') return checked;
@@ -146,9 +161,21 @@ export class GuestVcpu {
     const pfn = this.npt.translate(gpa);
     if (this.terminated) return { kind: 'terminated' };
     if (pfn === undefined) return { kind: 'unmapped', gpa };
-    const outcome = rmpadjust(this.rmp, this.context, { pfn, gpa, pageSize, targetVmpl, perms, vmsa: false });
-    if (outcome.kind !== 'ret') this.recordFault(gpa, outcome);
-    return outcome;
+    let outcome: InstructionOutcome<RmpAdjustRet> | undefined;
+    traceChange(
+      this.rmp,
+      'rmpadjust',
+      'guest',
+      pfn,
+      () => {
+        outcome = rmpadjust(this.rmp, this.context, { pfn, gpa, pageSize, targetVmpl, perms, vmsa: false });
+        return outcome.kind === 'ret' ? outcome.ret : -1;
+      },
+      rmpadjustName,
+    );
+    const result = outcome as InstructionOutcome<RmpAdjustRet>;
+    if (result.kind !== 'ret') this.recordFault(gpa, result);
+    return result;
   }
 
   /** Asks the hypervisor to end the guest (GHCB MSR termination request), as Linux's sev_es_terminate(). */

@@ -116,8 +116,31 @@ describe('snp-ref commands', () => {
     const { status, stdout } = snpRef(['demo', '--trace-out', out]);
     expect(status).toBe(0);
     const [reviewed, v4] = stdout.split('== KVM ABI: v4');
-    expect(reviewed).toMatch(/13 +guest\.read +ok/);
-    expect(v4).toMatch(/13 +guest\.read +NPF/);
+    expect(reviewed).toMatch(/14 +guest\.read +ok/);
+    expect(v4).toMatch(/14 +guest\.read +NPF/);
     expect(JSON.parse(readFileSync(out, 'utf8')).traceEvents.length).toBeGreaterThan(10);
+  });
+
+  it('reports what a scenario cannot do as step errors, never a crash', () => {
+    const steps = [
+      { op: 'vm.create', vm: 'a' },
+      { op: 'mmap', vm: 'a', hva: '0x10000', pfn: 0, pages: 2, fill: 'zero' },
+      { op: 'guest.read', vm: 'a', gpa: '0xff8', len: 16 },
+      { op: 'hv.read', vm: 'a', hva: '0x10000', len: '0x10000000000' },
+      { op: 'mmap', vm: 'a', hva: 0, pfn: 0, pages: '0x2000000' },
+      { op: 'rmp.query', pfn: '0x100000' },
+      {
+        op: 'hv.rmpupdate',
+        pfn: '0x100000',
+        entry: { assigned: false, asid: 0, gpa: 0, pageSize: '4K', immutable: false },
+      },
+    ];
+    const { status, stdout } = snpRef(['run', '-'], withSteps(steps));
+    expect(status).toBe(0);
+    expect(
+      JSON.parse(stdout)
+        .steps.slice(2)
+        .map((s: { errno?: string }) => s.errno),
+    ).toEqual(['EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL']);
   });
 });

@@ -9,13 +9,27 @@ export const PAGE_SIZE = 4096;
 export class AddressSpace {
   private readonly pages = new Map<number, number>();
 
+  /** `host`, when given, counts the mappings (so the kernel never takes a page a VMM maps). */
+  constructor(private readonly host?: HostPages) {}
+
   /** Maps `pages` pages from `hva` (4 KiB aligned) to pfn, pfn + 1, … */
   map(hva: number, pfn: number, pages: number): void {
-    for (let i = 0; i < pages; i++) this.pages.set(hva / PAGE_SIZE + i, pfn + i);
+    for (let i = 0; i < pages; i++) {
+      const page = hva / PAGE_SIZE + i;
+      const old = this.pages.get(page);
+      if (old !== undefined) this.host?.countMapping(old, -1);
+      this.pages.set(page, pfn + i);
+      this.host?.countMapping(pfn + i, 1);
+    }
   }
 
   unmap(hva: number, pages: number): void {
-    for (let i = 0; i < pages; i++) this.pages.delete(hva / PAGE_SIZE + i);
+    for (let i = 0; i < pages; i++) {
+      const page = hva / PAGE_SIZE + i;
+      const old = this.pages.get(page);
+      if (old !== undefined) this.host?.countMapping(old, -1);
+      this.pages.delete(page);
+    }
   }
 
   /** The pfn behind the page containing `hva`, if mapped. */

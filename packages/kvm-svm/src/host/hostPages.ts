@@ -1,19 +1,21 @@
 /**
- * Host physical pages as the kernel tracks them for KVM: a pin count (get_user_pages / pin_user_pages),
- * the dirty and accessed marks KVM sets before unpinning (kvm_release_page_dirty, mark_page_accessed),
- * and the pages KVM leaked because their RMP entry could not be made hypervisor-owned again
- * (snp_leak_pages, arch/x86/virt/svm/sev.c). Contents live in psp-firmware's PhysicalMemory.
+ * Host physical pages as the kernel tracks them for KVM: pin counts (pin_user_pages), the dirty and
+ * accessed marks KVM sets before unpinning (set_page_dirty_lock, mark_page_accessed), how many VMM
+ * mappings each page has, the pages the kernel took for itself, and the pages KVM leaked because
+ * their RMP entry could not be made hypervisor-owned again (snp_leak_pages, arch/x86/virt/svm/sev.c:
+ * the kernel keeps its own reference, so they are never reused). Contents live in psp-firmware's
+ * PhysicalMemory. Sparse: only pages something happened to cost memory.
  */
 export class HostPages {
-  private readonly pins: Uint32Array;
-  private readonly marks: Uint8Array;
+  private readonly pins = new Map<number, number>();
+  private readonly marks = new Map<number, number>();
+  private readonly mappings = new Map<number, number>();
+  private readonly kernel = new Set<number>();
   /** Pages never to be returned to the host: possibly still guest- or firmware-owned. */
   readonly leaked = new Set<number>();
   private nextKernelPage: number;
 
   constructor(readonly count: number) {
-    this.pins = new Uint32Array(count);
-    this.marks = new Uint8Array(count);
     this.nextKernelPage = count - 1;
   }
 
@@ -22,49 +24,69 @@ export class HostPages {
   }
 
   pin(pfn: number): void {
-    this.pins[pfn] = (this.pins[pfn] ?? 0) + 1;
+    this.pins.set(pfn, this.pinCount(pfn) + 1);
   }
 
   /** Marks the page dirty and accessed, then drops one pin (what KVM does for every pinned launch page). */
   releaseDirty(pfn: number): void {
-    this.marks[pfn] = (this.marks[pfn] ?? 0) | DIRTY | ACCESSED;
+    this.marks.set(pfn, (this.marks.get(pfn) ?? 0) | DIRTY | ACCESSED);
     this.unpin(pfn);
   }
 
   /** Drops one pin without marking the page (undoing a partial pin). */
   unpin(pfn: number): void {
-    const pins = this.pins[pfn] ?? 0;
+    const pins = this.pinCount(pfn);
     if (pins === 0) throw new Error(`unpin of pfn 0x${pfn.toString(16)}, which is not pinned`);
-    this.pins[pfn] = pins - 1;
+    if (pins === 1) this.pins.delete(pfn);
+    else this.pins.set(pfn, pins - 1);
   }
 
   pinCount(pfn: number): number {
-    return this.pins[pfn] ?? 0;
+    return this.pins.get(pfn) ?? 0;
   }
 
   /** Every pinned page and its count. */
   pinned(): Map<number, number> {
-    const pinned = new Map<number, number>();
-    this.pins.forEach((pins, pfn) => {
-      if (pins !== 0) pinned.set(pfn, pins);
-    });
-    return pinned;
+    return new Map(this.pins);
   }
 
   isDirty(pfn: number): boolean {
-    return ((this.marks[pfn] ?? 0) & DIRTY) !== 0;
+    return ((this.marks.get(pfn) ?? 0) & DIRTY) !== 0;
   }
 
   isAccessed(pfn: number): boolean {
-    return ((this.marks[pfn] ?? 0) & ACCESSED) !== 0;
+    return ((this.marks.get(pfn) ?? 0) & ACCESSED) !== 0;
+  }
+
+  /** A VMM maps (or unmaps, delta -1) the page. */
+  countMapping(pfn: number, delta: 1 | -1): void {
+    const count = (this.mappings.get(pfn) ?? 0) + delta;
+    if (count <= 0) this.mappings.delete(pfn);
+    else this.mappings.set(pfn, count);
+  }
+
+  isMapped(pfn: number): boolean {
+    return this.mappings.has(pfn);
+  }
+
+  isKernelPage(pfn: number): boolean {
+    return this.kernel.has(pfn);
   }
 
   /**
-   * A page for the kernel's own use (guest context, VMSA): taken from the top of memory down, so
-   * it stays clear of the low pages a scenario maps for its VMs. Undefined when none is left.
+   * A page for the kernel's own use (guest context, VMSA, command inputs), from the top of memory
+   * down: never one a VMM maps, one that is pinned or leaked, or one `usable` refuses (the caller
+   * checks its RMP entry). Undefined when none is left.
    */
-  allocateKernelPage(): number | undefined {
-    return this.nextKernelPage >= 0 ? this.nextKernelPage-- : undefined;
+  allocateKernelPage(usable: (pfn: number) => boolean = () => true): number | undefined {
+    for (; this.nextKernelPage >= 0; this.nextKernelPage--) {
+      const pfn = this.nextKernelPage;
+      if (this.isMapped(pfn) || this.pinCount(pfn) > 0 || this.leaked.has(pfn) || !usable(pfn)) continue;
+      this.nextKernelPage--;
+      this.kernel.add(pfn);
+      return pfn;
+    }
+    return undefined;
   }
 
   leak(pfn: number): void {

@@ -6,8 +6,8 @@ import { KvmSnpPageType } from '../uapi/structs.js';
 import { firmwareLaunchUpdate } from './firmwareCalls.js';
 import type { SnpVm } from './snpVm.js';
 
-/** Guest physical addresses below 2^52 (the architectural maximum; GPA_LIMIT of the RMP is 2^51). */
-const GPA_LIMIT = 2 ** 52;
+/** The RMP records gpas below 2^51 (its gfn field is bits 50:12; ../shared/SPEC-NOTES.md 1.1). */
+const GPA_LIMIT = 2 ** 51;
 const HVA_LIMIT = 2 ** 64;
 const KVM_PAGE_TYPES: readonly number[] = Object.values(KvmSnpPageType);
 
@@ -63,13 +63,14 @@ export function launchUpdateReviewed(vm: SnpVm, params: ReviewedLaunchUpdate): K
   }
   if (result.ok) for (const [i, pfn] of pfns.entries()) vm.privateMappings.set(gpa / PAGE_SIZE + i, pfn);
   const leaked = result.ok ? [] : revertTouched(vm, changed);
-  for (const pfn of pfns) if (!leaked.includes(pfn)) vm.machine.pages.releaseDirty(pfn);
+  for (const pfn of pfns) vm.machine.pages.releaseDirty(pfn); // leaked ones too: the leak holds its own reference
   return leaked.length > 0 ? { ...result, leaked } : result;
 }
 
 /**
  * The review's revert: only what this call changed, newest first, through the dedicated reset
- * helper; a page the firmware still holds (immutable) is reclaimed first. Leaked pages stay pinned.
+ * helper; a page the firmware still holds (immutable) is reclaimed first. A page that cannot be
+ * given back is leaked (HostPages.leaked: never reused), and still released like every pinned page.
  * @conforms kvm.revert_touched
  */
 function revertTouched(vm: SnpVm, changed: readonly number[]): number[] {

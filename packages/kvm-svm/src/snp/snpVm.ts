@@ -10,7 +10,7 @@ import {
   SnpLaunchStart,
   VMSA_GPA,
 } from '@snp-ref/psp-firmware';
-import { hostRmpUpdateRetName, RmpUpdateRet } from '@snp-ref/rmp-core';
+import { hostRmpUpdateRetName, RMPUPDATE_REFUSED_ASSIGNED, RmpUpdateRet } from '@snp-ref/rmp-core';
 import { AddressSpace, PAGE_SIZE } from '../host/addressSpace.js';
 import { Memslots } from '../host/memslots.js';
 import type { Machine } from '../machine.js';
@@ -50,7 +50,7 @@ export interface LaunchFinishParams {
  * VMSAs, and the VMM process's address space and memslots.
  */
 export class SnpVm {
-  readonly addressSpace = new AddressSpace();
+  readonly addressSpace: AddressSpace;
   readonly memslots = new Memslots();
   state: SnpVmState = 'CREATED';
   gctx: number | undefined;
@@ -64,7 +64,9 @@ export class SnpVm {
     readonly asid: number,
     readonly abi: KvmAbi,
     readonly vcpus: number,
-  ) {}
+  ) {
+    this.addressSpace = new AddressSpace(machine.pages);
+  }
 
   /**
    * KVM_SEV_SNP_LAUNCH_START (snp_launch_start in arch/x86/kvm/svm/sev.c): policy checks, then a
@@ -161,10 +163,13 @@ export class SnpVm {
 
   /** copy_from_user(): the bytes at [hva, hva + len) of the VMM, or undefined (EFAULT) if unmapped. */
   copyFromUser(hva: number, len: number): Uint8Array | undefined {
+    for (let page = Math.floor(hva / PAGE_SIZE); page * PAGE_SIZE < hva + len; page++) {
+      const pfn = this.addressSpace.translate(page * PAGE_SIZE);
+      if (pfn === undefined || !this.machine.pages.has(pfn)) return undefined; // before allocating anything
+    }
     const bytes = new Uint8Array(len);
     for (let done = 0; done < len; ) {
-      const pfn = this.addressSpace.translate(hva + done);
-      if (pfn === undefined || !this.machine.pages.has(pfn)) return undefined;
+      const pfn = this.addressSpace.translate(hva + done) as number;
       const offset = (hva + done) % PAGE_SIZE;
       const chunk = Math.min(len - done, PAGE_SIZE - offset);
       bytes.set(this.machine.memory.read(pfn).subarray(offset, offset + chunk), done);
@@ -202,8 +207,12 @@ export class SnpVm {
     if (pfn === undefined) return fail('ENOMEM', 'no free host page for a VMSA');
     const hostRmp = this.machine.hostRmp;
     const made = hostRmp.makePrivate(pfn, VMSA_GPA, this.asid, true, 'kvm');
-    if (made !== RmpUpdateRet.SUCCESS)
+    if (made === RMPUPDATE_REFUSED_ASSIGNED)
+      return fail('EBUSY', `the VMSA page 0x${pfn.toString(16)} is already assigned`);
+    if (made !== RmpUpdateRet.SUCCESS) {
       return fail('EFAULT', 'rmpupdate of a VMSA failed', { rmpRet: hostRmpUpdateRetName(made) });
+    }
+
     const status = firmwareLaunchUpdate(this.machine, gctx, pfn, PageType.VMSA);
     if (status.name !== 'SUCCESS') {
       const leaked = this.reclaimAndReset(pfn) ? [] : [pfn];
@@ -230,16 +239,20 @@ export class SnpVm {
 
   /** snp_alloc_firmware_page(): a kernel page made FIRMWARE (assigned, ASID 0, immutable). */
   private firmwarePage(): number | undefined {
-    const pfn = this.machine.pages.allocateKernelPage();
+    const pfn = this.kernelPage(new Uint8Array(PAGE_SIZE));
     if (pfn === undefined) return undefined;
     return this.machine.hostRmp.makePrivate(pfn, 0, 0, true, 'kvm') === RmpUpdateRet.SUCCESS
       ? pfn
       : undefined;
   }
 
-  /** A kernel page holding `bytes` (the firmware reads command inputs from physical memory). */
+  /**
+   * A page for the kernel holding `bytes` (the firmware reads command inputs from physical memory):
+   * hypervisor-owned, mapped by no VMM, not pinned.
+   */
   private kernelPage(bytes: Uint8Array): number | undefined {
-    const pfn = this.machine.pages.allocateKernelPage();
+    const rmp = this.machine.rmp;
+    const pfn = this.machine.pages.allocateKernelPage((p) => !rmp.read(p).assigned);
     if (pfn !== undefined) this.machine.memory.write(pfn, bytes);
     return pfn;
   }

@@ -58,4 +58,12 @@ describe('ioctl(KVM_MEMORY_ENCRYPT_OP) with byte-exact structs', () => {
     a.copyToUser(STRUCT_HVA, update({ flags: 1 }));
     expect(memEncryptOp(a, cmd(KvmSevCommand.KVM_SEV_SNP_LAUNCH_UPDATE)).ret).toBe(-22);
   });
+
+  it('advances uaddr in the progress write-back except for ZERO pages, whose uaddr KVM ignores', () => {
+    const { a } = withStructPage();
+    a.copyToUser(STRUCT_HVA, update({ type: 3 }));
+    expect(memEncryptOp(a, cmd(KvmSevCommand.KVM_SEV_SNP_LAUNCH_UPDATE)).ret).toBe(0);
+    const after = KvmSevSnpLaunchUpdate.decode(a.copyFromUser(STRUCT_HVA, 64) ?? new Uint8Array(64));
+    expect(after).toMatchObject({ gfnStart: 0x12n, uaddr: BigInt(HVA), len: 0n });
+  });
 });

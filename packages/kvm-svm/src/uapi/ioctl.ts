@@ -10,6 +10,7 @@ import {
   KvmSevSnpLaunchStart,
   KvmSevSnpLaunchUpdate,
   KvmSevSnpLaunchUpdateV4,
+  KvmSnpPageType,
 } from './structs.js';
 
 /** What ioctl(KVM_MEMORY_ENCRYPT_OP) gives back: the return value and the kvm_sev_cmd as copied back. */
@@ -86,12 +87,9 @@ function launchUpdateIoctl(
   const result = launchUpdateReviewed(vm, { gpa, hva, len, type: p.type, flags: p.flags });
   if (result.ok) {
     const pages = BigInt(result.pages ?? 0);
-    const advanced = {
-      ...p,
-      gfnStart: p.gfnStart + pages,
-      uaddr: p.uaddr + pages * 4096n,
-      len: p.len - pages * 4096n,
-    };
+    // KVM advances uaddr too, except for ZERO pages, whose uaddr it ignores (arch/x86/kvm/svm/sev.c).
+    const uaddr = p.type === KvmSnpPageType.ZERO ? p.uaddr : p.uaddr + pages * 4096n;
+    const advanced = { ...p, gfnStart: p.gfnStart + pages, uaddr, len: p.len - pages * 4096n };
     if (!vm.copyToUser(data, KvmSevSnpLaunchUpdate.encode(advanced))) {
       return { ok: false, errno: 'EFAULT', message: 'copying the progress back failed' };
     }

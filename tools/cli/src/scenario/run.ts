@@ -17,8 +17,10 @@ import {
   PvalidateRet,
   type RmpEntryJson,
   RmpUpdateRet,
+  rmpupdate,
   TraceRing,
   type TransitionEvent,
+  traceChange,
 } from '@snp-ref/rmp-core';
 import type { Scenario, Step } from './schema.js';
 
@@ -151,7 +153,18 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
   }
   if (step.op === 'inject') return inject(machine, step);
   if (step.op === 'hv.rmpupdate') {
-    const ret = machine.hostRmp.rmpupdate(step.pfn, step.entry, 'hv');
+    // The hypervisor's own RMPUPDATE: the instruction, unrestricted (review point 3), not the kernel
+    // helper with its optional sanity check; traced like every RMP change.
+    if (!machine.rmp.has(step.pfn))
+      return failed('EINVAL', `pfn ${hex(step.pfn)} is beyond the host's ${machine.rmp.hostPages} pages`);
+    const ret = traceChange(
+      machine.rmp,
+      'rmpupdate',
+      'hv',
+      step.pfn,
+      () => rmpupdate(machine.rmp, step.pfn, step.entry),
+      (r) => codeName(RmpUpdateRet, r),
+    );
     return ret === RmpUpdateRet.SUCCESS
       ? { ok: true }
       : { ok: false, rmpRet: codeName(RmpUpdateRet, ret), message: 'RMPUPDATE failed' };
@@ -208,8 +221,9 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
   }
 }
 
-function faultOutcome(outcome: { kind: string; gpa?: number }): Outcome {
+function faultOutcome(outcome: { kind: string; gpa?: number; reason?: string }): Outcome {
   if (outcome.kind === 'unmapped') return failed('EFAULT', `no mapping for gpa ${hex(outcome.gpa ?? 0)}`);
+  if (outcome.kind === 'invalid') return failed('EINVAL', outcome.reason ?? 'invalid access');
   return { ok: false, fault: outcome.kind, message: `the access faulted: ${outcome.kind}` };
 }
 
@@ -228,13 +242,28 @@ function inject(machine: Machine, step: Extract<Step, { op: 'inject' }>): Outcom
   }
 }
 
+/** Pages one mmap step may map: a 16 GiB range (the model keeps one map entry per page). */
+const MAX_MMAP_PAGES = 2 ** 22;
+
 function mmap(machine: Machine, vm: SnpVm, step: Extract<Step, { op: 'mmap' }>): Outcome {
   if (step.hva % PAGE !== 0) return failed('EINVAL', `hva ${hex(step.hva)} is not 4 KiB aligned`);
-  if (step.pfn + step.pages > machine.pages.count)
+  if (step.pages > MAX_MMAP_PAGES)
+    return failed('EINVAL', `${step.pages} pages in one mmap: at most ${MAX_MMAP_PAGES}`);
+  if (step.pfn + step.pages > machine.pages.count) {
     return failed(
       'EINVAL',
       `pfns ${hex(step.pfn)}+${step.pages} go beyond the host's ${machine.pages.count} pages`,
     );
+  }
+  for (let i = 0; i < step.pages; i++) {
+    const pfn = step.pfn + i;
+    if (machine.pages.isKernelPage(pfn)) return failed('EINVAL', `pfn ${hex(pfn)} belongs to the kernel`);
+    // Filling is the host writing the pages: only hypervisor-owned ones (APM Table 15-39).
+    const check =
+      step.fill === undefined ? undefined : checkHostAccess(machine.rmp, { pfn, kind: 'write', user: true });
+    if (check !== undefined && check.kind !== 'OK')
+      return { ok: false, fault: check.kind, message: `filling pfn ${hex(pfn)}: ${check.check}` };
+  }
   vm.addressSpace.map(step.hva, step.pfn, step.pages);
   if (step.fill !== undefined) {
     const seeded = step.fill === 'zero' ? undefined : new SeededPages(step.fill.seed);
@@ -245,7 +274,11 @@ function mmap(machine: Machine, vm: SnpVm, step: Extract<Step, { op: 'mmap' }>):
 }
 
 /** A host read through the VMM mapping: not RMP-checked; a guest page reads as its ciphertext. */
+/** Bytes one hv.read may return. */
+const MAX_READ = 2 ** 24;
+
 function hostRead(vm: SnpVm, hva: number, len: number): Outcome {
+  if (len > MAX_READ) return failed('EINVAL', `hv.read of ${len} bytes: at most ${MAX_READ}`);
   const bytes = vm.copyFromUser(hva, len);
   return bytes === undefined
     ? failed('EFAULT', `hva range ${hex(hva)}+${len} is not mapped`)

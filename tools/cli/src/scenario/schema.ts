@@ -110,7 +110,11 @@ const step = z.discriminatedUnion(
 export const scenarioSchema = z.strictObject({
   scenario: z.literal(1, { error: 'expected 1 (the format version)' }),
   description: z.string({ error: 'expected a string' }).optional(),
-  host: z.strictObject({ pages: num }),
+  host: z.strictObject({
+    pages: num.refine((pages) => pages >= 1 && pages <= 2 ** 32, {
+      error: 'expected 1 to 2^32 pages (the RMP model covers up to 16 TiB)',
+    }),
+  }),
   kvm: z
     .strictObject({
       abi: z.enum(['reviewed', 'v4'], { error: 'expected "reviewed" or "v4"' }).optional(),

@@ -1,0 +1,36 @@
+import { relative } from 'node:path';
+import { loadCModel } from './c/cModel.js';
+import { readPatch } from './c/patch.js';
+import { ConformInputError } from './input.js';
+import type { Finding, Rule } from './rules/rule.js';
+import { RULES } from './rules/rules.js';
+import { loadTsModel } from './ts/tsModel.js';
+
+export const MODEL_PACKAGES = ['packages/rmp-core', 'packages/kvm-svm'];
+
+export interface ConformReport {
+  readonly patch: string;
+  readonly flavour: string;
+  readonly paired: readonly string[];
+  readonly findings: readonly Finding[];
+}
+
+/** Checks one patch against the TS model under `root`: pairs the annotations, then runs every rule. */
+export async function conform(
+  root: string,
+  patchFile: string,
+  rules: readonly Rule[] = RULES,
+): Promise<ConformReport> {
+  const patch = readPatch(patchFile, relative(root, patchFile));
+  const c = await loadCModel(patch);
+  const ts = loadTsModel(root, MODEL_PACKAGES);
+  for (const [id, entity] of c.entities) {
+    if (!ts.entities.some((e) => e.id === id && e.flavour === patch.flavour)) {
+      throw new ConformInputError(
+        `${entity.location.file}:${entity.location.line}: @snp-ref ${id} (${patch.flavour}) has no TypeScript entity tagged @conforms ${id}${patch.flavour === 'v4' ? ' v4' : ''}`,
+      );
+    }
+  }
+  const findings = rules.flatMap((rule) => rule.check({ c, ts, root }));
+  return { patch: patch.file, flavour: patch.flavour, paired: [...c.entities.keys()], findings };
+}

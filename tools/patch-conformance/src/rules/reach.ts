@@ -1,0 +1,59 @@
+import type { Node as TsNode } from 'ts-morph';
+import type { Node as CNode } from 'web-tree-sitter';
+import { type CModel, cCalls } from '../c/cModel.js';
+import type { Flavour } from '../c/patch.js';
+import { type TsEntity, type TsModel, tsCalls } from '../ts/tsModel.js';
+
+/** The C functions reachable from an annotated entity through calls to functions the patch defines. */
+export function cReachable(c: CModel, id: string): { name: string; node: CNode; line: number }[] {
+  const start = c.entities.get(id);
+  if (start === undefined || start.kind !== 'function') return [];
+  const seen = new Map<string, { name: string; node: CNode; line: number }>([
+    [start.name, { name: start.name, node: start.node, line: start.location.line }],
+  ]);
+  const queue = [start.node];
+  while (queue.length > 0) {
+    const node = queue.pop() as CNode;
+    for (const callee of cCalls(node)) {
+      const fn = c.functions.get(callee);
+      if (fn !== undefined && !seen.has(callee)) {
+        seen.set(callee, { name: callee, node: fn.node, line: fn.location.line });
+        queue.push(fn.node);
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+/** The TS entity of a flavour tagged with `id`. */
+export function tsEntity(ts: TsModel, id: string, flavour: Flavour): TsEntity | undefined {
+  return ts.entities.find((e) => e.id === id && e.flavour === flavour);
+}
+
+/** The TS functions reachable from an entity through calls resolved by name within the packages. */
+export function tsReachable(ts: TsModel, start: TsEntity): TsNode[] {
+  const seen = new Set<TsNode>([start.node]);
+  const queue = [start.node];
+  while (queue.length > 0) {
+    const node = queue.pop() as TsNode;
+    for (const { name } of tsCalls(node)) {
+      for (const fn of ts.functions.get(name) ?? []) {
+        if (!seen.has(fn)) {
+          seen.add(fn);
+          queue.push(fn);
+        }
+      }
+    }
+  }
+  return [...seen];
+}
+
+export function tsLocation(node: TsNode, root: string): { file: string; line: number } {
+  return {
+    file: node
+      .getSourceFile()
+      .getFilePath()
+      .slice(root.length + 1),
+    line: node.getStartLineNumber(),
+  };
+}
