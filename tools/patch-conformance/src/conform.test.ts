@@ -1,10 +1,10 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { conform } from './conform.js';
-import { RULES } from './rules/rules.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const patch = (name: string) => join(root, 'patches', name);
+const PATH_RULES = ['dirty-accessed-unpin', 'four-kib-only', 'no-memslot-srcu', 'revert-only-touched'];
 
 describe('snp-conform static rules', () => {
   it('finds nothing wrong between the reviewed patch and the TS model, with every annotation paired', async () => {
@@ -22,14 +22,9 @@ describe('snp-conform static rules', () => {
   it('reports the v4 patch and the v4 model on every point the review raised', async () => {
     const report = await conform(root, patch('v4.patch'));
     const rules = new Set(report.findings.map((f) => f.rule));
-    expect([...rules].sort()).toEqual([
-      'dirty-accessed-unpin',
-      'four-kib-only',
-      'no-memslot-srcu',
-      'revert-only-touched',
-    ]);
-    // Every rule fires on both sides, each finding located: C in the patch, TS in the model.
-    for (const rule of rules) {
+    expect([...rules].sort()).toEqual([...PATH_RULES, 'uapi-hva-and-gpa'].sort());
+    // Each path rule fires on both sides, each finding located: C in the patch, TS in the model.
+    for (const rule of PATH_RULES) {
       const sides = new Set(
         report.findings.filter((f) => f.rule === rule).map((f) => (f.c === undefined ? 'ts' : 'c')),
       );
@@ -37,20 +32,6 @@ describe('snp-conform static rules', () => {
     }
     expect(report.findings.every((f) => (f.c?.line ?? 1) > 0 && (f.ts?.line ?? 1) > 0)).toBe(true);
     const purge = report.findings.find((f) => f.rule === 'revert-only-touched' && f.c !== undefined);
-    expect(purge?.c?.line).toBe(78); // v4.patch: the e_purge loop
+    expect(purge?.c).toEqual({ file: 'patches/v4.patch', line: 78 }); // the e_purge loop
   });
-
-  it.each(RULES.map((r) => [r.id, r] as const))(
-    '%s is not vacuous: without it, v4 loses its findings',
-    async (id) => {
-      const without = await conform(
-        root,
-        patch('v4.patch'),
-        RULES.filter((r) => r.id !== id),
-      );
-      expect(without.findings.some((f) => f.rule === id)).toBe(false);
-      const withIt = await conform(root, patch('v4.patch'));
-      expect(withIt.findings.some((f) => f.rule === id)).toBe(true);
-    },
-  );
 });
