@@ -34,4 +34,18 @@ describe('snp-conform static rules', () => {
     const purge = report.findings.find((f) => f.rule === 'revert-only-touched' && f.c !== undefined);
     expect(purge?.c).toEqual({ file: 'patches/v4.patch', line: 78 }); // the e_purge loop
   });
+
+  it("runs the reviewed patch's C and the model on every shared scenario with identical traces", async () => {
+    const report = await conform(root, patch('reviewed.patch'), [], { dynamic: true });
+    expect(report.findings).toEqual([]);
+  });
+
+  it("shows where the v4 patch's C first departs from the model, quoting both sides", async () => {
+    const report = await conform(root, patch('v4.patch'), [], { dynamic: true });
+    const midway = report.findings.find((f) => f.message.startsWith('scenario 02-firmware-fails-midway'));
+    expect(midway?.message).toMatch(/C: rmp pfn=0x10 .*new=A=0 .* \| TS: rmp pfn=0x12 old=.*IMM=1/);
+    expect(
+      report.findings.every((f) => f.rule === 'dynamic-trace' && f.c !== undefined && f.ts !== undefined),
+    ).toBe(true);
+  });
 });

@@ -1,6 +1,8 @@
 import { relative } from 'node:path';
 import { loadCModel } from './c/cModel.js';
 import { readPatch } from './c/patch.js';
+import { cliExampleScenarios } from './cliExamples.js';
+import { dynamicFindings, loadScenarios } from './dynamic.js';
 import { ConformInputError } from './input.js';
 import type { Finding, Rule } from './rules/rule.js';
 import { RULES } from './rules/rules.js';
@@ -15,11 +17,20 @@ export interface ConformReport {
   readonly findings: readonly Finding[];
 }
 
-/** Checks one patch against the TS model under `root`: pairs the annotations, then runs every rule. */
+export interface ConformOptions {
+  /** Also compile the patch's C and compare its traces with the TS model's (needs `cc`). */
+  readonly dynamic?: boolean;
+}
+
+/**
+ * Checks one patch against the TS model under `root`: pairs the annotations, runs every static
+ * rule, and with `dynamic` the reference harness.
+ */
 export async function conform(
   root: string,
   patchFile: string,
   rules: readonly Rule[] = RULES,
+  options: ConformOptions = {},
 ): Promise<ConformReport> {
   const patch = readPatch(patchFile, relative(root, patchFile));
   const c = await loadCModel(patch);
@@ -32,5 +43,11 @@ export async function conform(
     }
   }
   const findings = rules.flatMap((rule) => rule.check({ c, ts, root }));
+  if (options.dynamic === true) {
+    const reference = ts.entities.find((e) => e.id === 'kvm.snp_launch_update' && e.flavour === 'reviewed');
+    findings.push(
+      ...dynamicFindings(c, reference?.location, [...loadScenarios(), ...cliExampleScenarios(root)]),
+    );
+  }
   return { patch: patch.file, flavour: patch.flavour, paired: [...c.entities.keys()], findings };
 }

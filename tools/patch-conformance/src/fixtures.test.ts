@@ -122,4 +122,15 @@ describe('deliberately broken fixtures', () => {
     );
     expect(without.findings).toEqual([]);
   });
+
+  it('dynamic-trace catches C that reverts one page too few, and the static rules do not', async () => {
+    const { root, patch } = broken([
+      [PATCH, (t) => t.replace('+\twhile (changed--) {', '+\twhile (--changed > 0) {')],
+    ]);
+    expect((await conform(root, patch)).findings).toEqual([]);
+    const report = await conform(root, patch, [], { dynamic: true });
+    expect(report.findings.map((f) => f.message)).toContainEqual(
+      expect.stringMatching(/^scenario 02-firmware-fails-midway: event \d+ differs/),
+    );
+  });
 });

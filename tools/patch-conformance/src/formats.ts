@@ -1,7 +1,10 @@
 import type { Log } from 'sarif';
 import type { ConformReport } from './conform.js';
+import { DYNAMIC_RULE } from './dynamic.js';
 import type { Location } from './input.js';
-import { RULES } from './rules/rules.js';
+import { RULES as STATIC_RULES } from './rules/rules.js';
+
+const RULES = [...STATIC_RULES, DYNAMIC_RULE];
 
 const rationale = (rule: string) => RULES.find((r) => r.id === rule)?.rationale ?? '';
 const where = (loc: Location | undefined, side: string) =>
