@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { snpRef } from './examples.test.js';
+import { snpRef } from './snpRefProcess.js';
 
 const base = { scenario: 1, host: { pages: 64 } };
 const withSteps = (steps: unknown[]) => JSON.stringify({ ...base, steps });

@@ -1,17 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bin } from './snpRefProcess.js';
 
-const bin = join(import.meta.dirname, '../bin/snp-ref.js');
 const examples = join(import.meta.dirname, '../examples');
 const scenarios = readdirSync(examples).filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json'));
-
-/** Runs the CLI as a user would: a separate Node process, arguments and stdin, exit code and both streams. */
-export function snpRef(args: readonly string[], input?: string) {
-  const run = spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8' });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 describe('the example scenarios, run through the snp-ref binary', () => {
   it('has at least six', () => {

@@ -1,9 +1,13 @@
 // snp-ref: run SEV-SNP launch scenarios, measure launch plans, show the RMP.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  explicitPage,
+  FirmwareInputError,
+  type LaunchPlan,
+  launchPlanJson,
   measurePlanWithFiles,
   ParallelPageHasher,
   PlanError,
@@ -14,6 +18,7 @@ import { entryText, formatFtrace, hex, TraceRing, toChromeTrace } from '@snp-ref
 import { cac } from 'cac';
 import { rmpSvg } from './format/svg.js';
 import { formatResultText } from './format/text.js';
+import { FlagError, OVMF_FLAG_NAMES, ovmfFlags, ovmfPlan } from './ovmfMeasure.js';
 import { progressReporter } from './progress.js';
 
 /** Exit codes (SCENARIO.md): 0 ran, 2 the input is not valid, 1 internal error. */
@@ -101,46 +106,130 @@ cli.command('schema', 'Print the scenario format as a JSON Schema (draft 2020-12
 cli
   .command(
     'measure',
-    'Compute the launch digest of a plan (../shared/vectors/README.md format, plus file ops)',
+    "Compute a launch digest: of a plan (--plan), or of an OVMF guest with sev-snp-measure's flags (--mode)",
   )
   .option('--plan [file]', 'the plan (JSON); - or no file reads stdin')
+  .option('--mode <mode>', 'snp: an OVMF guest launch; snp:ovmf-hash: the firmware pages only')
+  .option('--ovmf <path>', 'the OVMF image (with --mode)')
+  .option('--vcpus <n>', 'number of vCPUs: one VMSA page each')
+  .option('--vcpu-type <type>', 'QEMU CPU model giving the CPUID signature (EPYC, EPYC-v4, EPYC-Milan, …)')
+  .option('--vcpu-sig <value>', 'the CPUID signature itself')
+  .option('--vcpu-family <n>', 'the signature from family, --vcpu-model and --vcpu-stepping')
+  .option('--vcpu-model <n>', 'see --vcpu-family')
+  .option('--vcpu-stepping <n>', 'see --vcpu-family')
+  .option('--vmm-type <type>', 'QEMU (default), ec2 or gce: their initial vCPU state differs')
+  .option('--guest-features <value>', 'SEV_FEATURES of the VMSAs (default 0x1)')
+  .option('--kernel <path>', 'measure the kernel hashes table (-kernel), with --initrd and --append')
+  .option('--initrd <path>', 'the initrd (with --kernel)')
+  .option('--append <cmdline>', 'the kernel command line (with --kernel)')
+  .option('--snp-ovmf-hash <hex>', 'start from this precomputed --mode snp:ovmf-hash digest')
+  .option('--output-format <format>', 'hex (default) or base64')
+  .option('-v, --verbose', 'print "Calculated SEV_SNP guest measurement: …" as sev-snp-measure -v does')
+  .option('--dump-plan', 'print the launch as a plan (the --plan format) instead of its digest')
+  .option('--dump-vmsa', 'also write each measured VMSA page to vmsa<N>.bin')
   .option('--json', 'print the digest and the digest after each op as JSON')
   .option('--parallel', 'hash NORMAL file pages on all cores (same digest)')
-  .action(async (options: { plan?: string | boolean; json?: boolean; parallel?: boolean }) => {
-    if (options.plan === undefined) throw new InputError(['--plan: a plan file is required (- for stdin)']);
+  .action(async (options: MeasureOptions) => {
+    const plan = await measuredPlan(options);
+    if (options.dumpPlan === true) {
+      process.stdout.write(`${JSON.stringify(launchPlanJson(plan), null, 2)}\n`);
+      return;
+    }
+    if (options.dumpVmsa === true) {
+      const vmsas = plan.ops.filter((op) => op.op === 'vmsa');
+      for (const [i, op] of vmsas.entries())
+        writeFileSync(`vmsa${i}.bin`, explicitPage(op, 0) ?? new Uint8Array(4096));
+    }
+    const measured = await measure(plan, options);
+    if (options.json === true) {
+      const steps = measured.steps.map((s) => ({
+        op: s.op.op,
+        gpa: hex(s.op.gpa),
+        pages: s.op.pages,
+        digest: s.digest,
+      }));
+      process.stdout.write(
+        `${JSON.stringify({ name: plan.name, digest: measured.digest, steps }, null, 2)}\n`,
+      );
+      return;
+    }
+    const base64 = options.outputFormat === 'base64' && options.mode !== 'snp:ovmf-hash';
+    const digest = base64 ? Buffer.from(measured.digest, 'hex').toString('base64') : measured.digest;
+    const guest = options.mode === 'snp:ovmf-hash' ? '' : 'Calculated SEV_SNP guest measurement: ';
+    process.stdout.write(`${options.verbose === true ? guest : ''}${digest}\n`);
+  });
+
+interface MeasureOptions {
+  plan?: string | boolean;
+  mode?: string;
+  outputFormat?: string;
+  verbose?: boolean;
+  dumpPlan?: boolean;
+  dumpVmsa?: boolean;
+  json?: boolean;
+  parallel?: boolean;
+}
+
+/** The plan to measure: read from --plan, or laid out from the OVMF flags. */
+async function measuredPlan(options: MeasureOptions): Promise<LaunchPlan> {
+  if (
+    options.outputFormat !== undefined &&
+    options.outputFormat !== 'hex' &&
+    options.outputFormat !== 'base64'
+  )
+    throw new InputError([`--output-format: expected hex or base64, got ${options.outputFormat}`]);
+  if (options.plan !== undefined) {
+    const stray = OVMF_FLAG_NAMES.find((flag) =>
+      process.argv.some((a) => a === flag || a.startsWith(`${flag}=`)),
+    );
+    if (stray !== undefined)
+      throw new InputError([`${stray}: not used with --plan (the plan says what to measure)`]);
     const file = typeof options.plan === 'string' ? options.plan : '-';
-    const hasher = options.parallel === true ? await ParallelPageHasher.create() : undefined;
-    const progress = process.stderr.isTTY ? progressReporter('measuring') : undefined;
-    let measured: PlanMeasurement;
-    let name: string;
     try {
-      const plan = parseLaunchPlan(readJson(file));
-      name = plan.name;
-      const baseDir = file === '-' ? process.cwd() : dirname(file);
-      measured = await measurePlanWithFiles(plan, {
-        baseDir,
-        ...(hasher && { hasher }),
-        ...(progress && { onProgress: progress }),
-      });
+      return withBaseDir(parseLaunchPlan(readJson(file)), file === '-' ? process.cwd() : dirname(file));
     } catch (error) {
       if (error instanceof PlanError) throw new InputError([`${file}: ${error.message}`]);
       throw error;
-    } finally {
-      progress?.(0, 0);
-      await hasher?.close();
     }
-    if (options.json !== true) {
-      process.stdout.write(`${measured.digest}\n`);
-      return;
-    }
-    const steps = measured.steps.map((s) => ({
-      op: s.op.op,
-      gpa: hex(s.op.gpa),
-      pages: s.op.pages,
-      digest: s.digest,
-    }));
-    process.stdout.write(`${JSON.stringify({ name, digest: measured.digest, steps }, null, 2)}\n`);
-  });
+  }
+  if (options.mode === undefined)
+    throw new InputError(['--plan or --mode: say what to measure (a plan file, or --mode snp with --ovmf)']);
+  try {
+    return await ovmfPlan({ ...ovmfFlags(process.argv), mode: options.mode });
+  } catch (error) {
+    if (error instanceof FlagError) throw new InputError([error.message]);
+    if (error instanceof FirmwareInputError) throw new InputError([`${options.mode}: ${error.message}`]);
+    throw error;
+  }
+}
+
+/** File paths in a plan are relative to the plan's directory. */
+function withBaseDir(plan: LaunchPlan, baseDir: string): LaunchPlan {
+  return {
+    ...plan,
+    ops: plan.ops.map((op) =>
+      op.file ? { ...op, file: { ...op.file, path: resolve(baseDir, op.file.path) } } : op,
+    ),
+  };
+}
+
+async function measure(plan: LaunchPlan, options: MeasureOptions): Promise<PlanMeasurement> {
+  const hasher = options.parallel === true ? await ParallelPageHasher.create() : undefined;
+  const progress = process.stderr.isTTY ? progressReporter('measuring') : undefined;
+  try {
+    return await measurePlanWithFiles(plan, {
+      baseDir: process.cwd(),
+      ...(hasher && { hasher }),
+      ...(progress && { onProgress: progress }),
+    });
+  } catch (error) {
+    if (error instanceof PlanError) throw new InputError([error.message]);
+    throw error;
+  } finally {
+    progress?.(0, 0);
+    await hasher?.close();
+  }
+}
 
 cli
   .command(
@@ -193,7 +282,7 @@ cli
   });
 
 cli.help();
-cli.version(createRequire(import.meta.url)('../package.json').version as string);
+cli.version(createRequire(import.meta.url)('../package.json').version as string, '--version');
 
 try {
   cli.parse(process.argv, { run: false });

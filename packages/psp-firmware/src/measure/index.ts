@@ -1,8 +1,54 @@
 // @snp-ref/psp-firmware/measure: the launch digest alone, without the firmware, the attestation
 // crypto and their dependencies, for tools that only measure (snp-ref measure loads in a fraction
 // of the time).
-export { LengthError, PlanError } from '../errors.js';
+export {
+  FirmwareInputError,
+  LaunchOptionsError,
+  LengthError,
+  OvmfError,
+  PlanError,
+  VmsaError,
+} from '../errors.js';
+export {
+  checkImageSize,
+  type MetadataSection,
+  OvmfGuid,
+  type OvmfImage,
+  parseOvmfImage,
+  SectionType,
+  type SectionTypeName,
+} from '../ovmf/image.js';
+export { firmwareOp, type OvmfLaunchOptions, ovmfLaunchPlan } from '../ovmf/launch.js';
+export {
+  cmdlineBytes,
+  type KernelHashes,
+  SEV_HASHES_TABLE_BYTES,
+  sevHashesTable,
+} from '../ovmf/sevHashes.js';
+export { buildOvmfImage, type SyntheticOvmfSpec, seededBytes } from '../ovmf/synthetic.js';
 export { isContentMeasured, PageType, type PageTypeName, pageTypeName } from '../pageType.js';
+export { cpuSignature, VCPU_TYPES, vcpuTypeSignature } from '../vmsa/cpuSignature.js';
+export {
+  type DecodedVmsa,
+  decodeVmsa,
+  encodeVmsa,
+  VMSA_BYTES,
+  VMSA_FIELDS,
+  type VmsaField,
+  type VmsaValues,
+  vmsaField,
+} from '../vmsa/layout.js';
+export {
+  BSP_RESET_EIP,
+  type ResetInput,
+  type ResetInputs,
+  type ResetSetting,
+  resetSettings,
+  resetVmsaValues,
+  VMM_RESET_STATE,
+  VMM_TYPES,
+  type VmmType,
+} from '../vmsa/resetState.js';
 export {
   DIGEST_BYTES,
   LaunchDigest,
@@ -12,11 +58,13 @@ export {
   type PageInfoOptions,
   VMSA_GPA,
 } from './launchDigest.js';
-export { measurePlan, type PlanMeasurement, type PlanStep } from './measurePlan.js';
+export { measureOp, measurePlan, type PlanMeasurement, type PlanStep } from './measurePlan.js';
 export { type MeasureFilesOptions, measurePlanWithFiles } from './measurePlanFiles.js';
 export { ParallelPageHasher, sharedPages } from './parallelPageHasher.js';
 export {
+  explicitPage,
   type LaunchPlan,
+  launchPlanJson,
   PLAN_OP_TYPES,
   type PlanOp,
   type PlanOpName,

@@ -1,7 +1,7 @@
 import { PlanError } from '../errors.js';
 import { isContentMeasured } from '../pageType.js';
 import { LaunchDigest, PAGE_BYTES } from './launchDigest.js';
-import { type LaunchPlan, PLAN_OP_TYPES, type PlanOp, SeededPages } from './plan.js';
+import { explicitPage, type LaunchPlan, PLAN_OP_TYPES, type PlanOp, SeededPages } from './plan.js';
 
 /** The digest after one plan operation (after its last page). */
 export interface PlanStep {
@@ -23,15 +23,22 @@ export function measurePlan(plan: LaunchPlan): PlanMeasurement {
   const withFile = plan.ops.findIndex((op) => op.file !== undefined);
   if (withFile >= 0)
     throw new PlanError(`ops[${withFile}].file`, 'file contents need measurePlanWithFiles (snp-ref measure)');
-  const digest = new LaunchDigest();
-  const pages = new SeededPages(plan.seed);
-  const page = Buffer.alloc(PAGE_BYTES);
+  const digest = new LaunchDigest(plan.initialDigest);
+  const seeded = new SeededPages(plan.seed);
   const steps = plan.ops.map((op) => {
-    const type = PLAN_OP_TYPES[op.op];
-    for (let i = 0; i < op.pages; i++) {
-      digest.update(type, op.gpa + i * PAGE_BYTES, isContentMeasured(type) ? pages.next(page) : undefined);
-    }
+    measureOp(digest, op, seeded);
     return { op, digest: digest.hex() };
   });
   return { digest: digest.hex(), steps };
+}
+
+const scratch = Buffer.alloc(PAGE_BYTES);
+
+/** Measures every page of an op whose contents are not in a file: spelled out, or the next seeded pages. */
+export function measureOp(digest: LaunchDigest, op: PlanOp, seeded: SeededPages): void {
+  const type = PLAN_OP_TYPES[op.op];
+  for (let i = 0; i < op.pages; i++) {
+    const contents = isContentMeasured(type) ? (explicitPage(op, i) ?? seeded.next(scratch)) : undefined;
+    digest.update(type, op.gpa + i * PAGE_BYTES, contents);
+  }
 }

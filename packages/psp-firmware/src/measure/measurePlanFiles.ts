@@ -1,10 +1,10 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PlanError } from '../errors.js';
-import { isContentMeasured, PageType } from '../pageType.js';
+import { PageType } from '../pageType.js';
 import { LaunchDigest, PAGE_BYTES, type PageHasher } from './launchDigest.js';
-import type { PlanMeasurement, PlanStep } from './measurePlan.js';
-import { type LaunchPlan, PLAN_OP_TYPES, type PlanOp, SeededPages } from './plan.js';
+import { measureOp, type PlanMeasurement, type PlanStep } from './measurePlan.js';
+import { type LaunchPlan, type PlanOp, SeededPages } from './plan.js';
 
 /** Pages read from a file at a time: 4 MiB of memory, however large the file. */
 const CHUNK_PAGES = 1024;
@@ -27,9 +27,8 @@ export async function measurePlanWithFiles(
   plan: LaunchPlan,
   options: MeasureFilesOptions,
 ): Promise<PlanMeasurement> {
-  const digest = new LaunchDigest();
+  const digest = new LaunchDigest(plan.initialDigest);
   const seeded = new SeededPages(plan.seed);
-  const page = Buffer.alloc(PAGE_BYTES);
   const total = plan.ops.reduce((n, op) => n + op.pages, 0);
   let done = 0;
   const bytes = CHUNK_PAGES * PAGE_BYTES;
@@ -46,10 +45,7 @@ export async function measurePlanWithFiles(
         options.onProgress?.(done, total);
       });
     } else {
-      const type = PLAN_OP_TYPES[op.op];
-      for (let i = 0; i < op.pages; i++) {
-        digest.update(type, op.gpa + i * PAGE_BYTES, isContentMeasured(type) ? seeded.next(page) : undefined);
-      }
+      measureOp(digest, op, seeded);
       done += op.pages;
       options.onProgress?.(done, total);
     }

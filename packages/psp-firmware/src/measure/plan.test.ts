@@ -37,6 +37,28 @@ describe(parseLaunchPlan, () => {
     [plan([{ op: 'cpuid', gpa: '0x8000000000000' }]), 'ops[0].gpa: 0x8000000000000 is beyond the 51-bit'],
     [plan([{ op: 'normal', gpa: '0x0', pages: 1.5 }]), 'ops[0].pages: expected a page count ≥ 0, got 1.5'],
     [plan([{ op: 'secrets', gpa: '0x0', pages: 2 }]), 'ops[0].pages: a secrets op covers exactly one page'],
+    [
+      plan([{ op: 'zero', gpa: '0x0', pages: 1, bytes: { hex: '00' } }]),
+      'ops[0].bytes: only normal pages take bytes',
+    ],
+    [
+      plan([{ op: 'normal', gpa: '0x0', pages: 1, bytes: { offset: 4095, hex: '0000' } }]),
+      'ops[0].bytes: 2 bytes at offset 4095 do not fit in 1 page(s)',
+    ],
+    [
+      plan([{ op: 'normal', gpa: '0x0', pages: 1, bytes: { hex: 'xyz' } }]),
+      'ops[0].bytes.hex: expected bytes as an even number of hex digits',
+    ],
+    [
+      plan([{ op: 'vmsa', gpa: '0x0', vmsa: { rip: 5 } }]),
+      'ops[0].vmsa.rip: expected a hex string such as "0x1f80", got 5',
+    ],
+    [plan([{ op: 'vmsa', gpa: '0x0', vmsa: { cs: '0x1' } }]), 'ops[0].vmsa.cs: cs: not a VMSA field'],
+    [
+      plan([{ op: 'vmsa', gpa: '0x0', vmsa: { cpl: '0x100' } }]),
+      'ops[0].vmsa: cpl: expected an integer of 8 bits',
+    ],
+    [{ ...plan([]), initialDigest: 'abc' }, 'initialDigest: expected 48 bytes as 96 hex digits'],
   ])('names the bad field: %j', (value, message) => {
     expect(() => parseLaunchPlan(value)).toThrow(PlanError);
     expect(() => parseLaunchPlan(value)).toThrow(message);

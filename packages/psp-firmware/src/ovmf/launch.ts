@@ -1,0 +1,124 @@
+import { LaunchOptionsError, OvmfError } from '../errors.js';
+import { PAGE_BYTES } from '../measure/launchDigest.js';
+import type { LaunchPlan, PlanOp } from '../measure/plan.js';
+import { BSP_RESET_EIP, resetVmsaValues, type VmmType } from '../vmsa/resetState.js';
+import { type MetadataSection, OvmfGuid, type OvmfImage } from './image.js';
+import { type KernelHashes, SEV_HASHES_TABLE_BYTES, sevHashesTable } from './sevHashes.js';
+
+export interface OvmfLaunchOptions {
+  /** How the plan names the image file its NORMAL pages come from. */
+  readonly imagePath: string;
+  readonly vcpus: number;
+  /** CPUID Fn0000_0001 EAX of the guest's vCPU type (QEMU puts it in RDX at reset). */
+  readonly vcpuSignature: number;
+  readonly vmmType: VmmType;
+  /** SEV_FEATURES of every VMSA (sev-snp-measure --guest-features; 0x1 = SNP active). */
+  readonly guestFeatures: bigint;
+  /** -kernel/-initrd/-append digests, measured in the SNP_KERNEL_HASHES page. */
+  readonly kernelHashes?: KernelHashes;
+  /** A precomputed digest of the firmware pages (`--mode snp:ovmf-hash`): the chain starts there. */
+  readonly ovmfHash?: Uint8Array;
+}
+
+/** The firmware image as NORMAL pages ending at 4 GiB: what `--mode snp:ovmf-hash` measures. */
+export function firmwareOp(image: Pick<OvmfImage, 'gpa' | 'bytes'>, imagePath: string): PlanOp {
+  return {
+    op: 'normal',
+    gpa: image.gpa,
+    pages: image.bytes.length / PAGE_BYTES,
+    file: { path: imagePath, offset: 0 },
+  };
+}
+
+/**
+ * The launch QEMU performs for an SNP guest booting this OVMF (and what sev-snp-measure computes):
+ * the image as NORMAL pages, then each SEV metadata section in table order (EC2 moves CPUID pages
+ * last; GCE leaves SNP_SEC_MEM unmeasured), then one VMSA per vCPU, BSP first.
+ */
+export function ovmfLaunchPlan(image: OvmfImage, options: OvmfLaunchOptions): LaunchPlan {
+  checkOptions(options);
+  const apEip = image.sevEsResetEip;
+  if (apEip === undefined) {
+    throw new OvmfError(
+      'footer table',
+      `no SEV-ES reset block (GUID ${OvmfGuid.SEV_ES_RESET_BLOCK}): this firmware cannot start vCPUs under SEV-SNP`,
+    );
+  }
+  const hasKernelSection = image.sections.some((s) => s.type === 'SNP_KERNEL_HASHES');
+  if (options.kernelHashes !== undefined && !hasKernelSection)
+    throw new LaunchOptionsError(
+      "Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section",
+    );
+  const sections =
+    options.vmmType === 'ec2'
+      ? [
+          ...image.sections.filter((s) => s.type !== 'CPUID'),
+          ...image.sections.filter((s) => s.type === 'CPUID'),
+        ]
+      : image.sections;
+  const vmsa = (eip: number): PlanOp => ({
+    op: 'vmsa',
+    gpa: 0xffff_ffff_f000,
+    pages: 1,
+    vmsa: resetVmsaValues({ ...options, eip }),
+  });
+  return {
+    name: `ovmf ${options.imagePath}`,
+    seed: '',
+    ...(options.ovmfHash ? { initialDigest: options.ovmfHash } : {}),
+    ops: [
+      ...(options.ovmfHash ? [] : [firmwareOp(image, options.imagePath)]),
+      ...sections.map((s) => sectionOp(s, image, options)),
+      ...Array.from({ length: options.vcpus }, (_, i) => vmsa(i === 0 ? BSP_RESET_EIP : apEip)),
+    ],
+  };
+}
+
+function sectionOp(section: MetadataSection, image: OvmfImage, options: OvmfLaunchOptions): PlanOp {
+  const { gpa, size } = section;
+  const pages = size / PAGE_BYTES;
+  switch (section.type) {
+    case 'SNP_SEC_MEM':
+      return { op: options.vmmType === 'gce' ? 'unmeasured' : 'zero', gpa, pages };
+    case 'SNP_SECRETS':
+      return { op: 'secrets', gpa, pages: 1 };
+    case 'CPUID':
+      return { op: 'cpuid', gpa, pages: 1 };
+    case 'SVSM_CAA':
+      return { op: 'zero', gpa, pages };
+    case 'SNP_KERNEL_HASHES':
+      if (options.kernelHashes === undefined) return { op: 'zero', gpa, pages };
+      return { op: 'normal', gpa, pages, bytes: hashesTable(image, section, options.kernelHashes) };
+  }
+}
+
+/** The SEV hashes table at its place in the SNP_KERNEL_HASHES page (the offset of its gpa in the page). */
+function hashesTable(image: OvmfImage, section: MetadataSection, hashes: KernelHashes) {
+  const tableGpa = image.sevHashesTableGpa;
+  if (tableGpa === undefined)
+    throw new OvmfError('footer table', `no SEV hashes table entry (GUID ${OvmfGuid.SEV_HASH_TABLE_RV})`);
+  if (section.size !== PAGE_BYTES)
+    throw new OvmfError(
+      'SEV metadata',
+      `the SNP_KERNEL_HASHES section is ${section.size} bytes, expected one page`,
+    );
+  const offset = tableGpa % PAGE_BYTES;
+  if (offset + SEV_HASHES_TABLE_BYTES > PAGE_BYTES)
+    throw new OvmfError(
+      'footer table',
+      `the SEV hashes table at 0x${tableGpa.toString(16)} crosses a page boundary`,
+    );
+  return { offset, data: sevHashesTable(hashes) };
+}
+
+function checkOptions(options: OvmfLaunchOptions): void {
+  const { vcpus, vcpuSignature, guestFeatures } = options;
+  if (!Number.isSafeInteger(vcpus) || vcpus < 1)
+    throw new LaunchOptionsError(`vcpus: expected at least 1, got ${vcpus}`);
+  if (!Number.isInteger(vcpuSignature) || vcpuSignature < 0 || vcpuSignature > 0xffff_ffff)
+    throw new LaunchOptionsError(`vcpu signature: expected a 32-bit value, got ${vcpuSignature}`);
+  if (guestFeatures < 0n || guestFeatures >> 64n !== 0n)
+    throw new LaunchOptionsError(
+      `guest features: expected a 64-bit value, got 0x${guestFeatures.toString(16)}`,
+    );
+}

@@ -1,0 +1,11 @@
+// For the tests: the CLI run as a user runs it.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export const bin = join(import.meta.dirname, '../bin/snp-ref.js');
+
+/** Runs the CLI as a user would: a separate Node process, arguments and stdin, exit code and both streams. */
+export function snpRef(args: readonly string[], input?: string, cwd?: string) {
+  const run = spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', cwd });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
