@@ -1,9 +1,28 @@
 #!/usr/bin/env node
-// Runs the CLI from its TypeScript sources, so `npx snp-ref` works right after `npm ci` with no
-// build: tsx compiles on the fly, and a resolve hook adds the workspace's source export condition.
+// Runs the CLI from the bundle in dist/ (built by `npm ci` through scripts/bundle.mjs) while every
+// source it was built from is unchanged; otherwise from the TypeScript sources, compiled on the fly
+// by tsx with a resolve hook for the workspace's source export condition. Same behaviour, the
+// bundle only starts faster.
+import { readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
-import { register as registerTsx } from 'tsx/esm/api';
 
-register('./source-condition.js', import.meta.url);
-registerTsx();
-await import('../src/main.ts');
+function bundleIsFresh() {
+  try {
+    const inputs = JSON.parse(readFileSync(new URL('../dist/inputs.json', import.meta.url), 'utf8'));
+    return inputs.every(({ path, mtimeMs, size }) => {
+      const now = statSync(path);
+      return now.mtimeMs === mtimeMs && now.size === size;
+    });
+  } catch {
+    return false;
+  }
+}
+
+if (process.env.SNP_REF_FROM_SOURCE !== '1' && bundleIsFresh()) {
+  await import('../dist/main.js');
+} else {
+  const { register: registerTsx } = await import('tsx/esm/api');
+  register('./source-condition.js', import.meta.url);
+  registerTsx();
+  await import('../src/main.ts');
+}

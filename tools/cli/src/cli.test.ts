@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { snpRef } from './snpRefProcess.js';
+import { bin, snpRef } from './snpRefProcess.js';
 
 const base = { scenario: 1, host: { pages: 64 } };
 const withSteps = (steps: unknown[]) => JSON.stringify({ ...base, steps });
@@ -142,5 +143,32 @@ describe('snp-ref commands', () => {
         .steps.slice(2)
         .map((s: { errno?: string }) => s.errno),
     ).toEqual(['EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL']);
+  });
+});
+
+describe('the bundle snp-ref starts from', () => {
+  // nx builds it before these tests (the test target depends on bundle), as npm ci does for users.
+  it('prints what the TypeScript sources print', () => {
+    const args = [
+      'measure',
+      '--mode',
+      'snp',
+      '--vcpus',
+      '2',
+      '--vcpu-type',
+      'EPYC-v4',
+      '--ovmf',
+      '/usr/share/ovmf/OVMF.fd',
+      '--json',
+    ];
+    const bundled = execFileSync(process.execPath, [join(import.meta.dirname, '../dist/main.js'), ...args], {
+      encoding: 'utf8',
+    });
+    const fromSource = execFileSync(process.execPath, [bin, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, SNP_REF_FROM_SOURCE: '1' },
+    });
+    expect(bundled).toBe(fromSource);
+    expect(JSON.parse(bundled).steps).toHaveLength(8);
   });
 });
