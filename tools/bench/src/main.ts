@@ -13,8 +13,11 @@ const suites: Record<string, () => Promise<Figure[]>> = {
 };
 
 if (globalThis.gc === undefined) console.warn('run with --expose-gc (npm run bench does) for heap figures');
+// `npm run bench -- cli` runs only the suites whose name contains one of the arguments.
+const only = process.argv.slice(2);
 let missed = 0;
 for (const [name, run] of Object.entries(suites)) {
+  if (only.length > 0 && !only.some((o) => name.includes(o))) continue;
   const figures = await run();
   console.log(`\n${name}\n${formatFigures(figures)}`);
   missed += figures.filter((f) => meets(f) === false).length;

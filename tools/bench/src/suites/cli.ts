@@ -6,6 +6,8 @@ import type { Figure } from '../figure.js';
 
 const FILE_BYTES = 2 ** 30;
 const RUNS = 3;
+/** Short processes: more runs for a stable best. */
+const OVMF_RUNS = 10;
 const bin = join(import.meta.dirname, '../../../cli/bin/snp-ref.js');
 
 /** A 1 GiB file of deterministic bytes and a plan measuring it as NORMAL pages. */
@@ -31,10 +33,10 @@ function bigImage(dir: string): { image: string; plan: string } {
   return { image, plan };
 }
 
-/** Best of RUNS wall-clock seconds of a whole process, start to exit. */
-function seconds(command: string, args: readonly string[]): number {
+/** Best of `runs` wall-clock seconds of a whole process, start to exit. */
+function seconds(command: string, args: readonly string[], runs = RUNS): number {
   let best = Number.POSITIVE_INFINITY;
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < runs; run++) {
     const start = process.hrtime.bigint();
     execFileSync(command, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
@@ -42,8 +44,43 @@ function seconds(command: string, args: readonly string[]): number {
   return best;
 }
 
+const OVMF = '/usr/share/ovmf/OVMF.fd';
+const OVMF_ARGS = ['--mode', 'snp', '--vcpus', '4', '--vcpu-type', 'EPYC-v4', '--ovmf', OVMF];
+
+/**
+ * Debian's 2 MiB OVMF.fd with 4 vCPUs, measured end to end as a process, against virtee's
+ * sev-snp-measure (Python) on the same flags: SEV_SNP_MEASURE names its sev-snp-measure.py, else
+ * `sev-snp-measure` is taken from PATH. Both must print the same digest.
+ */
+function ovmfFigure(): Figure | undefined {
+  const script = process.env.SEV_SNP_MEASURE;
+  const reference: [string, string[]] = script
+    ? ['python3', [script, ...OVMF_ARGS]]
+    : ['sev-snp-measure', OVMF_ARGS];
+  const run = (command: string, args: readonly string[]) => execFileSync(command, args, { encoding: 'utf8' });
+  try {
+    if (run(...reference) !== run(process.execPath, [bin, 'measure', ...OVMF_ARGS]))
+      throw new Error('snp-ref and sev-snp-measure disagree on the OVMF digest');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    console.warn(
+      'OVMF figure skipped: set SEV_SNP_MEASURE to sev-snp-measure.py (virtee/sev-snp-measure) to compare',
+    );
+    return undefined;
+  }
+  const python = 1 / seconds(...reference, OVMF_RUNS);
+  return {
+    name: 'snp-ref measure --mode snp, OVMF.fd + 4 vCPUs, process',
+    value: 1 / seconds(process.execPath, [bin, 'measure', ...OVMF_ARGS], OVMF_RUNS),
+    unit: 'runs/s',
+    reference: { name: 'sev-snp-measure (Python), same flags', value: python },
+    target: { min: python },
+  };
+}
+
 /** The CLI's figures: `snp-ref measure` of a 1 GiB file as a process, against `openssl dgst -sha384` on the same file. */
 export async function cliFigures(): Promise<Figure[]> {
+  const ovmf = ovmfFigure();
   const dir = mkdtempSync(join(tmpdir(), 'snp-ref-bench-'));
   try {
     const { image, plan } = bigImage(dir);
@@ -66,6 +103,7 @@ export async function cliFigures(): Promise<Figure[]> {
         reference,
         target: { min: openssl },
       },
+      ...(ovmf ? [ovmf] : []),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
