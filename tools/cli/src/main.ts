@@ -18,7 +18,8 @@ import { entryText, formatFtrace, hex, TraceRing, toChromeTrace } from '@snp-ref
 import { cac } from 'cac';
 import { rmpSvg } from './format/svg.js';
 import { formatResultText } from './format/text.js';
-import { FlagError, OVMF_FLAG_NAMES, ovmfFlags, ovmfPlan } from './ovmfMeasure.js';
+import { formatVmsaProvenance } from './format/vmsa.js';
+import { FlagError, OVMF_FLAG_NAMES, type OvmfLaunch, ovmfFlags, ovmfLaunch } from './ovmfMeasure.js';
 import { progressReporter } from './progress.js';
 
 /** Exit codes (SCENARIO.md): 0 ran, 2 the input is not valid, 1 internal error. */
@@ -127,10 +128,19 @@ cli
   .option('-v, --verbose', 'print "Calculated SEV_SNP guest measurement: …" as sev-snp-measure -v does')
   .option('--dump-plan', 'print the launch as a plan (the --plan format) instead of its digest')
   .option('--dump-vmsa', 'also write each measured VMSA page to vmsa<N>.bin')
+  .option('--explain-vmsa', 'print each VMSA field the launch sets, its value and where it comes from')
   .option('--json', 'print the digest and the digest after each op as JSON')
   .option('--parallel', 'hash NORMAL file pages on all cores (same digest)')
   .action(async (options: MeasureOptions) => {
-    const plan = await measuredPlan(options);
+    const { plan, vmsas } = await measuredPlan(options);
+    if (options.explainVmsa === true) {
+      process.stdout.write(
+        options.json === true
+          ? `${JSON.stringify(vmsas, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n`
+          : formatVmsaProvenance(vmsas),
+      );
+      return;
+    }
     if (options.dumpPlan === true) {
       process.stdout.write(`${JSON.stringify(launchPlanJson(plan), null, 2)}\n`);
       return;
@@ -166,12 +176,15 @@ interface MeasureOptions {
   verbose?: boolean;
   dumpPlan?: boolean;
   dumpVmsa?: boolean;
+  explainVmsa?: boolean;
   json?: boolean;
   parallel?: boolean;
 }
 
-/** The plan to measure: read from --plan, or laid out from the OVMF flags. */
-async function measuredPlan(options: MeasureOptions): Promise<LaunchPlan> {
+/** The plan to measure: read from --plan, or laid out from the OVMF flags (with its VMSAs). */
+async function measuredPlan(
+  options: MeasureOptions,
+): Promise<Pick<OvmfLaunch, 'plan'> & Partial<OvmfLaunch>> {
   if (
     options.outputFormat !== undefined &&
     options.outputFormat !== 'hex' &&
@@ -186,7 +199,9 @@ async function measuredPlan(options: MeasureOptions): Promise<LaunchPlan> {
       throw new InputError([`${stray}: not used with --plan (the plan says what to measure)`]);
     const file = typeof options.plan === 'string' ? options.plan : '-';
     try {
-      return withBaseDir(parseLaunchPlan(readJson(file)), file === '-' ? process.cwd() : dirname(file));
+      return {
+        plan: withBaseDir(parseLaunchPlan(readJson(file)), file === '-' ? process.cwd() : dirname(file)),
+      };
     } catch (error) {
       if (error instanceof PlanError) throw new InputError([`${file}: ${error.message}`]);
       throw error;
@@ -195,7 +210,7 @@ async function measuredPlan(options: MeasureOptions): Promise<LaunchPlan> {
   if (options.mode === undefined)
     throw new InputError(['--plan or --mode: say what to measure (a plan file, or --mode snp with --ovmf)']);
   try {
-    return await ovmfPlan({ ...ovmfFlags(process.argv), mode: options.mode });
+    return await ovmfLaunch({ ...ovmfFlags(process.argv), mode: options.mode });
   } catch (error) {
     if (error instanceof FlagError) throw new InputError([error.message]);
     if (error instanceof FirmwareInputError) throw new InputError([`${options.mode}: ${error.message}`]);

@@ -72,6 +72,37 @@ describe('snp-ref measure --mode snp: the same answer as sev-snp-measure', () =>
     }
   });
 
+  it('explains every field of the VMSAs it measures: value and source, BSP and APs', () => {
+    const args = [
+      'measure',
+      '--mode',
+      'snp',
+      '--vcpus',
+      '3',
+      '--vcpu-type',
+      'EPYC-Milan',
+      '--ovmf',
+      DEBIAN_OVMF,
+    ];
+    const text = snpRef([...args, '--explain-vmsa']).stdout;
+    expect(text).toMatch(/VMSA of vCPU 0 \(BSP, reset EIP 0xfffffff0\)/);
+    expect(text).toMatch(/VMSA of vCPU 1-2 \(AP, reset EIP 0x80b004\)/);
+    expect(text).toMatch(/rdx +0xa00f11 +.*vCPU type table: EPYC-Milan = family 25, model 1, stepping 1/);
+    const explained = JSON.parse(snpRef([...args, '--explain-vmsa', '--json']).stdout) as {
+      settings: { field: string; value: string }[];
+    }[];
+    const plan = JSON.parse(snpRef([...args, '--dump-plan']).stdout) as {
+      ops: { op: string; vmsa?: Record<string, string> }[];
+    };
+    const measured = plan.ops.filter((o) => o.op === 'vmsa').map((o) => o.vmsa);
+    const nonZero = (settings: { field: string; value: string }[]) =>
+      Object.fromEntries(settings.filter((s) => s.value !== '0x0').map((s) => [s.field, s.value]));
+    expect(measured).toEqual([
+      nonZero(explained[0]?.settings ?? []),
+      ...[1, 2].map(() => nonZero(explained[1]?.settings ?? [])),
+    ]);
+  });
+
   it('replays its own --dump-plan to the same digest', () => {
     const args = ['--mode', 'snp', '--vcpus', '3', '--vcpu-type', 'EPYC-v4', '--ovmf', files.synthetic ?? ''];
     const withKernel = [...args, '--kernel', files.kernel ?? '', '--append', 'ro'];

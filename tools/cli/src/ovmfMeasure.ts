@@ -11,12 +11,15 @@ import {
   firmwareOp,
   type KernelHashes,
   type LaunchPlan,
+  type OvmfLaunchOptions,
   ovmfLaunchPlan,
+  ovmfVmsaProvenance,
   parseOvmfImage,
   VCPU_TYPES,
   VMM_TYPES,
   type VmmType,
   vcpuTypeSignature,
+  vcpuTypeSource,
 } from '@snp-ref/psp-firmware/measure';
 
 /** The flags of sev-snp-measure that select and shape an SNP launch (values as typed, unparsed). */
@@ -74,30 +77,33 @@ async function sha256File(flag: string, path: string): Promise<Uint8Array> {
   return hash.digest();
 }
 
-function vcpuSignature(flags: OvmfFlags, vmmType: VmmType): number {
+function vcpuSignature(flags: OvmfFlags, vmmType: VmmType): { value: number; from: string } {
   if (flags.vcpuFamily !== undefined) {
     const [family, model, stepping] = (['vcpuFamily', 'vcpuModel', 'vcpuStepping'] as const).map((name) => {
-      const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const flag = FLAG_NAMES[name];
       const value = integer(flag, flags[name], 8);
       if (value === undefined) throw new FlagError(`${flag}: required with --vcpu-family`);
       return Number(value);
     }) as [number, number, number];
-    return cpuSignature(family, model, stepping);
+    return {
+      value: cpuSignature(family, model, stepping),
+      from: `--vcpu-family ${family} --vcpu-model ${model} --vcpu-stepping ${stepping}`,
+    };
   }
   const sig = integer('--vcpu-sig', flags.vcpuSig, 32);
-  if (sig !== undefined) return Number(sig);
+  if (sig !== undefined) return { value: Number(sig), from: `--vcpu-sig ${flags.vcpuSig}` };
   if (flags.vcpuType !== undefined) {
     const fromType = vcpuTypeSignature(flags.vcpuType);
     if (fromType === undefined)
       throw new FlagError(
         `--vcpu-type: unknown type ${JSON.stringify(flags.vcpuType)}; expected one of ${VCPU_TYPES.join(', ')}`,
       );
-    return fromType;
+    return { value: fromType, from: vcpuTypeSource(flags.vcpuType) ?? flags.vcpuType };
   }
   // sev-snp-measure: EC2 and GCE load a fixed RDX, so only QEMU needs the signature.
   if (vmmType === 'qemu')
     throw new FlagError("missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode 'snp'");
-  return 0;
+  return { value: 0, from: 'not given (unused by this VMM)' };
 }
 
 function vmmTypeOf(text: string | undefined): VmmType {
@@ -121,12 +127,18 @@ async function kernelHashes(flags: OvmfFlags): Promise<KernelHashes | undefined>
   };
 }
 
+/** A launch laid out from the flags: the plan to measure, and its VMSAs with their provenance. */
+export interface OvmfLaunch {
+  readonly plan: LaunchPlan;
+  readonly vmsas: ReturnType<typeof ovmfVmsaProvenance>;
+}
+
 /**
- * The launch plan of `--mode snp` or `--mode snp:ovmf-hash` (firmware pages only), with the image
+ * The launch of `--mode snp` or `--mode snp:ovmf-hash` (firmware pages only), with the image
  * referred to by absolute path so the plan replays from anywhere. FlagError or FirmwareInputError
  * name what is wrong.
  */
-export async function ovmfPlan(flags: OvmfFlags): Promise<LaunchPlan> {
+export async function ovmfLaunch(flags: OvmfFlags): Promise<OvmfLaunch> {
   if (!(SUPPORTED_MODES as readonly string[]).includes(flags.mode)) {
     throw new FlagError(
       `--mode: ${JSON.stringify(flags.mode)} is not supported (snp-ref models SEV-SNP launches); expected ${SUPPORTED_MODES.join(' or ')}`,
@@ -137,11 +149,8 @@ export async function ovmfPlan(flags: OvmfFlags): Promise<LaunchPlan> {
   const bytes = await readFileOrFail('--ovmf', imagePath);
   if (flags.mode === 'snp:ovmf-hash') {
     checkImageSize(bytes.length);
-    return {
-      name: `ovmf-hash ${imagePath}`,
-      seed: '',
-      ops: [firmwareOp({ gpa: 2 ** 32 - bytes.length, bytes }, imagePath)],
-    };
+    const ops = [firmwareOp({ gpa: 2 ** 32 - bytes.length, bytes }, imagePath)];
+    return { plan: { name: `ovmf-hash ${imagePath}`, seed: '', ops }, vmsas: [] };
   }
   if (flags.vcpus === undefined) throw new FlagError("--vcpus: missing --vcpus N in guest mode 'snp'");
   const vcpus = Number(integer('--vcpus', flags.vcpus, 16));
@@ -153,15 +162,18 @@ export async function ovmfPlan(flags: OvmfFlags): Promise<LaunchPlan> {
     );
   const image = parseOvmfImage(bytes);
   const hashes = await kernelHashes(flags);
-  return ovmfLaunchPlan(image, {
+  const signature = vcpuSignature(flags, vmmType);
+  const options: OvmfLaunchOptions = {
     imagePath,
     vcpus,
-    vcpuSignature: vcpuSignature(flags, vmmType),
+    vcpuSignature: signature.value,
+    vcpuSignatureFrom: signature.from,
     vmmType,
     guestFeatures: integer('--guest-features', flags.guestFeatures, 64) ?? 1n,
     ...(hashes && { kernelHashes: hashes }),
     ...(ovmfHash !== undefined && { ovmfHash: new Uint8Array(Buffer.from(ovmfHash, 'hex')) }),
-  });
+  };
+  return { plan: ovmfLaunchPlan(image, options), vmsas: ovmfVmsaProvenance(image, options) };
 }
 
 const FLAG_NAMES: Readonly<Record<keyof OvmfFlags, string>> = {

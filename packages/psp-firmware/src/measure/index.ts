@@ -18,7 +18,7 @@ export {
   SectionType,
   type SectionTypeName,
 } from '../ovmf/image.js';
-export { firmwareOp, type OvmfLaunchOptions, ovmfLaunchPlan } from '../ovmf/launch.js';
+export { firmwareOp, type OvmfLaunchOptions, ovmfLaunchPlan, ovmfVmsaProvenance } from '../ovmf/launch.js';
 export {
   cmdlineBytes,
   type KernelHashes,
@@ -27,7 +27,7 @@ export {
 } from '../ovmf/sevHashes.js';
 export { buildOvmfImage, type SyntheticOvmfSpec, seededBytes } from '../ovmf/synthetic.js';
 export { isContentMeasured, PageType, type PageTypeName, pageTypeName } from '../pageType.js';
-export { cpuSignature, VCPU_TYPES, vcpuTypeSignature } from '../vmsa/cpuSignature.js';
+export { cpuSignature, VCPU_TYPES, vcpuTypeSignature, vcpuTypeSource } from '../vmsa/cpuSignature.js';
 export {
   type DecodedVmsa,
   decodeVmsa,

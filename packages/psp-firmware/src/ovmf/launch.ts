@@ -1,7 +1,7 @@
 import { LaunchOptionsError, OvmfError } from '../errors.js';
 import { PAGE_BYTES } from '../measure/launchDigest.js';
 import type { LaunchPlan, PlanOp } from '../measure/plan.js';
-import { BSP_RESET_EIP, resetVmsaValues, type VmmType } from '../vmsa/resetState.js';
+import { BSP_RESET_EIP, resetSettings, resetVmsaValues, type VmmType } from '../vmsa/resetState.js';
 import { type MetadataSection, OvmfGuid, type OvmfImage } from './image.js';
 import { type KernelHashes, SEV_HASHES_TABLE_BYTES, sevHashesTable } from './sevHashes.js';
 
@@ -11,6 +11,8 @@ export interface OvmfLaunchOptions {
   readonly vcpus: number;
   /** CPUID Fn0000_0001 EAX of the guest's vCPU type (QEMU puts it in RDX at reset). */
   readonly vcpuSignature: number;
+  /** Where the signature came from (a vCPU type, a flag), for the VMSA's provenance. */
+  readonly vcpuSignatureFrom?: string;
   readonly vmmType: VmmType;
   /** SEV_FEATURES of every VMSA (sev-snp-measure --guest-features; 0x1 = SNP active). */
   readonly guestFeatures: bigint;
@@ -37,13 +39,7 @@ export function firmwareOp(image: Pick<OvmfImage, 'gpa' | 'bytes'>, imagePath: s
  */
 export function ovmfLaunchPlan(image: OvmfImage, options: OvmfLaunchOptions): LaunchPlan {
   checkOptions(options);
-  const apEip = image.sevEsResetEip;
-  if (apEip === undefined) {
-    throw new OvmfError(
-      'footer table',
-      `no SEV-ES reset block (GUID ${OvmfGuid.SEV_ES_RESET_BLOCK}): this firmware cannot start vCPUs under SEV-SNP`,
-    );
-  }
+  const apEip = apResetEip(image);
   const hasKernelSection = image.sections.some((s) => s.type === 'SNP_KERNEL_HASHES');
   if (options.kernelHashes !== undefined && !hasKernelSection)
     throw new LaunchOptionsError(
@@ -72,6 +68,27 @@ export function ovmfLaunchPlan(image: OvmfImage, options: OvmfLaunchOptions): La
       ...Array.from({ length: options.vcpus }, (_, i) => vmsa(i === 0 ? BSP_RESET_EIP : apEip)),
     ],
   };
+}
+
+function apResetEip(image: OvmfImage): number {
+  if (image.sevEsResetEip === undefined) {
+    throw new OvmfError(
+      'footer table',
+      `no SEV-ES reset block (GUID ${OvmfGuid.SEV_ES_RESET_BLOCK}): this firmware cannot start vCPUs under SEV-SNP`,
+    );
+  }
+  return image.sevEsResetEip;
+}
+
+/** The VMSAs of a launch, BSP then APs (all alike), each field with its value and where it comes from. */
+export function ovmfVmsaProvenance(image: OvmfImage, options: OvmfLaunchOptions) {
+  checkOptions(options);
+  const roles = [{ role: 'BSP', vcpus: '0', eip: BSP_RESET_EIP }];
+  if (options.vcpus > 1) {
+    const vcpus = options.vcpus === 2 ? '1' : `1-${options.vcpus - 1}`;
+    roles.push({ role: 'AP', vcpus, eip: apResetEip(image) });
+  }
+  return roles.map((r) => ({ ...r, settings: resetSettings({ ...options, eip: r.eip }) }));
 }
 
 function sectionOp(section: MetadataSection, image: OvmfImage, options: OvmfLaunchOptions): PlanOp {

@@ -1,3 +1,5 @@
+import vcpuTypes from './vcpu-types.json' with { type: 'json' };
+
 /**
  * The CPUID Fn0000_0001 EAX signature of a family/model/stepping (AMD CPUID Specification #25481,
  * "CPUID Fn0000_0001_EAX"): families above 0xf are 0xf + ExtFamily; models split into base and
@@ -16,28 +18,16 @@ export function cpuSignature(family: number, model: number, stepping: number): n
   );
 }
 
-/**
- * QEMU's AMD EPYC CPU models and their family/model/stepping (QEMU target/i386/cpu.c
- * builtin_x86_defs), by the names sev-snp-measure --vcpu-type accepts.
- */
-const MODELS: Readonly<Record<string, readonly [family: number, model: number, stepping: number]>> = {
-  EPYC: [23, 1, 2],
-  'EPYC-v1': [23, 1, 2],
-  'EPYC-v2': [23, 1, 2],
-  'EPYC-IBPB': [23, 1, 2],
-  'EPYC-v3': [23, 1, 2],
-  'EPYC-v4': [23, 1, 2],
-  'EPYC-Rome': [23, 49, 0],
-  'EPYC-Rome-v1': [23, 49, 0],
-  'EPYC-Rome-v2': [23, 49, 0],
-  'EPYC-Rome-v3': [23, 49, 0],
-  'EPYC-Milan': [25, 1, 1],
-  'EPYC-Milan-v1': [25, 1, 1],
-  'EPYC-Milan-v2': [25, 1, 1],
-  'EPYC-Genoa': [25, 17, 0],
-  'EPYC-Genoa-v1': [25, 17, 0],
-  'EPYC-Turin': [26, 0, 0],
-};
+/** QEMU's AMD EPYC CPU models by sev-snp-measure's --vcpu-type names (vcpu-types.json). */
+const MODELS: Readonly<Record<string, readonly [family: number, model: number, stepping: number]>> =
+  Object.fromEntries(
+    Object.entries(vcpuTypes.types).map(([name, fms]) => {
+      const [family, model, stepping] = fms;
+      if (fms.length !== 3 || family === undefined || model === undefined || stepping === undefined)
+        throw new Error(`vcpu-types.json ${name}: expected [family, model, stepping]`);
+      return [name, [family, model, stepping] as const];
+    }),
+  );
 
 export const VCPU_TYPES: readonly string[] = Object.keys(MODELS);
 
@@ -45,4 +35,13 @@ export const VCPU_TYPES: readonly string[] = Object.keys(MODELS);
 export function vcpuTypeSignature(name: string): number | undefined {
   const model = Object.hasOwn(MODELS, name) ? MODELS[name] : undefined;
   return model && cpuSignature(...model);
+}
+
+/** Where a named vCPU type's signature comes from, for provenance tables. */
+export function vcpuTypeSource(name: string): string | undefined {
+  const model = Object.hasOwn(MODELS, name) ? MODELS[name] : undefined;
+  return (
+    model &&
+    `vCPU type table: ${name} = family ${model[0]}, model ${model[1]}, stepping ${model[2]} (${vcpuTypes.source})`
+  );
 }

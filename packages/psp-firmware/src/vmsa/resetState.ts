@@ -1,11 +1,13 @@
 import { type VmsaValues, vmsaField } from './layout.js';
+import profiles from './vmm-profiles.json' with { type: 'json' };
 
 /** The VMMs whose initial vCPU state differs (sev-snp-measure's --vmm-type: QEMU, ec2, gce). */
-export type VmmType = 'qemu' | 'ec2' | 'gce';
-export const VMM_TYPES: readonly VmmType[] = ['qemu', 'ec2', 'gce'];
+export type VmmType = keyof typeof profiles.vmms;
+export const VMM_TYPES = Object.keys(profiles.vmms) as readonly VmmType[];
 
 /** Values that come from the launch rather than from a constant. */
 export type ResetInput = 'vcpu-signature' | 'guest-features' | 'reset-eip-base' | 'reset-eip-offset';
+const INPUTS: readonly string[] = ['vcpu-signature', 'guest-features', 'reset-eip-base', 'reset-eip-offset'];
 
 /** One field of the initial VMSA, with where its value comes from. */
 export interface ResetSetting {
@@ -16,95 +18,45 @@ export interface ResetSetting {
   readonly vcpu?: 'bsp' | 'ap';
 }
 
-const RESET = 'x86 power-on state (AMD APM Vol 2 §14.1.3, Table 14-1)';
-const KVM_RESET = 'KVM vCPU reset (arch/x86/kvm/svm/svm.c init_vmcb)';
-const QEMU_RESET = 'QEMU x86_cpu_reset (target/i386/cpu.c)';
-/** Where the per-VMM values are documented as measured in practice. */
-const PROFILE = (vmm: string) => `${vmm} initial vCPU state (virtee/sev-snp-measure vmsa.py)`;
+interface ProfileEntry {
+  field: string;
+  value: string;
+  source: string;
+  note?: string;
+  vcpu?: string;
+}
 
-/** A data segment at reset: selector 0, base 0, limit 0xffff, present read/write accessed (type 3, S, P). */
-const dataSegment = (name: string, attrib: bigint, from = RESET): ResetSetting[] => [
-  { field: `${name}.attrib`, value: attrib, from },
-  { field: `${name}.limit`, value: 0xffffn, from: RESET },
-];
-
-/** Settings every VMM profile shares. */
-const COMMON: readonly ResetSetting[] = [
-  ...dataSegment('es', 0x93n),
-  ...dataSegment('ds', 0x93n),
-  ...dataSegment('fs', 0x93n),
-  ...dataSegment('gs', 0x93n),
-  { field: 'cs.selector', value: 0xf000n, from: RESET },
-  { field: 'cs.limit', value: 0xffffn, from: RESET },
-  {
-    field: 'cs.base',
-    value: 'reset-eip-base',
-    from: 'reset EIP & 0xffff0000 (BSP 0xfffffff0; APs: the OVMF SEV-ES reset block)',
-  },
-  { field: 'rip', value: 'reset-eip-offset', from: 'reset EIP & 0xffff' },
-  { field: 'ss.limit', value: 0xffffn, from: RESET },
-  { field: 'gdtr.limit', value: 0xffffn, from: RESET },
-  { field: 'idtr.limit', value: 0xffffn, from: RESET },
-  { field: 'ldtr.attrib', value: 0x82n, from: `${RESET}: LDT descriptor, present` },
-  { field: 'ldtr.limit', value: 0xffffn, from: RESET },
-  { field: 'tr.limit', value: 0xffffn, from: RESET },
-  { field: 'efer', value: 0x1000n, from: `${KVM_RESET}: EFER.SVME` },
-  { field: 'cr4', value: 0x40n, from: `${KVM_RESET}: CR4.MCE` },
-  { field: 'cr0', value: 0x10n, from: `${RESET}: CR0.ET` },
-  { field: 'dr7', value: 0x400n, from: RESET },
-  { field: 'dr6', value: 0xffff0ff0n, from: RESET },
-  { field: 'rflags', value: 0x2n, from: `${RESET}: reserved bit 1` },
-  { field: 'xcr0', value: 0x1n, from: `${RESET}: XCR0.X87` },
-  {
-    field: 'sev_features',
-    value: 'guest-features',
-    from: '--guest-features (SEV_FEATURES of the VMSA, APM Vol 2 Table B-4)',
-  },
-];
+/** A setting of vmm-profiles.json, checked: a real field, a hex value or a known input, a known source. */
+function setting(entry: ProfileEntry): ResetSetting {
+  const where = `vmm-profiles.json ${entry.field}`;
+  vmsaField(entry.field);
+  const source = (profiles.sources as Record<string, string>)[entry.source];
+  if (source === undefined) throw new Error(`${where}: unknown source ${entry.source}`);
+  const input = entry.value.startsWith('$') ? entry.value.slice(1) : undefined;
+  if (input !== undefined && !INPUTS.includes(input))
+    throw new Error(`${where}: unknown input ${entry.value}`);
+  if (input === undefined && !/^0x[0-9a-f]+$/i.test(entry.value))
+    throw new Error(`${where}: bad value ${entry.value}`);
+  if (entry.vcpu !== undefined && entry.vcpu !== 'bsp' && entry.vcpu !== 'ap')
+    throw new Error(`${where}: vcpu is bsp or ap, not ${entry.vcpu}`);
+  return {
+    field: entry.field,
+    value: input === undefined ? BigInt(entry.value) : (input as ResetInput),
+    from: entry.note === undefined ? source : `${source}: ${entry.note}`,
+    ...(entry.vcpu !== undefined && { vcpu: entry.vcpu as 'bsp' | 'ap' }),
+  };
+}
 
 /**
- * The initial VMSA of each VMM (values as sev-snp-measure vmsa.py reproduces them for real
- * attestation reports): QEMU keeps its x87/SSE reset values and puts the CPUID signature in RDX;
- * EC2 and GCE zero the FPU state and load RDX with 0x600; EC2 uses non-accessed code/stack/TSS
- * types (and a non-accessed CS for the BSP only); GCE overwrites G_PAT.
+ * The initial VMSA of each VMM, from vmm-profiles.json (values as sev-snp-measure vmsa.py
+ * reproduces them for real attestation reports): QEMU keeps its x87/SSE reset values and puts the
+ * CPUID signature in RDX; EC2 and GCE zero the FPU state and load RDX with 0x600; EC2 uses
+ * non-accessed code/stack segments and a 16-bit TSS type; GCE overwrites G_PAT.
  */
 export const VMM_RESET_STATE: Readonly<Record<VmmType, readonly ResetSetting[]>> = {
-  qemu: [
-    ...COMMON,
-    { field: 'cs.attrib', value: 0x9bn, from: `${QEMU_RESET}: code, present, readable, accessed` },
-    { field: 'ss.attrib', value: 0x93n, from: `${QEMU_RESET}: data, present, writable, accessed` },
-    { field: 'tr.attrib', value: 0x8bn, from: `${QEMU_RESET}: present, busy 32-bit TSS` },
-    { field: 'g_pat', value: 0x0007040600070406n, from: 'PAT reset value (AMD APM Vol 2 §A.3)' },
-    {
-      field: 'rdx',
-      value: 'vcpu-signature',
-      from: `${RESET}: RDX = CPUID Fn0000_0001 EAX (--vcpu-type / --vcpu-sig)`,
-    },
-    { field: 'mxcsr', value: 0x1f80n, from: QEMU_RESET },
-    { field: 'x87_fcw', value: 0x37fn, from: QEMU_RESET },
-  ],
-  ec2: [
-    ...COMMON,
-    {
-      field: 'cs.attrib',
-      value: 0x9an,
-      from: `${PROFILE('EC2')}: BSP code segment not accessed`,
-      vcpu: 'bsp',
-    },
-    { field: 'cs.attrib', value: 0x9bn, from: `${PROFILE('EC2')}: AP code segment accessed`, vcpu: 'ap' },
-    { field: 'ss.attrib', value: 0x92n, from: `${PROFILE('EC2')}: stack segment not accessed` },
-    { field: 'tr.attrib', value: 0x83n, from: `${PROFILE('EC2')}: present, busy 16-bit TSS` },
-    { field: 'g_pat', value: 0x0007040600070406n, from: 'PAT reset value (AMD APM Vol 2 §A.3)' },
-    { field: 'rdx', value: 0x600n, from: `${PROFILE('EC2')}: fixed RDX, not the CPUID signature` },
-  ],
-  gce: [
-    ...COMMON,
-    { field: 'cs.attrib', value: 0x9bn, from: `${PROFILE('GCE')}: as QEMU` },
-    { field: 'ss.attrib', value: 0x93n, from: `${PROFILE('GCE')}: as QEMU` },
-    { field: 'tr.attrib', value: 0x8bn, from: `${PROFILE('GCE')}: as QEMU` },
-    { field: 'g_pat', value: 0x00070106n, from: `${PROFILE('GCE')}: the hypervisor overwrites G_PAT` },
-    { field: 'rdx', value: 0x600n, from: `${PROFILE('GCE')}: fixed RDX, not the CPUID signature` },
-  ],
+  qemu: [...profiles.common, ...profiles.vmms.qemu].map(setting),
+  ec2: [...profiles.common, ...profiles.vmms.ec2].map(setting),
+  gce: [...profiles.common, ...profiles.vmms.gce].map(setting),
 };
 
 /** The reset EIP of the BSP: the architectural reset vector (AMD APM Vol 2 §14.1.5). */
@@ -116,6 +68,8 @@ export interface ResetInputs {
   readonly eip: number;
   readonly vcpuSignature: number;
   readonly guestFeatures: bigint;
+  /** Where the vCPU signature came from (a vCPU type, a flag), for the provenance of RDX. */
+  readonly vcpuSignatureFrom?: string;
 }
 
 /** Each set field of the initial VMSA with its value and where it comes from, in profile order. */
@@ -137,7 +91,14 @@ export function resetSettings(inputs: ResetInputs): { field: string; value: bigi
   };
   return VMM_RESET_STATE[inputs.vmmType]
     .filter((s) => s.vcpu === undefined || s.vcpu === role)
-    .map((s) => ({ field: vmsaField(s.field).name, value: resolve(s.value), from: s.from }));
+    .map((s) => ({
+      field: s.field,
+      value: resolve(s.value),
+      from:
+        s.value === 'vcpu-signature' && inputs.vcpuSignatureFrom
+          ? `${s.from} (${inputs.vcpuSignatureFrom})`
+          : s.from,
+    }));
 }
 
 /** The field values of the initial VMSA (zero fields left out), ready for encodeVmsa. */

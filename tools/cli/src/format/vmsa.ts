@@ -1,0 +1,20 @@
+import type { OvmfLaunch } from '../ovmfMeasure.js';
+
+/** The VMSAs' provenance as a table per vCPU role: field, value, where the value comes from. */
+export function formatVmsaProvenance(vmsas: OvmfLaunch['vmsas'] = []): string {
+  if (vmsas.length === 0) return 'no VMSA in this launch (--mode snp:ovmf-hash or a plan)\n';
+  return vmsas
+    .map(({ role, vcpus, eip, settings }) => {
+      const rows = settings.map((s) => [s.field, `0x${s.value.toString(16)}`, s.from]);
+      const widths = [0, 1].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length), i === 0 ? 5 : 5));
+      const line = (r: readonly string[]) =>
+        `${(r[0] ?? '').padEnd(widths[0] ?? 0)}  ${(r[1] ?? '').padStart(widths[1] ?? 0)}  ${r[2]}`;
+      return [
+        `VMSA of vCPU ${vcpus} (${role}, reset EIP 0x${eip.toString(16)})`,
+        line(['field', 'value', 'from']),
+        ...rows.map(line),
+      ].join('\n');
+    })
+    .join('\n\n')
+    .concat('\nEvery other field is zero.\n');
+}
