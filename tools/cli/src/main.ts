@@ -248,6 +248,37 @@ async function measure(plan: LaunchPlan, options: MeasureOptions): Promise<PlanM
 
 cli
   .command(
+    'decode [kind] [...value]',
+    'Name every field of a value: rmp-entry, rmpupdate/psmash/pvalidate/rmpadjust codes, fw-status, policy, ghcb-msr, exit-code, npf-info',
+  )
+  .option('--json', 'print the fields as JSON')
+  .action(async (_kind: unknown, _value: unknown, options: { json?: boolean }) => {
+    // The raw arguments: the parser would read "0x…" as a (rounded) number and drop a lone "-".
+    const args = process.argv.slice(process.argv.indexOf('decode') + 1).filter((a) => a !== '--json');
+    const [kind, ...value] = args;
+    const { DecodeError, decodeValue, decodedJson, formatDecoded } = await import('./decode/decode.js');
+    const { KINDS } = await import('./decode/kinds.js');
+    if (kind === undefined || value.length === 0) {
+      const kinds = Object.entries(KINDS).map(([name, k]) => `  ${name.padEnd(10)} ${k.summary}`);
+      if (kind === undefined) {
+        process.stdout.write(`snp-ref decode KIND VALUE, where KIND is one of:\n${kinds.join('\n')}\n`);
+        return;
+      }
+      throw new InputError([`VALUE: what to decode as ${kind} is missing`]);
+    }
+    try {
+      const decoded = decodeValue(kind, value.join(' '));
+      process.stdout.write(
+        options.json === true ? `${JSON.stringify(decodedJson(decoded), null, 2)}\n` : formatDecoded(decoded),
+      );
+    } catch (error) {
+      if (error instanceof DecodeError) throw new InputError([error.message]);
+      throw error;
+    }
+  });
+
+cli
+  .command(
     'rmp',
     'Run a scenario and print the RMP entries that are not all zero; --svg draws the host memory',
   )
