@@ -1,13 +1,14 @@
 // snp-ref: run SEV-SNP launch scenarios, measure launch plans, show the RMP.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   explicitPage,
   FirmwareInputError,
   type LaunchPlan,
   launchPlanJson,
+  type MeasuredPage,
   measurePlanWithFiles,
   ParallelPageHasher,
   PlanError,
@@ -19,7 +20,9 @@ import { cac } from 'cac';
 import { rmpSvg } from './format/svg.js';
 import { formatResultText } from './format/text.js';
 import { formatVmsaProvenance } from './format/vmsa.js';
+import { LOG_TABLE_HEADER, logStep, logTableRow } from './measureLog.js';
 import { FlagError, OVMF_FLAG_NAMES, type OvmfLaunch, ovmfFlags, ovmfLaunch } from './ovmfMeasure.js';
+import { withBaseDir } from './planFiles.js';
 import { progressReporter } from './progress.js';
 
 /** Exit codes (SCENARIO.md): 0 ran, 2 the input is not valid, 1 internal error. */
@@ -129,6 +132,11 @@ cli
   .option('--dump-plan', 'print the launch as a plan (the --plan format) instead of its digest')
   .option('--dump-vmsa', 'also write each measured VMSA page to vmsa<N>.bin')
   .option('--explain-vmsa', 'print each VMSA field the launch sets, its value and where it comes from')
+  .option(
+    '--log [file]',
+    'write every measured page (gpa, type, SHA-384, digest before and after) to a file; no file or - for stdout',
+  )
+  .option('--format <format>', 'of --log: json (JSON lines, default) or table')
   .option('--json', 'print the digest and the digest after each op as JSON')
   .option('--parallel', 'hash NORMAL file pages on all cores (same digest)')
   .action(async (options: MeasureOptions) => {
@@ -150,7 +158,12 @@ cli
       for (const [i, op] of vmsas.entries())
         writeFileSync(`vmsa${i}.bin`, explicitPage(op, 0) ?? new Uint8Array(4096));
     }
-    const measured = await measure(plan, options);
+    const logFile = options.log === true ? '-' : options.log;
+    const log =
+      logFile === undefined || logFile === false ? undefined : openLog(logFile, options.format ?? 'json');
+    const measured = await measure(plan, options, log?.onPage);
+    log?.close();
+    if (logFile === '-') return;
     if (options.json === true) {
       const steps = measured.steps.map((s) => ({
         op: s.op.op,
@@ -177,6 +190,8 @@ interface MeasureOptions {
   dumpPlan?: boolean;
   dumpVmsa?: boolean;
   explainVmsa?: boolean;
+  log?: string | boolean;
+  format?: string;
   json?: boolean;
   parallel?: boolean;
 }
@@ -218,17 +233,42 @@ async function measuredPlan(
   }
 }
 
-/** File paths in a plan are relative to the plan's directory. */
-function withBaseDir(plan: LaunchPlan, baseDir: string): LaunchPlan {
+/** A measurement log being written: JSON lines or table rows, flushed in blocks so a long log streams. */
+function openLog(file: string, format: string) {
+  if (format !== 'json' && format !== 'table')
+    throw new InputError([`--format: expected json or table, got ${format}`]);
+  let fd: number;
+  try {
+    fd = file === '-' ? 1 : openSync(file, 'w');
+  } catch (error) {
+    throw new InputError([
+      `--log: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    ]);
+  }
+  const lines: string[] = format === 'table' ? [LOG_TABLE_HEADER] : [];
+  const flush = () => {
+    if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`);
+    lines.length = 0;
+  };
+  let index = 0;
   return {
-    ...plan,
-    ops: plan.ops.map((op) =>
-      op.file ? { ...op, file: { ...op.file, path: resolve(baseDir, op.file.path) } } : op,
-    ),
+    onPage: (page: MeasuredPage, op: number) => {
+      const step = logStep(index++, page, op);
+      lines.push(format === 'json' ? JSON.stringify(step) : logTableRow(step));
+      if (lines.length >= 4096) flush();
+    },
+    close: () => {
+      flush();
+      if (fd !== 1) closeSync(fd);
+    },
   };
 }
 
-async function measure(plan: LaunchPlan, options: MeasureOptions): Promise<PlanMeasurement> {
+async function measure(
+  plan: LaunchPlan,
+  options: MeasureOptions,
+  onPage?: (page: MeasuredPage, op: number) => void,
+): Promise<PlanMeasurement> {
   const hasher = options.parallel === true ? await ParallelPageHasher.create() : undefined;
   const progress = process.stderr.isTTY ? progressReporter('measuring') : undefined;
   try {
@@ -236,6 +276,7 @@ async function measure(plan: LaunchPlan, options: MeasureOptions): Promise<PlanM
       baseDir: process.cwd(),
       ...(hasher && { hasher }),
       ...(progress && { onProgress: progress }),
+      ...(onPage && { onPage }),
     });
   } catch (error) {
     if (error instanceof PlanError) throw new InputError([error.message]);
@@ -245,6 +286,48 @@ async function measure(plan: LaunchPlan, options: MeasureOptions): Promise<PlanM
     await hasher?.close();
   }
 }
+
+cli
+  .command(
+    'diff <a> <b>',
+    'Name the first measured page where two launches differ: each a plan, a measurement log, a scenario or a QEMU trace',
+  )
+  .option(
+    '--vm <name>',
+    'for a scenario: the VM whose launch to compare (default: the first that measured a page)',
+  )
+  .option('--json', 'print every difference as JSON')
+  .action(async (a: string, b: string, options: { vm?: string; json?: boolean }) => {
+    const { readSteps, SourceError } = await import('./diff/steps.js');
+    const { compareSteps } = await import('./diff/align.js');
+    const { formatComparison } = await import('./diff/report.js');
+    let sources: Awaited<ReturnType<typeof readSteps>>[];
+    try {
+      sources = [await readSteps(a, options.vm), await readSteps(b, options.vm)];
+    } catch (error) {
+      if (error instanceof SourceError || error instanceof FirmwareInputError)
+        throw new InputError([error.message]);
+      throw error;
+    }
+    const [sa, sb] = sources as [
+      Awaited<ReturnType<typeof readSteps>>,
+      Awaited<ReturnType<typeof readSteps>>,
+    ];
+    const comparison = compareSteps(sa, sb);
+    if (options.json === true) {
+      const side = ({ label, kind, steps, digest }: typeof sa) => ({
+        label,
+        kind,
+        pages: steps.length,
+        digest,
+      });
+      process.stdout.write(`${JSON.stringify({ a: side(sa), b: side(sb), ...comparison }, null, 2)}\n`);
+    } else {
+      process.stdout.write(formatComparison(sa, sb, comparison));
+    }
+    // As diff(1): 0 the same, 1 different, 2 trouble.
+    process.exitCode = comparison.differences.length === 0 ? 0 : 1;
+  });
 
 cli
   .command(

@@ -19,7 +19,7 @@ import {
 import { REPORT_BYTES, SIGNATURE_ALGO_ECDSA_P384_SHA384 } from '../attestation/report.js';
 import { P384SigningKey } from '../attestation/signingKey.js';
 import { signReport } from '../attestation/verify.js';
-import { PAGE_BYTES, type PageInfoOptions } from '../measure/launchDigest.js';
+import { type MeasuredPage, PAGE_BYTES, type PageInfoOptions } from '../measure/launchDigest.js';
 import type { PhysicalMemory } from '../memory/physicalMemory.js';
 import { PageType, pageTypeName } from '../pageType.js';
 import { policyViolation, singleSocketViolation } from '../policy.js';
@@ -104,6 +104,11 @@ export class SnpFirmware {
   private guestCount = 0;
   private generations = 0;
   private readonly guests = new Map<number, GuestContext>();
+  /**
+   * Sees every page a guest's LAUNCH_UPDATE measures, with the guest's ASID (measurement logs).
+   * Set it before the guest context is created; unset, it costs nothing.
+   */
+  onMeasuredPage: ((asid: number, page: MeasuredPage) => void) | undefined;
   /** ASIDs whose caches may hold a decommissioned RUNNING guest's lines until DF_FLUSH (AMD-ASPFW). */
   private readonly dirtyAsids = new Set<number>();
   private allAsidsDirty = false;
@@ -175,7 +180,10 @@ export class SnpFirmware {
     if (entry.pageSize !== '4K') return status('INVALID_PAGE_SIZE');
     this.setEntry(gctxPfn, { ...entry, vmsa: true }, 'gctx_create');
     this.memory.write(gctxPfn, new Uint8Array(PAGE_BYTES));
-    this.guests.set(gctxPfn, new GuestContext(++this.generations, this.config.tcb));
+    const guest = new GuestContext(++this.generations, this.config.tcb);
+    const observer = this.onMeasuredPage;
+    if (observer) guest.digest.onPage = (page) => observer(guest.asid, page);
+    this.guests.set(gctxPfn, guest);
     return FW_SUCCESS;
   }
 

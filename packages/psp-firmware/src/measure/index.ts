@@ -52,6 +52,7 @@ export {
 export {
   DIGEST_BYTES,
   LaunchDigest,
+  type MeasuredPage,
   PAGE_BYTES,
   type PageHasher,
   PageInfo,

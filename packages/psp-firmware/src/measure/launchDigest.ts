@@ -39,6 +39,19 @@ export interface PageInfoOptions {
 
 const NO_CONTENTS = new Uint8Array(DIGEST_BYTES);
 
+/** One measured page, as an observer of LaunchDigest sees it (the measurement log). */
+export interface MeasuredPage {
+  readonly type: PageType;
+  /** The GPA recorded in PAGE_INFO (VMSA_GPA for VMSA pages). */
+  readonly gpa: number;
+  /** PAGE_INFO CONTENTS: SHA-384 of the page, or 48 zero bytes for types whose contents are not measured. */
+  readonly contents: Uint8Array;
+  readonly before: Uint8Array;
+  readonly after: Uint8Array;
+  /** The page itself when the caller passed it (not for pages hashed on worker threads); valid during the call. */
+  readonly page?: Uint8Array;
+}
+
 /** Hashes pages and hands back each page's SHA-384 in page order (ParallelPageHasher). */
 export interface PageHasher {
   hashPages(pages: Uint8Array, each: (index: number, hashes: Buffer, offset: number) => void): void;
@@ -51,6 +64,8 @@ export interface PageHasher {
 export class LaunchDigest {
   /** The PAGE_INFO of the next page; its first 48 bytes always hold the current digest. */
   private readonly info = Buffer.alloc(PageInfo.BYTES);
+  /** Called after every measured page, for measurement logs; costs nothing when unset. */
+  onPage: ((page: MeasuredPage) => void) | undefined;
 
   constructor(initial?: Uint8Array) {
     this.info.writeUInt16LE(PageInfo.BYTES, PageInfo.LENGTH);
@@ -82,7 +97,7 @@ export class LaunchDigest {
     if (page?.length !== PAGE_BYTES) throw new LengthError('a measured page', '4096', page?.length ?? 0);
     // A binary (latin1) string is the cheapest way out of crypto.hash on Node 20 (a Buffer result costs twice as much).
     this.info.write(hash('sha384', page, 'binary'), PageInfo.CONTENTS, 'latin1');
-    this.chain(type, gpa, options);
+    this.chain(type, gpa, options, page);
   }
 
   /**
@@ -126,8 +141,9 @@ export class LaunchDigest {
     this.chain(type, gpa, options);
   }
 
-  private chain(type: PageType, gpa: number, options: PageInfoOptions | undefined): void {
+  private chain(type: PageType, gpa: number, options: PageInfoOptions | undefined, page?: Uint8Array): void {
     const info = this.info;
+    const before = this.onPage && this.digest();
     const recorded = type === PageType.VMSA ? VMSA_GPA : gpa;
     info[PageInfo.PAGE_TYPE] = type;
     info[PageInfo.IMI_PAGE] = options?.imiPage === true ? 1 : 0;
@@ -138,5 +154,9 @@ export class LaunchDigest {
     info.writeUInt32LE(recorded % 2 ** 32, PageInfo.GPA);
     info.writeUInt32LE(Math.floor(recorded / 2 ** 32), PageInfo.GPA + 4);
     info.write(hash('sha384', info, 'binary'), PageInfo.DIGEST_CUR, 'latin1');
+    if (before !== undefined) {
+      const contents = copyBytes(info, PageInfo.CONTENTS, PageInfo.CONTENTS + DIGEST_BYTES);
+      this.onPage?.({ type, gpa: recorded, contents, before, after: this.digest(), ...(page && { page }) });
+    }
   }
 }

@@ -2,7 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PlanError } from '../errors.js';
 import { PageType } from '../pageType.js';
-import { LaunchDigest, PAGE_BYTES, type PageHasher } from './launchDigest.js';
+import { LaunchDigest, type MeasuredPage, PAGE_BYTES, type PageHasher } from './launchDigest.js';
 import { measureOp, type PlanMeasurement, type PlanStep } from './measurePlan.js';
 import { type LaunchPlan, type PlanOp, SeededPages } from './plan.js';
 
@@ -16,6 +16,8 @@ export interface MeasureFilesOptions {
   readonly hasher?: PageHasher;
   /** Called as pages are measured, for progress reports. */
   readonly onProgress?: (pagesDone: number, pagesTotal: number) => void;
+  /** Called after every page with what it added to the chain and the index of its op (measurement logs). */
+  readonly onPage?: (page: MeasuredPage, op: number) => void;
 }
 
 /**
@@ -28,6 +30,9 @@ export async function measurePlanWithFiles(
   options: MeasureFilesOptions,
 ): Promise<PlanMeasurement> {
   const digest = new LaunchDigest(plan.initialDigest);
+  let current = 0;
+  const { onPage } = options;
+  if (onPage) digest.onPage = (page) => onPage(page, current);
   const seeded = new SeededPages(plan.seed);
   const total = plan.ops.reduce((n, op) => n + op.pages, 0);
   let done = 0;
@@ -37,6 +42,7 @@ export async function measurePlanWithFiles(
   const buffers = [buffer(), buffer()] as const;
   const steps: PlanStep[] = [];
   for (const [index, op] of plan.ops.entries()) {
+    current = index;
     if (op.file !== undefined) {
       await streamFile(op, index, options, buffers, (chunk, gpa) => {
         if (options.hasher === undefined) digest.updatePages(PageType.NORMAL, gpa, chunk);

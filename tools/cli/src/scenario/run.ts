@@ -8,7 +8,7 @@ import {
   Machine,
   type SnpVm,
 } from '@snp-ref/kvm-svm';
-import { SeededPages, SevStatus } from '@snp-ref/psp-firmware';
+import { SeededPages, SevStatus, type SnpFirmware } from '@snp-ref/psp-firmware';
 import {
   checkHostAccess,
   codeName,
@@ -68,12 +68,17 @@ type Outcome = { readonly ok: boolean; readonly [field: string]: unknown };
  * never throw for what a scenario can cause: a failing step reports its errno, firmware status,
  * return code or fault, and the run goes on.
  */
-export function runScenario(scenario: Scenario, ring = new TraceRing(1 << 20)): ScenarioResult {
+export function runScenario(
+  scenario: Scenario,
+  ring = new TraceRing(1 << 20),
+  onMeasuredPage?: SnpFirmware['onMeasuredPage'],
+): ScenarioResult {
   const machine = Machine.create({
     hostPages: scenario.host.pages,
     seed: 'snp-ref',
     rejectAssignedOnUpdate: scenario.kvm?.rejectAssignedOnUpdate ?? false,
   });
+  machine.firmware.onMeasuredPage = onMeasuredPage;
   machine.rmp.trace.subscribe(ring.sink);
   const kvm = new Kvm(machine, scenario.kvm?.abi ?? 'reviewed');
   const vcpus = new Map<string, GuestVcpu>();

@@ -1,0 +1,143 @@
+// Aligns two measured-page sequences and says how they differ, first difference first.
+import type { DiffStep, StepSource } from './steps.js';
+
+interface At {
+  readonly gpa: number;
+  readonly type: string;
+}
+export type Difference =
+  | (At & {
+      kind: 'contents';
+      a: number;
+      b: number;
+      contentsA: string;
+      contentsB: string;
+      byte?: ByteDifference;
+      vmsa?: FieldDifference[];
+    })
+  | (At & { kind: 'type'; a: number; b: number; typeB: string })
+  | (At & { kind: 'missing'; a: number })
+  | (At & { kind: 'extra'; b: number })
+  | (At & { kind: 'moved'; a: number; b: number });
+
+export interface ByteDifference {
+  readonly offset: number;
+  readonly a: number;
+  readonly b: number;
+  readonly count: number;
+}
+export interface FieldDifference {
+  readonly field: string;
+  readonly a: string;
+  readonly b: string;
+}
+
+export interface Comparison {
+  readonly differences: readonly Difference[];
+  /** Pages both sides measured (matched by gpa). */
+  readonly matched: number;
+  readonly notes: readonly string[];
+}
+
+/** Pages are matched by gpa and, for a gpa measured several times (VMSAs), by occurrence. */
+function keyed(steps: readonly DiffStep[]): string[] {
+  const seen = new Map<number, number>();
+  return steps.map((s) => {
+    const n = seen.get(s.gpa) ?? 0;
+    seen.set(s.gpa, n + 1);
+    return `${s.gpa}#${n}`;
+  });
+}
+
+function byteDifference(a: Uint8Array, b: Uint8Array): ByteDifference | undefined {
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    if (first < 0) first = i;
+    count++;
+  }
+  return first < 0 ? undefined : { offset: first, a: a[first] ?? 0, b: b[first] ?? 0, count };
+}
+
+function fieldDifferences(
+  a: Readonly<Record<string, string>>,
+  b: Readonly<Record<string, string>>,
+): FieldDifference[] {
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  return names
+    .map((field) => ({ field, a: a[field] ?? '0x0', b: b[field] ?? '0x0' }))
+    .filter((f) => f.a !== f.b);
+}
+
+function comparePages(x: DiffStep, y: DiffStep, a: number, b: number): Difference | undefined {
+  const at = { gpa: x.gpa, type: x.type };
+  if (x.type !== y.type) return { kind: 'type', ...at, a, b, typeB: y.type };
+  if (x.contents === undefined || y.contents === undefined || x.contents === y.contents) return undefined;
+  const byte = x.page && y.page ? byteDifference(x.page, y.page) : undefined;
+  const vmsa = x.vmsa && y.vmsa ? fieldDifferences(x.vmsa, y.vmsa) : undefined;
+  return {
+    kind: 'contents',
+    ...at,
+    a,
+    b,
+    contentsA: x.contents,
+    contentsB: y.contents,
+    ...(byte && { byte }),
+    ...(vmsa && { vmsa }),
+  };
+}
+
+/** What B does differently from A, in A's order (pages only B has where B has them). */
+export function compareSteps(sourceA: StepSource, sourceB: StepSource): Comparison {
+  const notes: string[] = [];
+  let [stepsA, stepsB] = [sourceA.steps, sourceB.steps];
+  for (const [trace, other, name] of [
+    [sourceA, sourceB, 'B'],
+    [sourceB, sourceA, 'A'],
+  ] as const) {
+    if (trace.kind !== 'qemu-trace' || other.kind === 'qemu-trace') continue;
+    notes.push(
+      `${name === 'B' ? 'A' : 'B'} is a QEMU trace: it shows neither page contents nor the VMSAs KVM measures at LAUNCH_FINISH, so ${name}'s VMSA pages are left out and only gpas and types are compared`,
+    );
+    if (name === 'B') stepsB = stepsB.filter((s) => s.type !== 'VMSA');
+    else stepsA = stepsA.filter((s) => s.type !== 'VMSA');
+  }
+  const keysA = keyed(stepsA);
+  const keysB = keyed(stepsB);
+  const indexB = new Map(keysB.map((k, j) => [k, j]));
+  const matchedB = new Set<number>();
+  const found: { position: number; difference: Difference }[] = [];
+  let matched = 0;
+  let furthestB = -1;
+  for (const [i, x] of stepsA.entries()) {
+    const j = indexB.get(keysA[i] ?? '');
+    const y = j === undefined ? undefined : stepsB[j];
+    if (j === undefined || y === undefined) {
+      found.push({ position: i, difference: { kind: 'missing', gpa: x.gpa, type: x.type, a: i } });
+      continue;
+    }
+    matched++;
+    matchedB.add(j);
+    if (j < furthestB)
+      found.push({ position: i, difference: { kind: 'moved', gpa: x.gpa, type: x.type, a: i, b: j } });
+    furthestB = Math.max(furthestB, j);
+    const difference = comparePages(x, y, i, j);
+    if (difference) found.push({ position: i, difference });
+  }
+  // A page only B measured sits, in A's order, right after the A page matched just before it in B.
+  let lastA = -1;
+  const aOfB = new Map<number, number>();
+  for (const [i, k] of keysA.entries()) {
+    const j = indexB.get(k);
+    if (j !== undefined) aOfB.set(j, i);
+  }
+  for (const [j, y] of stepsB.entries()) {
+    const i = aOfB.get(j);
+    if (i !== undefined) lastA = Math.max(lastA, i);
+    if (!matchedB.has(j))
+      found.push({ position: lastA + 0.5, difference: { kind: 'extra', gpa: y.gpa, type: y.type, b: j } });
+  }
+  found.sort((p, q) => p.position - q.position);
+  return { differences: found.map((f) => f.difference), matched, notes };
+}

@@ -1,0 +1,179 @@
+// The step sequences `snp-ref diff` compares, read from a plan, a measurement log, a scenario or a
+// QEMU trace: one step per page LAUNCH_UPDATE measured.
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  type MeasuredPage,
+  measurePlanWithFiles,
+  PAGE_BYTES,
+  parseLaunchPlan,
+} from '@snp-ref/psp-firmware/measure';
+import { type LogStep, logStep } from '../measureLog.js';
+import { withBaseDir } from '../planFiles.js';
+
+/** One measured page. `contents` is absent where the source does not know it (a QEMU trace). */
+export interface DiffStep {
+  readonly gpa: number;
+  readonly type: string;
+  readonly contents?: string;
+  readonly vmsa?: Readonly<Record<string, string>>;
+  /** The page's bytes, kept where the source has them and they are few enough. */
+  readonly page?: Uint8Array;
+}
+
+export interface StepSource {
+  readonly label: string;
+  readonly kind: 'plan' | 'log' | 'scenario' | 'qemu-trace';
+  readonly steps: readonly DiffStep[];
+  /** The launch digest the steps end at, where the source knows it. */
+  readonly digest?: string;
+}
+
+/** A file that is none of the four, or one of them malformed; the message names the file and the place. */
+export class SourceError extends Error {}
+
+/** Page copies are kept for byte-level reports up to this many pages (64 MiB). */
+const KEEP_PAGES = 16_384;
+
+const fromLog = (s: LogStep, page?: Uint8Array): DiffStep => ({
+  gpa: Number(s.gpa),
+  type: s.type,
+  contents: s.contents,
+  ...(s.vmsa && { vmsa: s.vmsa }),
+  ...(page && { page }),
+});
+
+/** Collects measured pages as diff steps, keeping page copies while there are few. */
+function collector(keep: boolean) {
+  const steps: DiffStep[] = [];
+  return {
+    steps,
+    onPage: (page: MeasuredPage) => {
+      steps.push(
+        fromLog(logStep(steps.length, page), keep && page.page ? new Uint8Array(page.page) : undefined),
+      );
+    },
+  };
+}
+
+async function planSteps(file: string, value: unknown): Promise<StepSource> {
+  const plan = withBaseDir(parseLaunchPlan(value), dirname(file));
+  const pages = plan.ops.reduce((n, op) => n + op.pages, 0);
+  const { steps, onPage } = collector(pages <= KEEP_PAGES);
+  const { digest } = await measurePlanWithFiles(plan, { baseDir: dirname(file), onPage });
+  return { label: `plan ${file}`, kind: 'plan', steps, digest };
+}
+
+function logSteps(file: string, text: string): StepSource {
+  const steps = text
+    .split('\n')
+    .map((line, i) => [line.trim(), i + 1] as const)
+    .filter(([line]) => line !== '')
+    .map(([line, n]) => {
+      let s: LogStep;
+      try {
+        s = JSON.parse(line) as LogStep;
+      } catch {
+        throw new SourceError(`${file}:${n}: not a JSON line`);
+      }
+      if (
+        typeof s.gpa !== 'string' ||
+        !/^0x[0-9a-f]+$/i.test(s.gpa) ||
+        typeof s.type !== 'string' ||
+        typeof s.contents !== 'string' ||
+        !/^[0-9a-f]{96}$/.test(s.contents)
+      )
+        throw new SourceError(
+          `${file}:${n}: expected a measurement log line (gpa, type, contents as snp-ref measure --log writes them)`,
+        );
+      return { step: fromLog(s), after: s.after };
+    });
+  const source: StepSource = { label: `log ${file}`, kind: 'log', steps: steps.map((s) => s.step) };
+  const last = steps.at(-1);
+  return last === undefined ? source : { ...source, digest: last.after };
+}
+
+async function scenarioSteps(file: string, value: unknown, vm: string | undefined): Promise<StepSource> {
+  const { parseScenario } = await import('../scenario/schema.js');
+  const { runScenario } = await import('../scenario/run.js');
+  const parsed = parseScenario(value);
+  if (!parsed.ok)
+    throw new SourceError(`${file}: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  const byAsid = new Map<number, ReturnType<typeof collector>>();
+  const result = runScenario(parsed.scenario, undefined, (asid, page) => {
+    const c = byAsid.get(asid) ?? collector(true);
+    byAsid.set(asid, c);
+    c.onPage(page);
+  });
+  const launched = Object.entries(result.vms).filter(([, v]) => byAsid.has(v.asid));
+  const chosen = vm === undefined ? launched[0] : launched.find(([name]) => name === vm);
+  if (chosen === undefined) {
+    const names = launched.map(([name]) => name).join(', ') || 'none';
+    throw new SourceError(
+      `${file}: ${vm === undefined ? 'no VM measured a page' : `VM "${vm}" measured no page`} (VMs that did: ${names})`,
+    );
+  }
+  const [name, info] = chosen;
+  return {
+    label: `scenario ${file}, VM ${name}`,
+    kind: 'scenario',
+    steps: byAsid.get(info.asid)?.steps ?? [],
+    ...(info.measurement !== null && { digest: info.measurement }),
+  };
+}
+
+/** QEMU's page-type names (target/i386/sev.c snp_page_type_to_str). */
+const QEMU_TYPES: Readonly<Record<string, string>> = {
+  normal: 'NORMAL',
+  zero: 'ZERO',
+  unmeasured: 'UNMEASURED',
+  secrets: 'SECRETS',
+  cpuid: 'CPUID',
+  vmsa: 'VMSA',
+};
+
+/**
+ * kvm_sev_snp_launch_update events, as QEMU's log trace backend prints them from
+ * target/i386/trace-events ("src 0x%" PRIx64 " gpa 0x%" PRIx64 " len 0x%" PRIx64 " (%s page)"),
+ * with or without the pid@time: prefix; simpletrace's "gpa=0x… len=0x… type=…" form too.
+ */
+function qemuTraceSteps(file: string, text: string): StepSource {
+  const steps: DiffStep[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    if (!line.includes('kvm_sev_snp_launch_update')) continue;
+    const gpa = /\bgpa[ =](0x[0-9a-f]+)/i.exec(line)?.[1];
+    const len = /\blen[ =](0x[0-9a-f]+)/i.exec(line)?.[1];
+    const typeName = (/\((\w+) page\)/.exec(line) ?? /\btype=(\w+)/.exec(line))?.[1];
+    const type = typeName && QEMU_TYPES[typeName.toLowerCase()];
+    if (gpa === undefined || len === undefined || type === undefined || Number(len) % PAGE_BYTES !== 0)
+      throw new SourceError(
+        `${file}:${i + 1}: expected "gpa 0x… len 0x… (Type page)" with len a multiple of 4096`,
+      );
+    for (let at = 0; at < Number(len); at += PAGE_BYTES) steps.push({ gpa: Number(gpa) + at, type });
+  }
+  if (steps.length === 0) throw new SourceError(`${file}: no kvm_sev_snp_launch_update event`);
+  return { label: `QEMU trace ${file}`, kind: 'qemu-trace', steps };
+}
+
+/** Reads any of the four kinds of file, telling them apart by their contents. */
+export async function readSteps(file: string, vm?: string): Promise<StepSource> {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new SourceError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (text.includes('kvm_sev_snp_launch_update')) return qemuTraceSteps(file, text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    if (text.trimStart().startsWith('{')) return logSteps(file, text);
+    throw new SourceError(`${file}: not a plan, a measurement log, a scenario or a QEMU trace`);
+  }
+  if (typeof value === 'object' && value !== null && 'ops' in value) return planSteps(file, value);
+  if (typeof value === 'object' && value !== null && 'scenario' in value)
+    return scenarioSteps(file, value, vm);
+  if (typeof value === 'object' && value !== null && 'contents' in value) return logSteps(file, text);
+  throw new SourceError(`${file}: a JSON file that is neither a plan ("ops") nor a scenario ("scenario")`);
+}
