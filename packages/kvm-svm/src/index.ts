@@ -1,3 +1,11 @@
+export {
+  CHECKS,
+  type Check,
+  type CheckId,
+  explainFailure,
+  FIRMWARE_CHECKS,
+  type KvmCommand,
+} from './checks.js';
 export { FaultInjector, type FaultSite } from './faults.js';
 export { AddressSpace, PAGE_SIZE } from './host/addressSpace.js';
 export { HostPages } from './host/hostPages.js';

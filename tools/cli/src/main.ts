@@ -330,6 +330,34 @@ cli
   });
 
 cli
+  .command('explain', 'List the checks that make a KVM SNP command fail with this ret and fw_error')
+  .option('--cmd [command]', 'launch_start, launch_update or launch_finish')
+  .option('--ret [errno]', 'the ioctl result: -22, 22 or EINVAL')
+  .option('--fw-error [status]', 'kvm_sev_cmd.error: 0 (default), 0x16 or INVALID_PARAM')
+  .option('--json', 'print the checks as JSON')
+  .allowUnknownOptions()
+  .action(async (options: { json?: boolean }) => {
+    const { ExplainError, explain, formatExplanation } = await import('./explain.js');
+    // Raw values: the argument parser would read "0x16" as a number and "-22" as a flag.
+    const raw = (flag: string) => {
+      const i = process.argv.indexOf(flag);
+      return i < 0
+        ? process.argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1)
+        : process.argv[i + 1];
+    };
+    const [cmd, ret] = [raw('--cmd'), raw('--ret')];
+    if (cmd === undefined || ret === undefined)
+      throw new InputError(['--cmd and --ret are required (e.g. --cmd launch_update --ret -22)']);
+    try {
+      const e = explain(cmd, ret, raw('--fw-error'));
+      process.stdout.write(options.json === true ? `${JSON.stringify(e, null, 2)}\n` : formatExplanation(e));
+    } catch (error) {
+      if (error instanceof ExplainError) throw new InputError([error.message]);
+      throw error;
+    }
+  });
+
+cli
   .command(
     'decode [kind] [...value]',
     'Name every field of a value: rmp-entry, rmpupdate/psmash/pvalidate/rmpadjust codes, fw-status, policy, ghcb-msr, exit-code, npf-info',

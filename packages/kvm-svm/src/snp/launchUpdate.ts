@@ -36,15 +36,18 @@ export interface ReviewedLaunchUpdate {
 export function launchUpdateReviewed(vm: SnpVm, params: ReviewedLaunchUpdate): KvmResult {
   const { gpa, hva, len, type } = params;
   const gctx = vm.gctx;
-  if (vm.state !== 'LAUNCH' || gctx === undefined) return fail('EINVAL', 'the VM is not launching');
-  if ((params.flags ?? 0) !== 0) return fail('EINVAL', 'flags must be 0');
-  if (!KVM_PAGE_TYPES.includes(type)) return fail('EINVAL', `unknown page type ${type}`);
-  const invalid = checkRange(hva, len) ?? (gpa % PAGE_SIZE !== 0 ? 'gpa is not 4 KiB aligned' : undefined);
-  if (invalid !== undefined) return fail('EINVAL', invalid);
-  if (gpa + len > GPA_LIMIT) return fail('EINVAL', 'gpa + len overflows the guest physical address space');
+  if (vm.state !== 'LAUNCH' || gctx === undefined)
+    return fail('launch_update.state', 'the VM is not launching');
+  if ((params.flags ?? 0) !== 0) return fail('launch_update.flags', 'flags must be 0');
+  if (!KVM_PAGE_TYPES.includes(type)) return fail('launch_update.type', `unknown page type ${type}`);
+  const invalid = checkRange(hva, len);
+  if (invalid !== undefined) return invalid;
+  if (gpa % PAGE_SIZE !== 0) return fail('launch_update.gpa', 'gpa is not 4 KiB aligned');
+  if (gpa + len > GPA_LIMIT)
+    return fail('launch_update.gpa', 'gpa + len overflows the guest physical address space');
   const pages = len / PAGE_SIZE;
   const pfns = vm.addressSpace.pinRange(vm.machine.pages, hva, pages);
-  if (pfns === undefined) return fail('EFAULT', 'the hva range is not fully mapped');
+  if (pfns === undefined) return fail('launch_update.pin', 'the hva range is not fully mapped');
 
   const changed: number[] = []; // pages this call made private, in order
   let result: KvmResult = { ok: true, pages };
@@ -93,8 +96,12 @@ function leak(vm: SnpVm, pfn: number): false {
 /** A failed rmpupdate() of page `done` of the call: EBUSY from the sanity check, else EFAULT. */
 function rmpupdateFailure(ret: number, pfn: number, done: number): KvmResult {
   const at = `pfn 0x${pfn.toString(16)}`;
-  if (ret === RMPUPDATE_REFUSED_ASSIGNED) return fail('EBUSY', `${at} is already assigned`, { pages: done });
-  return fail('EFAULT', `rmpupdate of ${at} failed`, { rmpRet: hostRmpUpdateRetName(ret), pages: done });
+  if (ret === RMPUPDATE_REFUSED_ASSIGNED)
+    return fail('launch_update.assigned', `${at} is already assigned`, { pages: done });
+  return fail('launch_update.rmpupdate', `rmpupdate of ${at} failed`, {
+    rmpRet: hostRmpUpdateRetName(ret),
+    pages: done,
+  });
 }
 
 /** The firmware's SNP_LAUNCH_UPDATE of page `done` of the call: undefined on success, else EIO with its status. */
@@ -107,18 +114,20 @@ function firmwareUpdate(
 ): KvmResult | undefined {
   const status = firmwareLaunchUpdate(vm.machine, gctx, pfn, type);
   if (status.name === 'SUCCESS') return undefined;
-  return fail('EIO', `SNP_LAUNCH_UPDATE of pfn 0x${pfn.toString(16)} failed`, {
+  return fail('launch_update.firmware', `SNP_LAUNCH_UPDATE of pfn 0x${pfn.toString(16)} failed`, {
     fwError: status.name,
     pages: done,
   });
 }
 
-/** EINVAL reasons shared by both ABIs: length and userspace address. */
-function checkRange(hva: number, len: number): string | undefined {
-  if (!Number.isSafeInteger(len) || len <= 0) return 'len must be a positive number of bytes';
-  if (len % PAGE_SIZE !== 0) return 'len is not a multiple of 4096';
-  if (!Number.isSafeInteger(hva) || hva < 0 || hva % PAGE_SIZE !== 0) return 'hva is not 4 KiB aligned';
-  if (hva + len > HVA_LIMIT) return 'hva + len overflows';
+/** EINVAL refusals shared by both ABIs: length and userspace address. */
+function checkRange(hva: number, len: number): KvmResult | undefined {
+  if (!Number.isSafeInteger(len) || len <= 0)
+    return fail('launch_update.len', 'len must be a positive number of bytes');
+  if (len % PAGE_SIZE !== 0) return fail('launch_update.len', 'len is not a multiple of 4096');
+  if (!Number.isSafeInteger(hva) || hva < 0 || hva % PAGE_SIZE !== 0)
+    return fail('launch_update.hva', 'hva is not 4 KiB aligned');
+  if (hva + len > HVA_LIMIT) return fail('launch_update.hva', 'hva + len overflows');
   return undefined;
 }
 
@@ -146,20 +155,25 @@ const pageLevelPageSize = (level: number): PageSize => (level === PG_LEVEL_4K ? 
 export function launchUpdateV4(vm: SnpVm, params: V4LaunchUpdate): KvmResult {
   const { hva, len, type } = params;
   const gctx = vm.gctx;
-  if (vm.state !== 'LAUNCH' || gctx === undefined) return fail('EINVAL', 'the VM is not launching');
+  if (vm.state !== 'LAUNCH' || gctx === undefined)
+    return fail('launch_update.state', 'the VM is not launching');
   const invalid = checkRange(hva, len);
-  if (invalid !== undefined) return fail('EINVAL', invalid);
+  if (invalid !== undefined) return invalid;
   const level = PG_LEVEL_4K;
   const pages = len / pageLevelSize(level);
   const pfns = vm.addressSpace.pinRange(vm.machine.pages, hva, pages);
-  if (pfns === undefined) return fail('EFAULT', 'the hva range is not fully mapped');
+  if (pfns === undefined) return fail('launch_update.pin', 'the hva range is not fully mapped');
 
   let result: KvmResult = { ok: true, pages };
   const gfns: number[] = [];
   for (const [i, pfn] of pfns.entries()) {
     const gpa = vm.memslots.gpaOf(hva + i * pageLevelSize(level)); // under kvm->srcu in the RFC
     if (gpa === undefined) {
-      result = fail('EINVAL', `no memslot maps hva 0x${(hva + i * PAGE_SIZE).toString(16)}`, { pages: i });
+      result = fail(
+        'launch_update.no_memslot',
+        `no memslot maps hva 0x${(hva + i * PAGE_SIZE).toString(16)}`,
+        { pages: i },
+      );
       break;
     }
     gfns.push(gpa / PAGE_SIZE);

@@ -74,21 +74,24 @@ export class SnpVm {
    * failure decommissions and frees the context.
    */
   launchStart(params: LaunchStartParams): KvmResult {
-    if (this.state !== 'CREATED') return fail('EINVAL', 'the VM already has an SNP context');
-    if ((params.flags ?? 0) !== 0) return fail('EINVAL', 'flags must be 0');
+    if (this.state !== 'CREATED') return fail('launch_start.state', 'the VM already has an SNP context');
+    if ((params.flags ?? 0) !== 0) return fail('launch_start.flags', 'flags must be 0');
     if ((params.policy & ~POLICY_MASK_VALID) !== 0n)
-      return fail('EINVAL', 'policy has bits KVM does not accept');
+      return fail('launch_start.policy_mask', 'policy has bits KVM does not accept');
     if ((params.policy & POLICY_RSVD_MBO) === 0n)
-      return fail('EINVAL', 'policy bit 17 (must be one) is clear');
+      return fail('launch_start.policy_mbo', 'policy bit 17 (must be one) is clear');
     const gctx = this.firmwarePage();
-    if (gctx === undefined) return fail('ENOMEM', 'no free host page for the guest context');
+    if (gctx === undefined) return fail('launch_start.no_page', 'no free host page for the guest context');
     const created = runCommand(
       this.machine.firmware,
       SnpCommand.SNP_GCTX_CREATE,
       SnpAddr.encode({ address: paddr(gctx) }),
     );
     if (created.name !== 'SUCCESS')
-      return this.freeContext(gctx, fail('ENOTTY', 'SNP_GCTX_CREATE failed', { fwError: created.name }));
+      return this.freeContext(
+        gctx,
+        fail('launch_start.gctx_create', 'SNP_GCTX_CREATE failed', { fwError: created.name }),
+      );
     const start = SnpLaunchStart.encode({
       gctxPaddr: paddr(gctx),
       policy: params.policy,
@@ -116,8 +119,9 @@ export class SnpVm {
    */
   launchFinish(params: LaunchFinishParams = {}): KvmResult {
     const gctx = this.gctx;
-    if (this.state !== 'LAUNCH' || gctx === undefined) return fail('EINVAL', 'the VM is not launching');
-    if ((params.flags ?? 0) !== 0) return fail('EINVAL', 'flags must be 0');
+    if (this.state !== 'LAUNCH' || gctx === undefined)
+      return fail('launch_finish.state', 'the VM is not launching');
+    if ((params.flags ?? 0) !== 0) return fail('launch_finish.flags', 'flags must be 0');
     for (let vcpu = this.vmsas.length; vcpu < this.vcpus; vcpu++) {
       const measured = this.measureVmsa(gctx);
       if (!measured.ok) return measured;
@@ -129,10 +133,10 @@ export class SnpVm {
       const block = this.copyFromUser(params.idBlockHva ?? 0, ID_BLOCK_SIZE);
       const auth = this.copyFromUser(params.idAuthHva ?? 0, ID_AUTH_SIZE);
       if (block === undefined || auth === undefined)
-        return fail('EFAULT', 'the ID block or ID auth is not mapped');
+        return fail('launch_finish.id_block', 'the ID block or ID auth is not mapped');
       const [blockPfn, authPfn] = [this.kernelPage(block.subarray(0, ID_BLOCK_BYTES)), this.kernelPage(auth)];
       if (blockPfn === undefined || authPfn === undefined)
-        return fail('ENOMEM', 'no free host page for the ID block');
+        return fail('launch_finish.no_page', 'no free host page for the ID block');
       [idBlockPaddr, idAuthPaddr] = [paddr(blockPfn), paddr(authPfn)];
     }
     const flags = (idBlockEn ? 1n : 0n) | (authKeyEn ? 2n : 0n) | (params.vcekDisabled === true ? 4n : 0n);
@@ -144,7 +148,8 @@ export class SnpVm {
       hostData: params.hostData ?? new Uint8Array(32),
     });
     const status = runCommand(this.machine.firmware, SnpCommand.SNP_LAUNCH_FINISH, finish);
-    if (status.name !== 'SUCCESS') return fail('EIO', 'SNP_LAUNCH_FINISH failed', { fwError: status.name });
+    if (status.name !== 'SUCCESS')
+      return fail('launch_finish.firmware', 'SNP_LAUNCH_FINISH failed', { fwError: status.name });
     this.state = 'RUNNING';
     return OK;
   }
@@ -204,19 +209,24 @@ export class SnpVm {
   private measureVmsa(gctx: number): KvmResult {
     // The VMSA's contents are not modelled: every vCPU starts from a zeroed save area.
     const pfn = this.kernelPage(new Uint8Array(PAGE_SIZE));
-    if (pfn === undefined) return fail('ENOMEM', 'no free host page for a VMSA');
+    if (pfn === undefined) return fail('launch_finish.no_page', 'no free host page for a VMSA');
     const hostRmp = this.machine.hostRmp;
     const made = hostRmp.makePrivate(pfn, VMSA_GPA, this.asid, true, 'kvm');
     if (made === RMPUPDATE_REFUSED_ASSIGNED)
-      return fail('EBUSY', `the VMSA page 0x${pfn.toString(16)} is already assigned`);
+      return fail('launch_finish.vmsa_assigned', `the VMSA page 0x${pfn.toString(16)} is already assigned`);
     if (made !== RmpUpdateRet.SUCCESS) {
-      return fail('EFAULT', 'rmpupdate of a VMSA failed', { rmpRet: hostRmpUpdateRetName(made) });
+      return fail('launch_finish.vmsa_rmpupdate', 'rmpupdate of a VMSA failed', {
+        rmpRet: hostRmpUpdateRetName(made),
+      });
     }
 
     const status = firmwareLaunchUpdate(this.machine, gctx, pfn, PageType.VMSA);
     if (status.name !== 'SUCCESS') {
       const leaked = this.reclaimAndReset(pfn) ? [] : [pfn];
-      return fail('EIO', 'SNP_LAUNCH_UPDATE of a VMSA failed', { fwError: status.name, leaked });
+      return fail('launch_finish.firmware', 'SNP_LAUNCH_UPDATE of a VMSA failed', {
+        fwError: status.name,
+        leaked,
+      });
     }
     this.vmsas.push(pfn);
     return OK;
@@ -262,7 +272,7 @@ export class SnpVm {
     runCommand(this.machine.firmware, SnpCommand.SNP_DECOMMISSION, SnpAddr.encode({ address: paddr(gctx) }));
     return this.freeContext(
       gctx,
-      fail('EIO', 'SNP_LAUNCH_START or SNP_ACTIVATE failed', { fwError: status.name }),
+      fail('launch_start.firmware', 'SNP_LAUNCH_START or SNP_ACTIVATE failed', { fwError: status.name }),
     );
   }
 

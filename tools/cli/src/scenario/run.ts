@@ -23,6 +23,7 @@ import {
   traceChange,
 } from '@snp-ref/rmp-core';
 import type { Scenario, Step } from './schema.js';
+import { cpuWhy, kvmWhy } from './why.js';
 
 const PAGE = 4096;
 /** Page-type names (SCENARIO.md "Values") to the values KVM's LAUNCH_UPDATE takes; vmsa is the firmware's 2, which KVM refuses. */
@@ -98,7 +99,11 @@ export function runScenario(
     }
     return vcpu;
   };
-  const steps = scenario.steps.map((step, i) => ({ i, op: step.op, ...runStep(machine, kvm, vcpuOf, step) }));
+  const steps = scenario.steps.map((step, i) => {
+    const outcome = runStep(machine, kvm, vcpuOf, step);
+    if (!outcome.ok && outcome.why === undefined) throw new Error(`internal: step ${i} failed without a why`);
+    return { i, op: step.op, ...outcome };
+  });
   return {
     scenario: 1,
     steps,
@@ -131,16 +136,18 @@ function traceJson(e: TransitionEvent): TraceJson {
   };
 }
 
-const failed = (errno: string, message: string, extra: Record<string, unknown> = {}): Outcome => ({
+/** A step the model refuses itself: EFAULT for what is not mapped, EINVAL for the rest. */
+const failed = (errno: 'EINVAL' | 'EFAULT', message: string): Outcome => ({
   ok: false,
   errno,
   message,
-  ...extra,
+  why: cpuWhy(errno === 'EFAULT' ? 'scenario.unmapped' : 'scenario.invalid'),
 });
 
-function fromKvm(result: KvmResult): Outcome {
+function fromKvm(result: KvmResult, gpa?: number): Outcome {
   const { ok, ...rest } = result;
-  return { ok, ...rest };
+  const why = kvmWhy(result, gpa);
+  return { ok, ...rest, ...(why && { why }) };
 }
 
 function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, step: Step): Outcome {
@@ -172,7 +179,12 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
     );
     return ret === RmpUpdateRet.SUCCESS
       ? { ok: true }
-      : { ok: false, rmpRet: codeName(RmpUpdateRet, ret), message: 'RMPUPDATE failed' };
+      : {
+          ok: false,
+          rmpRet: codeName(RmpUpdateRet, ret),
+          message: 'RMPUPDATE failed',
+          why: cpuWhy(`rmpupdate.${codeName(RmpUpdateRet, ret)}`, { pfn: step.pfn }),
+        };
   }
   if (step.op === 'rmp.query') {
     if (!machine.rmp.has(step.pfn))
@@ -191,12 +203,15 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
       return fromKvm(vm.launchStart({ policy: step.policy ?? 0x3_0000n }));
     case 'snp.launch_update': {
       const type = PAGE_TYPES[step.type];
-      if (type === undefined) return failed('EINVAL', `unknown page type "${step.type}"`);
+      if (type === undefined) {
+        const message = `unknown page type "${step.type}"`;
+        return fromKvm({ ok: false, errno: 'EINVAL', message, check: 'launch_update.type' });
+      }
       const result =
         vm.abi === 'v4'
           ? launchUpdateV4(vm, { hva: step.hva, len: step.len, type })
           : launchUpdateReviewed(vm, { gpa: step.gpa, hva: step.hva, len: step.len, type });
-      return fromKvm(result);
+      return fromKvm(result, vm.abi === 'v4' ? undefined : step.gpa);
     }
     case 'snp.launch_finish':
       return fromKvm(vm.launchFinish());
@@ -209,27 +224,40 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
       if (outcome.kind === 'ret') {
         return outcome.ret === PvalidateRet.SUCCESS
           ? { ok: true }
-          : { ok: false, rmpRet: codeName(PvalidateRet, outcome.ret), message: 'PVALIDATE failed' };
+          : {
+              ok: false,
+              rmpRet: codeName(PvalidateRet, outcome.ret),
+              message: 'PVALIDATE failed',
+              why: cpuWhy(`pvalidate.${codeName(PvalidateRet, outcome.ret)}`, { gpa: step.gpa }),
+            };
       }
-      return faultOutcome(outcome);
+      return faultOutcome(outcome, step.gpa);
     }
     case 'guest.read': {
       const outcome = vcpuOf(vm).read(step.gpa, step.len, { private: step.private ?? true });
       return outcome.kind === 'data'
         ? { ok: true, data: Buffer.from(outcome.bytes).toString('hex') }
-        : faultOutcome(outcome);
+        : faultOutcome(outcome, step.gpa);
     }
     case 'guest.write': {
       const outcome = vcpuOf(vm).write(step.gpa, step.data, { private: step.private ?? true });
-      return outcome.kind === 'written' ? { ok: true } : faultOutcome(outcome);
+      return outcome.kind === 'written' ? { ok: true } : faultOutcome(outcome, step.gpa);
     }
   }
 }
 
-function faultOutcome(outcome: { kind: string; gpa?: number; reason?: string }): Outcome {
+function faultOutcome(
+  outcome: { kind: string; gpa?: number; reason?: string; check?: string },
+  gpa: number,
+): Outcome {
   if (outcome.kind === 'unmapped') return failed('EFAULT', `no mapping for gpa ${hex(outcome.gpa ?? 0)}`);
   if (outcome.kind === 'invalid') return failed('EINVAL', outcome.reason ?? 'invalid access');
-  return { ok: false, fault: outcome.kind, message: `the access faulted: ${outcome.kind}` };
+  return {
+    ok: false,
+    fault: outcome.kind,
+    message: `the access faulted: ${outcome.kind}`,
+    why: cpuWhy(`access.${outcome.kind}`, { gpa, ...(outcome.check && { more: `${outcome.check} check` }) }),
+  };
 }
 
 function inject(machine: Machine, step: Extract<Step, { op: 'inject' }>): Outcome {
@@ -267,7 +295,12 @@ function mmap(machine: Machine, vm: SnpVm, step: Extract<Step, { op: 'mmap' }>):
     const check =
       step.fill === undefined ? undefined : checkHostAccess(machine.rmp, { pfn, kind: 'write', user: true });
     if (check !== undefined && check.kind !== 'OK')
-      return { ok: false, fault: check.kind, message: `filling pfn ${hex(pfn)}: ${check.check}` };
+      return {
+        ok: false,
+        fault: check.kind,
+        message: `filling pfn ${hex(pfn)}: ${check.check}`,
+        why: cpuWhy(`access.${check.kind}`, { pfn, more: `${check.check} check` }),
+      };
   }
   vm.addressSpace.map(step.hva, step.pfn, step.pages);
   if (step.fill !== undefined) {
@@ -297,7 +330,12 @@ function hostWrite(machine: Machine, vm: SnpVm, hva: number, data: Uint8Array): 
     if (pfn === undefined) return failed('EFAULT', `hva ${hex(page * PAGE)} is not mapped`);
     const check = checkHostAccess(machine.rmp, { pfn, kind: 'write', user: true });
     if (check.kind !== 'OK')
-      return { ok: false, fault: check.kind, message: `host write to pfn ${hex(pfn)}: ${check.check}` };
+      return {
+        ok: false,
+        fault: check.kind,
+        message: `host write to pfn ${hex(pfn)}: ${check.check}`,
+        why: cpuWhy(`access.${check.kind}`, { pfn, more: `${check.check} check` }),
+      };
   }
   return vm.copyToUser(hva, data)
     ? { ok: true }

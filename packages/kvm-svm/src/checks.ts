@@ -1,0 +1,272 @@
+import type { SevStatusName } from '@snp-ref/psp-firmware';
+import type { ErrnoName } from '@snp-ref/rmp-core';
+
+/** The KVM SNP launch commands whose refusals this catalogue explains. */
+export type KvmCommand = 'launch_start' | 'launch_update' | 'launch_finish';
+
+/** One check that can refuse a command: who makes it, what it returns, what it checks and why. */
+export interface Check {
+  readonly cmd: KvmCommand;
+  /** kernel: KVM refuses before or around the firmware (fw_error 0); firmware: the PSP's status. */
+  readonly side: 'kernel' | 'firmware';
+  readonly errno: ErrnoName;
+  readonly fwError?: SevStatusName;
+  /** Only in this KVM ABI flavour; both when absent. */
+  readonly abi?: 'reviewed' | 'v4';
+  readonly check: string;
+  /** Where the rule comes from: kernel function, firmware ABI section, review point. */
+  readonly rule: string;
+}
+
+const KSEV = 'arch/x86/kvm/svm/sev.c';
+const REVIEW = '../shared/ARCHITECTURE.md, "The review this project encodes"';
+const ABI_UPDATE = 'SEV-SNP firmware ABI §8.17 SNP_LAUNCH_UPDATE (check order of AMD-ASPFW sev_mcmd.c)';
+const ABI_START = 'SEV-SNP firmware ABI §8.15 SNP_LAUNCH_START / §8.10 SNP_ACTIVATE';
+const ABI_FINISH = 'SEV-SNP firmware ABI §8.18 SNP_LAUNCH_FINISH';
+
+const kernel = (
+  cmd: KvmCommand,
+  errno: ErrnoName,
+  check: string,
+  rule: string,
+  abi?: 'reviewed' | 'v4',
+): Check => ({
+  cmd,
+  side: 'kernel',
+  errno,
+  check,
+  rule,
+  ...(abi && { abi }),
+});
+const firmware = (cmd: KvmCommand, fwError: SevStatusName, check: string, rule: string): Check => ({
+  cmd,
+  side: 'firmware',
+  errno: 'EIO',
+  fwError,
+  check,
+  rule,
+});
+
+/**
+ * Every refusal of the modelled KVM SNP launch commands, by id. kvm-svm attaches the id to each
+ * failure (KvmResult.check); `snp-ref explain` lists the ones that fit a ret/fw_error pair.
+ */
+export const CHECKS = {
+  'launch_start.state': kernel(
+    'launch_start',
+    'EINVAL',
+    'the VM already has an SNP context',
+    `${KSEV} snp_launch_start`,
+  ),
+  'launch_start.flags': kernel('launch_start', 'EINVAL', 'flags is not 0', `${KSEV} snp_launch_start`),
+  'launch_start.policy_mask': kernel(
+    'launch_start',
+    'EINVAL',
+    'the policy sets bits KVM does not accept (above 25, or reserved)',
+    `${KSEV} snp_launch_start: params.policy & ~SNP_POLICY_MASK_VALID`,
+  ),
+  'launch_start.policy_mbo': kernel(
+    'launch_start',
+    'EINVAL',
+    'policy bit 17 (must be one) is clear',
+    `${KSEV} snp_launch_start: SNP_POLICY_MASK_RSVD_MBO`,
+  ),
+  'launch_start.no_page': kernel(
+    'launch_start',
+    'ENOMEM',
+    'no host page for the guest context',
+    `${KSEV} snp_context_create`,
+  ),
+  'launch_start.gctx_create': kernel(
+    'launch_start',
+    'ENOTTY',
+    'SNP_GCTX_CREATE failed (the firmware status is in fw_error)',
+    `${KSEV} snp_context_create returns NULL → -ENOTTY`,
+  ),
+  'launch_start.firmware': kernel(
+    'launch_start',
+    'EIO',
+    'SNP_LAUNCH_START or SNP_ACTIVATE failed; the context is decommissioned',
+    `${KSEV} snp_launch_start, snp_bind_asid`,
+  ),
+  'launch_update.state': kernel(
+    'launch_update',
+    'EINVAL',
+    'the VM is not launching (no LAUNCH_START, or already finished)',
+    `${KSEV} snp_launch_update: sev_snp_guest()`,
+  ),
+  'launch_update.flags': kernel('launch_update', 'EINVAL', 'flags is not 0', `${KSEV} snp_launch_update`),
+  'launch_update.type': kernel(
+    'launch_update',
+    'EINVAL',
+    'type is not a KVM_SEV_SNP_PAGE_TYPE_* (VMSA is not one)',
+    `${KSEV} snp_launch_update; include/uapi/linux/kvm.h`,
+  ),
+  'launch_update.len': kernel(
+    'launch_update',
+    'EINVAL',
+    'len is zero or not a multiple of 4096',
+    `${KSEV} snp_launch_update: PAGE_ALIGNED(len)`,
+  ),
+  'launch_update.hva': kernel(
+    'launch_update',
+    'EINVAL',
+    'uaddr is not 4 KiB aligned, or uaddr + len overflows',
+    `${KSEV} snp_launch_update: PAGE_ALIGNED(uaddr)`,
+  ),
+  'launch_update.gpa': kernel(
+    'launch_update',
+    'EINVAL',
+    'the gpa is not 4 KiB aligned, or gpa + len is beyond the 51-bit guest physical address space',
+    `${REVIEW}: userspace passes hva and gpa`,
+    'reviewed',
+  ),
+  'launch_update.no_memslot': kernel(
+    'launch_update',
+    'EINVAL',
+    'no memslot maps a page of the hva range (the gpa comes from the memslot)',
+    `RFC v4 snp_launch_update: hva_to_gfn under kvm->srcu; ${REVIEW} point 1`,
+    'v4',
+  ),
+  'launch_update.pin': kernel(
+    'launch_update',
+    'EFAULT',
+    'a page of the hva range is not mapped, so pinning fails (and unpins what it pinned)',
+    `${KSEV} sev_pin_memory`,
+  ),
+  'launch_update.assigned': kernel(
+    'launch_update',
+    'EBUSY',
+    'the page is already assigned (the optional sanity check refuses to reassign it)',
+    `${REVIEW}: rejectAssignedOnUpdate`,
+    'reviewed',
+  ),
+  'launch_update.rmpupdate': kernel(
+    'launch_update',
+    'EFAULT',
+    'RMPUPDATE of the page failed (its return code is rmpRet)',
+    `${KSEV} rmp_make_private; arch/x86/virt/svm/sev.c rmpupdate()`,
+  ),
+  'launch_update.firmware': kernel(
+    'launch_update',
+    'EIO',
+    'SNP_LAUNCH_UPDATE failed: the firmware status is fw_error; the pages this call changed are reverted',
+    `${KSEV} snp_launch_update; ${REVIEW}: revert only what was touched`,
+  ),
+  'launch_finish.state': kernel(
+    'launch_finish',
+    'EINVAL',
+    'the VM is not launching',
+    `${KSEV} snp_launch_finish`,
+  ),
+  'launch_finish.flags': kernel('launch_finish', 'EINVAL', 'flags is not 0', `${KSEV} snp_launch_finish`),
+  'launch_finish.no_page': kernel(
+    'launch_finish',
+    'ENOMEM',
+    'no host page for a VMSA or the ID block',
+    `${KSEV} snp_launch_finish`,
+  ),
+  'launch_finish.vmsa_assigned': kernel(
+    'launch_finish',
+    'EBUSY',
+    "a vCPU's VMSA page is already assigned",
+    `${KSEV} snp_launch_update_vmsa`,
+  ),
+  'launch_finish.vmsa_rmpupdate': kernel(
+    'launch_finish',
+    'EFAULT',
+    "RMPUPDATE of a vCPU's VMSA page failed",
+    `${KSEV} snp_launch_update_vmsa`,
+  ),
+  'launch_finish.id_block': kernel(
+    'launch_finish',
+    'EFAULT',
+    'the ID block or ID auth is not mapped in userspace',
+    `${KSEV} snp_launch_finish: copy_from_user`,
+  ),
+  'launch_finish.firmware': kernel(
+    'launch_finish',
+    'EIO',
+    'SNP_LAUNCH_UPDATE of a VMSA, or SNP_LAUNCH_FINISH, failed: the firmware status is fw_error',
+    `${KSEV} snp_launch_finish`,
+  ),
+} satisfies Record<string, Check>;
+
+export type CheckId = keyof typeof CHECKS;
+
+/** What the firmware checks behind each status it can return for a KVM command (psp-firmware's order). */
+export const FIRMWARE_CHECKS: readonly Check[] = [
+  firmware(
+    'launch_update',
+    'INVALID_PARAM',
+    'a bad page address or VMPL permissions, an unknown page type, an IMI page expected, or a CPUID page the platform contradicts (the corrected page is written back)',
+    ABI_UPDATE,
+  ),
+  firmware(
+    'launch_update',
+    'INVALID_PLATFORM_STATE',
+    'the platform is not initialised (SNP_INIT)',
+    ABI_UPDATE,
+  ),
+  firmware('launch_update', 'INVALID_GUEST', 'the guest context page is not a guest context', ABI_UPDATE),
+  firmware(
+    'launch_update',
+    'INVALID_PAGE_STATE',
+    'the page is not pre-guest: assigned to an ASID, immutable, not validated (RMPUPDATE did not make it private, or it was changed since)',
+    ABI_UPDATE,
+  ),
+  firmware(
+    'launch_update',
+    'INVALID_PAGE_SIZE',
+    'the RMP page size is not the requested one, or a 2 MiB VMSA/secrets/CPUID page',
+    ABI_UPDATE,
+  ),
+  firmware('launch_update', 'INVALID_ADDRESS', 'a 2 MiB page that is not 2 MiB aligned', ABI_UPDATE),
+  firmware('launch_update', 'INVALID_GUEST_STATE', 'the guest is not in the LAUNCH state', ABI_UPDATE),
+  firmware('launch_update', 'INACTIVE', 'the guest has no ASID yet (SNP_ACTIVATE)', ABI_UPDATE),
+  firmware(
+    'launch_update',
+    'INVALID_PAGE_OWNER',
+    "the page is assigned to another ASID than the guest's",
+    ABI_UPDATE,
+  ),
+  firmware('launch_start', 'INVALID_PARAM', 'a bad guest context address or GOSVW', ABI_START),
+  firmware(
+    'launch_start',
+    'POLICY_FAILURE',
+    'the policy asks for what the platform cannot give (ABI version, SMT, single socket, …)',
+    ABI_START,
+  ),
+  firmware('launch_start', 'INVALID_ASID', 'the ASID is 0 or beyond the SNP ASIDs', ABI_START),
+  firmware('launch_start', 'ASID_OWNED', 'another guest holds the ASID', ABI_START),
+  firmware('launch_start', 'DFFLUSH_REQUIRED', 'the ASID was used since the last DF_FLUSH', ABI_START),
+  firmware('launch_start', 'INVALID_CONFIG', 'pages are still assigned to the ASID', ABI_START),
+  firmware(
+    'launch_finish',
+    'BAD_MEASUREMENT',
+    "the ID block's expected launch digest is not the guest's",
+    ABI_FINISH,
+  ),
+  firmware('launch_finish', 'POLICY_FAILURE', "the ID block's policy is not the guest's", ABI_FINISH),
+  firmware(
+    'launch_finish',
+    'BAD_SIGNATURE',
+    'the ID block or author key signature does not verify',
+    ABI_FINISH,
+  ),
+  firmware('launch_finish', 'INVALID_GUEST_STATE', 'the guest is not in the LAUNCH state', ABI_FINISH),
+];
+
+/** The checks that fit a command's result: kernel ones for fw_error 0, the firmware's for its status. */
+export function explainFailure(
+  cmd: KvmCommand,
+  errno: ErrnoName | undefined,
+  fwError: SevStatusName | undefined,
+): Check[] {
+  const kernelSide = Object.values(CHECKS).filter(
+    (c: Check) => c.cmd === cmd && (errno === undefined || c.errno === errno),
+  );
+  const firmwareSide =
+    fwError === undefined ? [] : FIRMWARE_CHECKS.filter((c) => c.cmd === cmd && c.fwError === fwError);
+  return [...kernelSide, ...firmwareSide];
+}

@@ -1,0 +1,87 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHECKS } from '@snp-ref/kvm-svm';
+import { describe, expect, it } from 'vitest';
+import { explain } from './explain.js';
+import { snpRef } from './snpRefProcess.js';
+
+const examples = join(import.meta.dirname, '../examples');
+
+describe('why a scenario step failed', () => {
+  const results = readdirSync(examples)
+    .filter((f) => f.endsWith('.expected.json'))
+    .map(
+      (f) =>
+        [
+          f,
+          JSON.parse(readFileSync(join(examples, f), 'utf8')) as { steps: Record<string, unknown>[] },
+        ] as const,
+    );
+
+  it.each(results)('%s: every failed step says which check refused, and the rule behind it', (_, result) => {
+    for (const step of result.steps.filter((s) => s.ok === false)) {
+      const why = step.why as { check: string; side: string; text: string; rule: string };
+      expect(why, `step ${step.i}`).toMatchObject({
+        check: expect.any(String),
+        text: expect.stringMatching(/\w/),
+        rule: expect.stringMatching(/\w/),
+      });
+      const kvm = CHECKS[why.check as keyof typeof CHECKS];
+      if (kvm !== undefined) expect(step.errno, `step ${step.i}: ${why.check}`).toBe(kvm.errno);
+      if (step.fwError !== undefined) expect(why.side).toBe('firmware');
+    }
+  });
+
+  it('names the firmware check and the page behind an EIO', () => {
+    const run = JSON.parse(snpRef(['run', join(examples, '04-firmware-failure-reviewed.json')]).stdout) as {
+      steps: Record<string, unknown>[];
+    };
+    const eio = run.steps.find((s) => s.errno === 'EIO');
+    expect(eio?.why).toMatchObject({
+      check: 'launch_update.firmware',
+      side: 'firmware',
+      gpa: expect.stringMatching(/^0x/),
+      rule: expect.stringMatching(/SNP_LAUNCH_UPDATE/),
+    });
+  });
+});
+
+describe('snp-ref explain', () => {
+  it('lists the kernel-side checks behind ret -22 with fw_error 0, and only those', () => {
+    const e = explain('launch_update', '-22', '0');
+    expect(e.firmware).toEqual([]);
+    expect(e.kernel.map((c) => c.check)).toEqual(
+      Object.values(CHECKS)
+        .filter((c) => c.cmd === 'launch_update' && c.errno === 'EINVAL')
+        .map((c) => c.check),
+    );
+    expect(e.kernel.some((c) => 'abi' in c && c.abi === 'v4')).toBe(true);
+    const text = snpRef(['explain', '--cmd', 'launch_update', '--ret', '-22', '--fw-error', '0']).stdout;
+    expect(text).toMatch(/^Kernel-side refusals \(fw_error 0: the firmware did not refuse\):$/m);
+    expect(text).toMatch(/no memslot maps a page of the hva range .* \[v4 ABI only\]/);
+    expect(text).not.toMatch(/pinning fails/);
+  });
+
+  it('separates the firmware checks behind a status, by number or by name', () => {
+    const byNumber = explain('KVM_SEV_SNP_LAUNCH_UPDATE', '-5', '0x16');
+    expect(byNumber).toEqual(explain('snp_launch_update', 'EIO', 'INVALID_PARAM'));
+    expect(byNumber.kernel.map((c) => c.errno)).toEqual(['EIO']);
+    expect(byNumber.firmware.map((c) => c.fwError)).toEqual(['INVALID_PARAM']);
+    expect(explain('launch_update', '-22', 'INVALID_PAGE_OWNER').note).toMatch(
+      /not a combination KVM produces/,
+    );
+  });
+
+  it('refuses what it does not know: exit 2, the flag named', () => {
+    expect(snpRef(['explain', '--cmd', 'launch_nothing', '--ret', '-22'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--cmd: unknown command "launch_nothing"/),
+    });
+    expect(snpRef(['explain', '--cmd', 'launch_update', '--ret', '-999']).stderr).toMatch(
+      /--ret: "-999" is not an errno/,
+    );
+    expect(snpRef(['explain', '--cmd', 'launch_update', '--ret', '-5', '--fw-error', 'OOPS']).stderr).toMatch(
+      /--fw-error: "OOPS" is not a firmware status/,
+    );
+  });
+});
