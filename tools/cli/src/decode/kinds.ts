@@ -178,6 +178,24 @@ const POLICY_MEANINGS: Readonly<Record<string, string>> = {
   PAGE_SWAP_DISABLE: 'page swap commands disabled',
 };
 
+/** SEV_FEATURES of the VMSA (AMD APM Vol 2 Table 15-34; the list sev-snp-measure's README gives for --guest-features). */
+export const SEV_FEATURES: readonly (readonly [string, number])[] = [
+  ['SNPActive', 0],
+  ['vTOM', 1],
+  ['ReflectVC', 2],
+  ['RestrictedInjection', 3],
+  ['AlternateInjection', 4],
+  ['DebugSwap', 5],
+  ['PreventHostIBS', 6],
+  ['BTBIsolation', 7],
+  ['VmplSSS', 8],
+  ['SecureTSC', 9],
+  ['VmgexitParameter', 10],
+  ['IbsVirtualization', 12],
+  ['VmsaRegProt', 14],
+  ['SmtProtection', 15],
+];
+
 export const KINDS: Readonly<Record<string, Kind>> = {
   'rmp-entry': {
     summary: 'a 16-byte RMP entry: "[0xLO - 0xHI]" as dmesg prints it, or 32 hex digits in memory order',
@@ -216,6 +234,12 @@ export const KINDS: Readonly<Record<string, Kind>> = {
         meaning: flag(POLICY_MEANINGS[name] ?? 'set'),
       })),
     ],
+  },
+  'sev-features': {
+    summary: "a VMSA's SEV_FEATURES (sev-snp-measure --guest-features)",
+    width: 64,
+    source: 'AMD APM Vol 2 Table 15-34 SEV_FEATURES; virtee/sev-snp-measure README',
+    layout: () => SEV_FEATURES.map(([name, lo]) => ({ name, lo, width: 1, meaning: flag('enabled') })),
   },
   'ghcb-msr': {
     summary: 'a GHCB MSR protocol value (MSR 0xC0010130)',

@@ -1,4 +1,5 @@
-import type { Comparison, Difference } from './align.js';
+import { SEV_FEATURES } from '../decode/kinds.js';
+import type { Comparison, Difference, FieldDifference } from './align.js';
 import type { StepSource } from './steps.js';
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -28,7 +29,7 @@ function details(d: Difference): string[] {
   if (d.vmsa !== undefined && d.vmsa.length > 0) {
     const width = Math.max(5, ...d.vmsa.map((f) => f.field.length));
     lines.push(`  VMSA fields that differ:`, `    ${'field'.padEnd(width)}  A → B`);
-    for (const f of d.vmsa) lines.push(`    ${f.field.padEnd(width)}  ${f.a} → ${f.b}`);
+    for (const f of d.vmsa) lines.push(`    ${f.field.padEnd(width)}  ${f.a} → ${f.b}${featureChange(f)}`);
   } else if (d.byte !== undefined) {
     const { offset, a, b, count } = d.byte;
     lines.push(
@@ -36,6 +37,17 @@ function details(d: Difference): string[] {
     );
   }
   return lines;
+}
+
+/** For sev_features, the features B turns on and off by name. */
+function featureChange(f: FieldDifference): string {
+  if (f.field !== 'sev_features') return '';
+  const [a, b] = [BigInt(f.a), BigInt(f.b)];
+  const names = (bits: bigint) =>
+    SEV_FEATURES.filter(([, bit]) => (bits >> BigInt(bit)) & 1n).map(([n]) => n);
+  const on = names(b & ~a).map((n) => `+${n}`);
+  const off = names(a & ~b).map((n) => `-${n}`);
+  return `  (${[...on, ...off].join(' ')})`;
 }
 
 const KIND_NAMES: Readonly<Record<Difference['kind'], string>> = {

@@ -1,0 +1,34 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { snpRef } from './snpRefProcess.js';
+
+/** The README's console blocks: `$ snp-ref …` lines and what follows each up to the next command. */
+function consoleBlocks(markdown: string): { command: string; output: string }[][] {
+  return [...markdown.matchAll(/```console\n([\s\S]*?)```/g)].map(([, body]) => {
+    const runs: { command: string; output: string[] }[] = [];
+    for (const line of (body ?? '').split('\n')) {
+      if (line.startsWith('# ')) continue;
+      if (line.startsWith('$ ')) runs.push({ command: line.slice(2), output: [] });
+      else runs.at(-1)?.output.push(line);
+    }
+    return runs.map((r) => ({ command: r.command, output: r.output.join('\n') }));
+  });
+}
+
+/** Splits a command line into arguments; single quotes group. */
+const argv = (command: string) => [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
+
+describe('tools/cli/README.md', () => {
+  const blocks = consoleBlocks(readFileSync(join(import.meta.dirname, '../README.md'), 'utf8'));
+
+  it.each(blocks.map((b, i) => [i, b] as const))('console block %i prints what it shows', (_, runs) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'snp-ref-readme-'));
+    for (const { command, output } of runs) {
+      const [program, ...args] = argv(command);
+      expect(program).toBe('snp-ref');
+      expect(snpRef(args, undefined, cwd).stdout, command).toBe(`${output.trimEnd()}\n`);
+    }
+  });
+});
