@@ -172,3 +172,15 @@ describe('the bundle snp-ref starts from', () => {
     expect(JSON.parse(bundled).steps).toHaveLength(8);
   });
 });
+
+describe('determinism', () => {
+  it('gives byte-identical output for the same scenario in two processes, trace included', () => {
+    const scenario = join(import.meta.dirname, '../examples/demo.json');
+    const [first, second] = [1, 2].map(() => snpRef(['run', scenario, '--trace', 'perfetto']));
+    expect(first?.status).toBe(0);
+    expect(first?.stdout.length).toBeGreaterThan(10_000);
+    expect(second?.stdout).toBe(first?.stdout);
+    const fuzz = [1, 2].map(() => snpRef(['fuzz', '--runs', '20', '--seed', '99']).stdout);
+    expect(fuzz[1]).toBe(fuzz[0]);
+  });
+});

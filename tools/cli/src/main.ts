@@ -330,6 +330,36 @@ cli
   });
 
 cli
+  .command(
+    'fuzz',
+    'Run random scenarios (up to four VMs, injected failures) and check the invariants after every step',
+  )
+  .option('--runs <n>', 'sequences to run', { default: 200 })
+  .option('--seed <s>', 'seed of sequence 0; sequence k uses seed + k', { default: 1 })
+  .option('--steps <n>', 'steps per sequence', { default: 40 })
+  .option('--shard <i/n>', 'run only sequences k with k % n = i (shards of one campaign, one per process)')
+  .option('--out <dir>', 'where a failing sequence is written, shrunk, as a scenario', { default: '.' })
+  .option('--replay <file>', 'check the invariants on one scenario (a file --out wrote) instead')
+  .option(
+    '--self-test',
+    'generate RFC v4 sequences and hold them to the reviewed promises: the invariants must catch it',
+  )
+  .action(
+    async (options: {
+      runs: string;
+      seed: string;
+      steps: string;
+      shard?: string;
+      out: string;
+      replay?: string;
+      selfTest?: boolean;
+    }) => {
+      const { runFuzz } = await import('./fuzz/command.js');
+      process.exitCode = runFuzz(options);
+    },
+  );
+
+cli
   .command('explain', 'List the checks that make a KVM SNP command fail with this ret and fw_error')
   .option('--cmd [command]', 'launch_start, launch_update or launch_finish')
   .option('--ret [errno]', 'the ioctl result: -22, 22 or EINVAL')

@@ -65,6 +65,83 @@ export interface TraceJson {
 type Outcome = { readonly ok: boolean; readonly [field: string]: unknown };
 
 /**
+ * A scenario being run, one step at a time, on a fresh machine: what runScenario does, open for
+ * callers that look at the machine between steps (the fuzzer's invariants).
+ */
+export class ScenarioSession {
+  readonly machine: Machine;
+  readonly kvm: Kvm;
+  readonly steps: StepResult[] = [];
+  private readonly vcpus = new Map<string, GuestVcpu>();
+
+  constructor(
+    config: Pick<Scenario, 'host' | 'kvm'>,
+    readonly ring = new TraceRing(1 << 20),
+    onMeasuredPage?: SnpFirmware['onMeasuredPage'],
+  ) {
+    this.machine = Machine.create({
+      hostPages: config.host.pages,
+      seed: 'snp-ref',
+      rejectAssignedOnUpdate: config.kvm?.rejectAssignedOnUpdate ?? false,
+    });
+    this.machine.firmware.onMeasuredPage = onMeasuredPage;
+    this.machine.rmp.trace.subscribe(ring.sink);
+    this.kvm = new Kvm(this.machine, config.kvm?.abi ?? 'reviewed');
+  }
+
+  /** The guest vCPU of a VM; it reports a #VC and goes on (a Linux guest would terminate). */
+  vcpuOf(vm: SnpVm): GuestVcpu {
+    let vcpu = this.vcpus.get(vm.name);
+    if (vcpu === undefined) {
+      const npt = { translate: (gpa: number) => vm.translateGpa(gpa) };
+      vcpu = new GuestVcpu(
+        this.machine.rmp,
+        this.machine.memory,
+        npt,
+        { asid: vm.asid, vmpl: 0 },
+        { vcHandler: 'none' },
+      );
+      this.vcpus.set(vm.name, vcpu);
+    }
+    return vcpu;
+  }
+
+  /** Runs one step. Steps never throw for what a scenario can cause: a failure is an outcome with its why. */
+  run(step: Step): StepResult {
+    const outcome = runStep(this.machine, this.kvm, (vm) => this.vcpuOf(vm), step);
+    const i = this.steps.length;
+    if (!outcome.ok && outcome.why === undefined) throw new Error(`internal: step ${i} failed without a why`);
+    const result = { i, op: step.op, ...outcome };
+    this.steps.push(result);
+    return result;
+  }
+
+  /** The result SCENARIO.md describes, for the steps run so far. */
+  result(): ScenarioResult {
+    const { machine, kvm } = this;
+    return {
+      scenario: 1,
+      steps: this.steps,
+      trace: this.ring.events().map(traceJson),
+      rmp: Object.fromEntries([...machine.rmp.entries()].map(([pfn, e]) => [hex(pfn), entryJson(e)])),
+      vms: Object.fromEntries(
+        kvm.all().map((vm) => {
+          const digest = vm.gctx === undefined ? undefined : machine.firmware.launchDigest(vm.gctx);
+          return [
+            vm.name,
+            {
+              asid: vm.asid,
+              state: vm.state,
+              measurement: digest === undefined ? null : Buffer.from(digest).toString('hex'),
+            },
+          ];
+        }),
+      ),
+    };
+  }
+}
+
+/**
  * Runs a validated scenario (../shared/SCENARIO.md) on a fresh machine and returns its result. Steps
  * never throw for what a scenario can cause: a failing step reports its errno, firmware status,
  * return code or fault, and the run goes on.
@@ -74,55 +151,9 @@ export function runScenario(
   ring = new TraceRing(1 << 20),
   onMeasuredPage?: SnpFirmware['onMeasuredPage'],
 ): ScenarioResult {
-  const machine = Machine.create({
-    hostPages: scenario.host.pages,
-    seed: 'snp-ref',
-    rejectAssignedOnUpdate: scenario.kvm?.rejectAssignedOnUpdate ?? false,
-  });
-  machine.firmware.onMeasuredPage = onMeasuredPage;
-  machine.rmp.trace.subscribe(ring.sink);
-  const kvm = new Kvm(machine, scenario.kvm?.abi ?? 'reviewed');
-  const vcpus = new Map<string, GuestVcpu>();
-  const vcpuOf = (vm: SnpVm) => {
-    let vcpu = vcpus.get(vm.name);
-    if (vcpu === undefined) {
-      const npt = { translate: (gpa: number) => vm.translateGpa(gpa) };
-      // Report a #VC and go on (a Linux guest would terminate): a scenario keeps running after a fault.
-      vcpu = new GuestVcpu(
-        machine.rmp,
-        machine.memory,
-        npt,
-        { asid: vm.asid, vmpl: 0 },
-        { vcHandler: 'none' },
-      );
-      vcpus.set(vm.name, vcpu);
-    }
-    return vcpu;
-  };
-  const steps = scenario.steps.map((step, i) => {
-    const outcome = runStep(machine, kvm, vcpuOf, step);
-    if (!outcome.ok && outcome.why === undefined) throw new Error(`internal: step ${i} failed without a why`);
-    return { i, op: step.op, ...outcome };
-  });
-  return {
-    scenario: 1,
-    steps,
-    trace: ring.events().map(traceJson),
-    rmp: Object.fromEntries([...machine.rmp.entries()].map(([pfn, e]) => [hex(pfn), entryJson(e)])),
-    vms: Object.fromEntries(
-      kvm.all().map((vm) => {
-        const digest = vm.gctx === undefined ? undefined : machine.firmware.launchDigest(vm.gctx);
-        return [
-          vm.name,
-          {
-            asid: vm.asid,
-            state: vm.state,
-            measurement: digest === undefined ? null : Buffer.from(digest).toString('hex'),
-          },
-        ];
-      }),
-    ),
-  };
+  const session = new ScenarioSession(scenario, ring, onMeasuredPage);
+  for (const step of scenario.steps) session.run(step);
+  return session.result();
 }
 
 function traceJson(e: TransitionEvent): TraceJson {

@@ -1,0 +1,139 @@
+// Random scenarios in the SCENARIO.md format: up to four VMs over a small host whose pages they may
+// share, every op of the format, and injected firmware and RMPUPDATE failures. The output is the
+// JSON a user would write, so a failing sequence is a replayable scenario file.
+import { Prng } from './prng.js';
+
+export const HOST_PAGES = 96;
+const PAGE = 4096;
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+export interface GeneratedScenario {
+  scenario: 1;
+  description: string;
+  host: { pages: number };
+  kvm: { abi: 'reviewed' | 'v4'; rejectAssignedOnUpdate: boolean };
+  steps: Record<string, unknown>[];
+}
+
+/** Each VM's VMM maps 16 pages at its own hva base; memslots map them at gpa 0. */
+const hvaBase = (vm: number) => 0x10_0000 * (vm + 1);
+const VMS = ['a', 'b', 'c', 'd'];
+const TYPES = ['normal', 'normal', 'normal', 'zero', 'unmeasured', 'secrets', 'cpuid', 'vmsa'];
+const FW_ERRORS = ['INVALID_PAGE_STATE', 'INVALID_PARAM', 'INVALID_PAGE_OWNER', 'INVALID_ADDRESS'];
+const RMP_ERRORS = ['FAIL_INPUT', 'FAIL_PERMISSION', 'FAIL_INUSE', 'FAIL_OVERLAP'];
+
+/** The scenario of sequence `seed`: the same seed, the same scenario, on every machine. */
+export function generateScenario(
+  seed: number,
+  steps: number,
+  only?: { abi: 'reviewed' | 'v4' },
+): GeneratedScenario {
+  const rng = new Prng(seed);
+  const drawn = rng.chance(0.8) ? 'reviewed' : 'v4';
+  const abi = only?.abi ?? drawn;
+  const vmCount = rng.int(1, 4);
+  const vms = VMS.slice(0, vmCount);
+  const out: Record<string, unknown>[] = [];
+  for (const [i, vm] of vms.entries()) {
+    out.push({ op: 'vm.create', vm, vcpus: rng.int(0, 2) });
+    // Pages 0..79 are shared ground: VMs draw overlapping ranges, as a misbehaving VMM might.
+    const pfn = rng.int(0, 80 - 16);
+    out.push({
+      op: 'mmap',
+      vm,
+      hva: hex(hvaBase(i)),
+      pfn,
+      pages: 16,
+      fill: rng.chance(0.7) ? { seed: `${seed}/${vm}` } : 'zero',
+    });
+    out.push({ op: 'memslot.set', vm, slot: 0, gpa: '0x0', hva: hex(hvaBase(i)), size: hex(16 * PAGE) });
+    // Most VMs start launching at once, so updates reach the firmware; the rest try it later.
+    if (rng.chance(0.9)) out.push({ op: 'snp.launch_start', vm });
+  }
+  const vmIndex = () => rng.int(0, vmCount - 1);
+  const page = () => rng.int(0, 17); // a little past the 16 mapped pages, now and then
+  const gpa = () => (rng.chance(0.05) ? rng.int(0, 16 * PAGE) : page() * PAGE);
+  const ops: (() => Record<string, unknown>)[] = [
+    () => {
+      const i = vmIndex();
+      return {
+        op: 'snp.launch_start',
+        vm: vms[i],
+        ...(rng.chance(0.1) && { policy: hex(rng.pick([0x1_0000, 0x3_0000, 0x2_0000 | (1 << 26)])) }),
+      };
+    },
+    ...Array.from({ length: 5 }, () => () => {
+      const i = vmIndex();
+      const start = page();
+      const pages = rng.int(1, 4);
+      return {
+        op: 'snp.launch_update',
+        vm: vms[i],
+        hva: hex(hvaBase(i) + start * PAGE + (rng.chance(0.03) ? 0x800 : 0)),
+        gpa: hex(rng.chance(0.8) ? start * PAGE : gpa()),
+        len: rng.chance(0.03) ? 100 : pages * PAGE,
+        type: rng.pick(TYPES),
+      };
+    }),
+    // Rarely: a finished VM refuses further updates, which would make most of a sequence EINVAL.
+    () =>
+      rng.chance(0.25)
+        ? { op: 'snp.launch_finish', vm: vms[vmIndex()] }
+        : { op: 'rmp.query', pfn: rng.int(0, HOST_PAGES - 1) },
+    () =>
+      rng.chance(0.5)
+        ? { op: 'inject', at: 'psp.launch_update', nth: rng.int(1, 3), error: rng.pick(FW_ERRORS) }
+        : { op: 'inject', at: 'rmpupdate', nth: rng.int(1, 3), error: rng.pick(RMP_ERRORS) },
+    () => ({
+      op: 'hv.rmpupdate',
+      pfn: rng.int(0, HOST_PAGES - 1),
+      entry: rng.chance(0.5)
+        ? { assigned: false, asid: 0, gpa: 0, pageSize: '4K', immutable: false }
+        : {
+            assigned: true,
+            asid: rng.int(1, vmCount),
+            gpa: hex(page() * PAGE),
+            pageSize: rng.chance(0.05) ? '2M' : '4K',
+            immutable: rng.chance(0.2),
+          },
+    }),
+    () => ({ op: 'guest.pvalidate', vm: vms[vmIndex()], gpa: hex(page() * PAGE), validate: rng.chance(0.8) }),
+    () => ({
+      op: 'guest.read',
+      vm: vms[vmIndex()],
+      gpa: hex(page() * PAGE + rng.int(0, 8) * 64),
+      len: 64,
+      private: rng.chance(0.8),
+    }),
+    () => ({
+      op: 'guest.write',
+      vm: vms[vmIndex()],
+      gpa: hex(page() * PAGE),
+      data: 'c0ffee',
+      private: rng.chance(0.8),
+    }),
+    () => {
+      const i = vmIndex();
+      return { op: 'hv.write', vm: vms[i], hva: hex(hvaBase(i) + page() * PAGE), data: 'deadbeef' };
+    },
+    () => {
+      const i = vmIndex();
+      return {
+        op: 'memslot.set',
+        vm: vms[i],
+        slot: 0,
+        gpa: hex(rng.pick([0, 0, 16 * PAGE])),
+        hva: hex(hvaBase(i)),
+        size: hex(rng.pick([16, 16, 0]) * PAGE),
+      };
+    },
+  ];
+  while (out.length < steps) out.push(rng.pick(ops)());
+  return {
+    scenario: 1,
+    description: `snp-ref fuzz sequence ${seed}`,
+    host: { pages: HOST_PAGES },
+    kvm: { abi, rejectAssignedOnUpdate: rng.chance(0.5) },
+    steps: out,
+  };
+}

@@ -1,0 +1,234 @@
+// What must hold after every step of any scenario: the fuzzer checks these around each step.
+import type { SnpVm } from '@snp-ref/kvm-svm';
+import { isContentMeasured, LaunchDigest, PageType, VMSA_GPA } from '@snp-ref/psp-firmware/measure';
+import { checkInvariants, type RmpEntry, type RmpTable } from '@snp-ref/rmp-core';
+import type { ScenarioSession, StepResult } from '../scenario/run.js';
+import type { Step } from '../scenario/schema.js';
+
+const PAGE = 4096;
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+export type InvariantRule =
+  | 'rmp-table'
+  | 'no-pin-leak'
+  | 'failed-update-changes-only-touched'
+  | 'launched-page-in-one-guest'
+  | 'measurement-matches-launched-pages'
+  | 'guest-fault-as-predicted';
+
+export interface Violation {
+  readonly rule: InvariantRule;
+  readonly message: string;
+}
+
+const FIRMWARE_TYPES: Readonly<Record<string, PageType>> = {
+  normal: PageType.NORMAL,
+  vmsa: PageType.VMSA, // KVM refuses it; RFC v4 passed it through to the firmware
+  zero: PageType.ZERO,
+  unmeasured: PageType.UNMEASURED,
+  secrets: PageType.SECRETS,
+  cpuid: PageType.CPUID,
+};
+
+const sameEntry = (a: RmpEntry, b: RmpEntry) => JSON.stringify(a) === JSON.stringify(b);
+const samePage = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+
+/**
+ * The guest-visible outcome the access-check table (APM Vol 2 Table 15-39) predicts, worked out
+ * from decoded RMP entries independently of rmp-core's word-level check.
+ */
+export function predictGuestAccess(
+  rmp: RmpTable,
+  vm: SnpVm,
+  pfn: number,
+  gpa: number,
+  write: boolean,
+  isPrivate: boolean,
+): 'OK' | 'NPF' | '#VC' {
+  const base = rmp.read(pfn - (pfn % 512));
+  const inTwoMeg = base.assigned && base.pageSize === '2M';
+  const e = rmp.read(pfn);
+  if (!isPrivate) return write && (e.assigned || inTwoMeg) ? 'NPF' : 'OK';
+  if (!e.assigned || e.asid !== vm.asid) return 'NPF';
+  if (e.gpa !== gpa - (gpa % PAGE)) return 'NPF';
+  if (e.immutable) return 'NPF';
+  if (inTwoMeg) return 'NPF'; // the guest maps 4 KiB pages: a page-size mismatch
+  return e.validated ? 'OK' : '#VC';
+}
+
+/** Watches one session: call before(step) and after(step, result) around every step. */
+export class InvariantChecker {
+  /** The launch digest each VM's firmware context should hold, from the pages its launch measured. */
+  private readonly shadows = new Map<string, LaunchDigest>();
+  /** Pfns the hypervisor gave back itself (hv.rmpupdate): KVM may then launch them into another guest. */
+  private readonly released = new Set<number>();
+  private pending: (() => Violation[]) | undefined;
+
+  constructor(
+    private readonly session: ScenarioSession,
+    private readonly rejectAssignedOnUpdate: boolean,
+    /** Hold RFC v4 to the reviewed ABI's promises too (to show the invariants catch it). */
+    private readonly reviewedPromisesForV4 = false,
+  ) {}
+
+  private vm(name: string): SnpVm | undefined {
+    return this.session.kvm.vm(name);
+  }
+
+  /** Records what the step's checks need from before it runs. */
+  before(step: Step): void {
+    const { machine } = this.session;
+    this.pending = undefined;
+    if (step.op === 'snp.launch_update') {
+      const vm = this.vm(step.vm);
+      if (vm === undefined) return;
+      const pages = step.len % PAGE === 0 && step.len > 0 && step.len <= 64 * PAGE ? step.len / PAGE : 0;
+      const range = Array.from({ length: pages }, (_, i) => {
+        const pfn = vm.addressSpace.translate(step.hva + i * PAGE);
+        const gpa = vm.abi === 'v4' ? vm.memslots.gpaOf(step.hva + i * PAGE) : step.gpa + i * PAGE;
+        return {
+          pfn,
+          gpa,
+          contents: pfn === undefined ? undefined : new Uint8Array(machine.memory.peek(pfn)),
+        };
+      });
+      const snapshot = vm.abi === 'reviewed' || this.reviewedPromisesForV4 ? this.snapshot() : undefined;
+      this.pending = () => this.afterUpdate(step, vm, range, snapshot);
+    } else if (step.op === 'snp.launch_finish') {
+      const vm = this.vm(step.vm);
+      const before = vm?.vmsas.length ?? 0;
+      this.pending = () => {
+        const shadow = vm && this.shadows.get(vm.name);
+        for (let i = before; shadow && vm && i < vm.vmsas.length; i++)
+          shadow.update(PageType.VMSA, VMSA_GPA, new Uint8Array(PAGE));
+        return [];
+      };
+    } else if (step.op === 'guest.read' || step.op === 'guest.write') {
+      const vm = this.vm(step.vm);
+      const pfn = vm?.translateGpa(step.gpa);
+      const crosses = (step.gpa % PAGE) + (step.op === 'guest.read' ? step.len : step.data.length) > PAGE;
+      if (vm === undefined || pfn === undefined || crosses || !machine.rmp.has(pfn)) return;
+      const expected = predictGuestAccess(
+        machine.rmp,
+        vm,
+        pfn,
+        step.gpa,
+        step.op === 'guest.write',
+        step.private ?? true,
+      );
+      this.pending = () => this.afterAccess(expected, step.gpa);
+    } else if (step.op === 'hv.rmpupdate') {
+      this.released.add(step.pfn);
+    }
+  }
+
+  /** Every invariant that fails after the step. */
+  after(step: Step, result: StepResult): Violation[] {
+    this.lastResult = result;
+    const violations = [...(this.pending?.() ?? [])];
+    this.pending = undefined;
+    if (step.op === 'snp.launch_start' && result.ok) {
+      const vm = this.vm(step.vm);
+      if (vm) this.shadows.set(vm.name, new LaunchDigest());
+    }
+    const { machine, kvm } = this.session;
+    for (const v of checkInvariants(machine.rmp)) violations.push({ rule: 'rmp-table', message: v.message });
+    for (const [pfn, count] of machine.pages.pinned()) {
+      if (!machine.pages.leaked.has(pfn))
+        violations.push({
+          rule: 'no-pin-leak',
+          message: `pfn ${hex(pfn)} is still pinned ${count} time(s) after the call returned`,
+        });
+    }
+    for (const vm of kvm.all()) {
+      if (vm.gctx === undefined) continue;
+      const actual = Buffer.from(machine.firmware.launchDigest(vm.gctx) ?? []).toString('hex');
+      const expected = this.shadows.get(vm.name)?.hex();
+      if (actual !== expected)
+        violations.push({
+          rule: 'measurement-matches-launched-pages',
+          message: `VM ${vm.name}: the firmware's digest ${actual.slice(0, 16)}… is not the digest of the pages it launched (${expected?.slice(0, 16)}…)`,
+        });
+    }
+    if (this.rejectAssignedOnUpdate && kvm.all().every((vm) => vm.abi === 'reviewed'))
+      violations.push(...this.launchedOnce());
+    return violations;
+  }
+
+  private lastResult: StepResult | undefined;
+
+  private snapshot() {
+    const { machine } = this.session;
+    return Array.from({ length: machine.rmp.hostPages }, (_, pfn) => ({
+      entry: machine.rmp.read(pfn),
+      contents: new Uint8Array(machine.memory.peek(pfn)),
+    }));
+  }
+
+  private afterUpdate(
+    step: Extract<Step, { op: 'snp.launch_update' }>,
+    vm: SnpVm,
+    range: readonly { pfn: number | undefined; gpa: number | undefined; contents: Uint8Array | undefined }[],
+    snapshot: ReturnType<InvariantChecker['snapshot']> | undefined,
+  ): Violation[] {
+    const result = this.lastResult as StepResult;
+    const measured = result.ok ? range.length : typeof result.pages === 'number' ? result.pages : 0;
+    const shadow = this.shadows.get(vm.name);
+    const type = FIRMWARE_TYPES[step.type];
+    for (const page of range.slice(0, measured)) {
+      if (shadow && type !== undefined && page.gpa !== undefined)
+        shadow.update(type, page.gpa, isContentMeasured(type) ? page.contents : undefined);
+    }
+    if (result.ok || snapshot === undefined) return [];
+    // The reviewed ABI's promise: a failed call changed no page but the ones it touched, and gave those back.
+    const { machine } = this.session;
+    const touched = new Set(range.slice(0, measured + 1).map((p) => p.pfn));
+    const violations: Violation[] = [];
+    snapshot.forEach((was, pfn) => {
+      const entry = machine.rmp.read(pfn);
+      if (touched.has(pfn)) {
+        if (entry.assigned && !sameEntry(entry, was.entry) && !machine.pages.leaked.has(pfn))
+          violations.push({
+            rule: 'failed-update-changes-only-touched',
+            message: `pfn ${hex(pfn)}, touched by the failed call, is still assigned and not leaked`,
+          });
+        return;
+      }
+      if (!sameEntry(entry, was.entry) || !samePage(machine.memory.peek(pfn), was.contents))
+        violations.push({
+          rule: 'failed-update-changes-only-touched',
+          message: `pfn ${hex(pfn)}, not touched by the failed call (${result.errno}), changed`,
+        });
+    });
+    return violations;
+  }
+
+  private afterAccess(expected: 'OK' | 'NPF' | '#VC', gpa: number): Violation[] {
+    const result = this.lastResult as StepResult;
+    const actual = result.ok ? 'OK' : (result.fault as string | undefined);
+    if (actual === undefined || actual === expected) return [];
+    return [
+      {
+        rule: 'guest-fault-as-predicted',
+        message: `the access to gpa ${hex(gpa)} gave ${actual}; the access-check table predicts ${expected}`,
+      },
+    ];
+  }
+
+  private launchedOnce(): Violation[] {
+    const owners = new Map<number, string>();
+    const violations: Violation[] = [];
+    for (const vm of this.session.kvm.all()) {
+      for (const pfn of vm.privateMappings.values()) {
+        const other = owners.get(pfn);
+        if (other !== undefined && other !== vm.name && !this.released.has(pfn))
+          violations.push({
+            rule: 'launched-page-in-one-guest',
+            message: `pfn ${hex(pfn)} is launched memory of VM ${other} and of VM ${vm.name}`,
+          });
+        owners.set(pfn, vm.name);
+      }
+    }
+    return violations;
+  }
+}
