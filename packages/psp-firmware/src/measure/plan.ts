@@ -45,6 +45,11 @@ export const PLAN_OP_TYPES: Readonly<Record<PlanOpName, PageType>> = {
 const RANGE_OPS = new Set<string>(['normal', 'zero', 'unmeasured']);
 /** Largest gpa + 1 the RMP can record: the gfn field is bits 50:12 (../shared/SPEC-NOTES.md 1.1). */
 const GPA_LIMIT = 2 ** 51;
+/**
+ * Pages one plan may measure: 2^28, a 1 TiB guest. Far beyond any launch (which measures the
+ * firmware and a few metadata pages), it keeps a mistyped count from running for hours.
+ */
+export const MAX_PLAN_PAGES = 2 ** 28;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -165,12 +170,14 @@ export function parseLaunchPlan(value: unknown): LaunchPlan {
   if (typeof seed !== 'string') throw new PlanError('seed', 'expected a string');
   if (!Array.isArray(ops)) throw new PlanError('ops', 'expected an array');
   const initialDigest = parseInitialDigest(value.initialDigest);
-  return {
-    name,
-    seed,
-    ...(initialDigest && { initialDigest }),
-    ops: ops.map((op, i) => parseOp(op, `ops[${i}]`)),
-  };
+  const parsed = ops.map((op, i) => parseOp(op, `ops[${i}]`));
+  const pages = parsed.reduce((n, op) => n + op.pages, 0);
+  if (pages > MAX_PLAN_PAGES)
+    throw new PlanError(
+      'ops',
+      `${pages} pages in all: a plan measures at most ${MAX_PLAN_PAGES} (a 1 TiB guest)`,
+    );
+  return { name, seed, ...(initialDigest && { initialDigest }), ops: parsed };
 }
 
 const hexNumber = (n: number | bigint) => `0x${n.toString(16)}`;
