@@ -24,7 +24,7 @@ function shardOf(text: string | undefined): { index: number; count: number } | u
 }
 
 function report(r: CampaignReport, seed: number, out: string, selfTest: boolean): number {
-  const figures = `${r.sequences} sequences, ${r.steps} steps, ${r.injected} injected failures, ${r.failedSteps} failed steps`;
+  const figures = `${r.sequences} sequences, ${r.steps} steps, ${r.injected} fault injections armed, ${r.failedSteps} failed steps`;
   if (r.failure === undefined) {
     process.stdout.write(`ok: ${figures}; every invariant held after every step\n`);
     return 0;
