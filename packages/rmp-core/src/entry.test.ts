@@ -7,6 +7,16 @@ import { anyEntry } from './test/arbitraries.js';
 
 const entry = (fields: Partial<RmpEntry>): RmpEntry => ({ ...HYPERVISOR_OWNED, ...fields });
 const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+/** The reserved bits decoding complains about; [] when it accepts the bytes. */
+function reservedBitsOf(bytes: Uint8Array): readonly number[] {
+  try {
+    decodeRmpEntry(bytes);
+    return [];
+  } catch (e) {
+    if (e instanceof RmpReservedBitsError) return e.bits;
+    throw e;
+  }
+}
 
 describe('RMP entry codec', () => {
   it.each([
@@ -62,6 +72,12 @@ describe('RMP entry codec', () => {
       /field gpa: expected a 4 KiB aligned address below 2\^51, got 0x1234/,
     ],
     ['gpa beyond the 39-bit gfn', { gpa: 2 ** 51 }, /field gpa/],
+    [
+      'negative gpa',
+      { gpa: -4096 },
+      'RMP entry field gpa: expected a 4 KiB aligned address below 2^51, got -4096',
+    ],
+    ['fractional gpa', { gpa: 4096.5 }, /field gpa: .*, got 4096\.5$/],
     ['asid above 1023', { asid: 1024 }, /field asid: expected an integer in \[0, 1023\], got 0x400/],
     ['negative asid', { asid: -1 }, /field asid/],
     ['reserved permission bits', { vmplPerms: [0x20, 0, 0] as const }, /field vmpl1_perms/],
@@ -84,5 +100,28 @@ describe('RMP entry codec', () => {
   it('refuses a buffer that is not 16 bytes', () => {
     expect(() => decodeRmpEntry(new Uint8Array(15))).toThrow(RmpLengthError);
     expect(() => decodeRmpEntry(new Uint8Array(15))).toThrow('RMP entry: expected 16 bytes, got 15');
+  });
+
+  it.each([
+    ['bit 64, the VMPL0 byte of the high qword', 8, 0x01, [64]],
+    ['bit 63 (rsvd2)', 7, 0x80, [63]],
+    ['bit 96, the first of the unused top word', 12, 0x01, [96]],
+    ['bit 127, the last of the entry', 15, 0x80, [127]],
+    ['no bit for bit 31 (gpa bit 31)', 3, 0x80, []],
+    ['no bit for bit 32 (gpa bit 32)', 4, 0x01, []],
+  ])('names reserved %s', (_name, byte, value, bits) => {
+    const bytes = new Uint8Array(16);
+    bytes[byte] = value;
+
+    expect(reservedBitsOf(bytes)).toEqual(bits);
+  });
+
+  it('lists every reserved bit set in a word with all of them set', () => {
+    const bytes = new Uint8Array(16);
+    bytes.fill(0xff, 12, 16);
+
+    expect(() => decodeRmpEntry(bytes)).toThrow(
+      new RmpReservedBitsError(Array.from({ length: 32 }, (_, i) => 96 + i)),
+    );
   });
 });

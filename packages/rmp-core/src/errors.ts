@@ -2,7 +2,12 @@
  * Errors a caller of rmp-core can cause with bad input. Architectural failures of an
  * instruction are not errors: they are return codes (see returnCodes.ts).
  */
-export type RmpErrorCode = 'RMP_FIELD_RANGE' | 'RMP_RESERVED_BITS' | 'RMP_BAD_LENGTH' | 'RMP_PFN_RANGE';
+export type RmpErrorCode =
+  | 'RMP_FIELD_RANGE'
+  | 'RMP_RESERVED_BITS'
+  | 'RMP_BAD_LENGTH'
+  | 'RMP_PFN_RANGE'
+  | 'RMP_HOST_SIZE';
 
 export class RmpError extends Error {
   override readonly name = 'RmpError';
@@ -48,6 +53,19 @@ export class RmpPfnRangeError extends RmpError {
     super(
       'RMP_PFN_RANGE',
       `pfn ${formatValue(pfn)}: expected an integer in [0, ${formatValue(hostPages)}) (host has ${hostPages} pages)`,
+    );
+  }
+}
+
+/** A host size the table cannot model: it covers 1 to 2^32 pages (MAX_HOST_PAGES, a 16 TiB host). */
+export class RmpHostSizeError extends RmpError {
+  constructor(
+    readonly hostPages: number,
+    readonly maxPages: number,
+  ) {
+    super(
+      'RMP_HOST_SIZE',
+      `host size ${formatValue(hostPages)} pages: expected an integer from 1 to ${formatValue(maxPages)}`,
     );
   }
 }

@@ -30,6 +30,7 @@ export {
   RmpError,
   type RmpErrorCode,
   RmpFieldRangeError,
+  RmpHostSizeError,
   RmpLengthError,
   RmpPfnRangeError,
   RmpReservedBitsError,

@@ -40,6 +40,124 @@ describe(checkInvariants, () => {
       { rule: 'validated-unassigned', pfn: 0x10, message: 'pfn 0x10: validated but not assigned' },
     ]);
   });
+
+  it.each([
+    ['vmsa-unassigned', entry({ vmsa: true }), 'VMSA but not assigned'],
+    [
+      'hypervisor-page-with-owner',
+      entry({ immutable: true }),
+      'not assigned, yet has an ASID or is immutable',
+    ],
+    [
+      'firmware-page-validated',
+      entry({ assigned: true, validated: true }),
+      'page of ASID 0 (firmware or reclaimed) marked validated',
+    ],
+  ])('reports %s with its message', (rule, e, message) => {
+    const table = RmpTable.create(4096);
+    table.write(0x10, e);
+
+    expect(checkInvariants(table)).toEqual([{ rule, pfn: 0x10, message: `pfn 0x10: ${message}` }]);
+  });
+
+  it('accepts validated guest pages of any ASID but 0, and unvalidated firmware pages', () => {
+    const table = RmpTable.create(4096);
+    table.write(0x10, entry({ assigned: true, asid: 1, gpa: 0x5000, validated: true, vmplPerms: [1, 2, 3] }));
+    table.write(0x11, entry({ assigned: true, asid: 1023, validated: true, vmsa: true }));
+    table.write(0x12, entry({ assigned: true, immutable: true }));
+    table.write(0x13, entry({ assigned: true, asid: 2 }));
+
+    expect(checkInvariants(table)).toEqual([]);
+  });
+
+  describe('2M pages', () => {
+    const page2M: RmpEntry = entry({
+      assigned: true,
+      asid: 1,
+      pageSize: '2M',
+      gpa: 0x40_0000,
+      validated: true,
+      vmplPerms: [3, 1, 0],
+    });
+    /** A 2M page at 0x200 written entry by entry, with `sub` at pfn 0x234 instead of its own entry. */
+    function twoMegTable(sub?: RmpEntry): RmpTable {
+      const table = RmpTable.create(4096);
+      for (let i = 0; i < 512; i++) table.write(0x200 + i, { ...page2M, gpa: page2M.gpa + i * 4096 });
+      if (sub !== undefined) table.write(0x234, sub);
+      return table;
+    }
+    const own234 = { ...page2M, gpa: 0x43_4000 };
+
+    it('accepts a 2M page whose 512 entries agree, with consecutive gpas', () => {
+      expect(checkInvariants(twoMegTable())).toEqual([]);
+    });
+
+    it.each([
+      ['another ASID', { ...own234, asid: 2 }],
+      ['the gpa of the head', { ...own234, gpa: 0x40_0000 }],
+      ['page size 4K', { ...own234, pageSize: '4K' }],
+      ['assigned clear', { ...own234, assigned: false, asid: 0, validated: false }],
+      ['immutable set', { ...own234, immutable: true }],
+      ['validated clear', { ...own234, validated: false }],
+      ['VMSA set', { ...own234, vmsa: true }],
+      ['other VMPL1 permissions', { ...own234, vmplPerms: [1, 1, 0] }],
+      ['other VMPL2 permissions', { ...own234, vmplPerms: [3, 0, 0] }],
+      ['other VMPL3 permissions', { ...own234, vmplPerms: [3, 1, 4] }],
+    ] as [string, RmpEntry][])(
+      'reports an entry of the range with %s as 2m-range-disagrees',
+      (_name, sub) => {
+        const violations = checkInvariants(twoMegTable(sub)).filter((v) => v.rule === '2m-range-disagrees');
+
+        expect(violations).toEqual([
+          {
+            rule: '2m-range-disagrees',
+            pfn: 0x234,
+            message: 'pfn 0x234: disagrees with the 2M page at 0x200 (expected gpa 0x434000)',
+          },
+        ]);
+      },
+    );
+
+    it('reports an unassigned 2M entry inside the range as 2m-range-disagrees', () => {
+      const violations = checkInvariants(twoMegTable(entry({ pageSize: '2M' })));
+
+      expect(violations.map((v) => [v.rule, v.pfn])).toEqual([['2m-range-disagrees', 0x234]]);
+    });
+
+    it('reports a 2M page at a gpa that is not 2M aligned, with the gpa', () => {
+      const table = RmpTable.create(4096);
+      for (let i = 0; i < 512; i++) table.write(0x200 + i, { ...page2M, gpa: 0x40_1000 + i * 4096 });
+
+      expect(checkInvariants(table)).toEqual([
+        {
+          rule: '2m-gpa-misaligned',
+          pfn: 0x200,
+          message: 'pfn 0x200: 2M page at gpa 0x401000, not 2M aligned',
+        },
+      ]);
+    });
+
+    it('reports an assigned 2M entry whose 2M-aligned entry is an unassigned 2M entry', () => {
+      const table = RmpTable.create(4096);
+      table.write(0x200, entry({ pageSize: '2M' })); // what rmp_make_shared() leaves
+      table.write(0x201, { ...page2M, gpa: 0x40_1000 });
+
+      expect(checkInvariants(table)).toEqual([
+        {
+          rule: '2m-entry-outside-2m-page',
+          pfn: 0x201,
+          message: 'pfn 0x201: a 2M entry, but its 2M-aligned entry 0x200 is not an assigned 2M page',
+        },
+      ]);
+    });
+
+    it('checks only the pages a partly covered last region has', () => {
+      const table = RmpTable.create(0x300);
+      for (let i = 0; i < 0x100; i++) table.write(0x200 + i, { ...page2M, gpa: page2M.gpa + i * 4096 });
+
+      expect(checkInvariants(table)).toEqual([]);
+    });
+  });
 });
 
 // Pages around 2 MiB boundaries of a 2048-page host, where 4K and 2M entries meet.

@@ -1,5 +1,5 @@
 import { type EntryWords, entryFromWords, entryToWords, type RmpEntry } from './entry.js';
-import { RmpPfnRangeError } from './errors.js';
+import { RmpHostSizeError, RmpPfnRangeError } from './errors.js';
 import { TransitionTrace } from './trace/transitionTrace.js';
 
 /** Pages per storage segment: small, so scattered pages cost little (README "Memory"). */
@@ -66,7 +66,7 @@ export class RmpTable {
 
   static create(hostPages: number): RmpTable {
     if (!Number.isInteger(hostPages) || hostPages < 1 || hostPages > MAX_HOST_PAGES) {
-      throw new RmpPfnRangeError(hostPages, MAX_HOST_PAGES + 1);
+      throw new RmpHostSizeError(hostPages, MAX_HOST_PAGES);
     }
     return new RmpTable(hostPages);
   }

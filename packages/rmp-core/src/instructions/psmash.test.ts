@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PsmashRet } from '../returnCodes.js';
+import { RmpTable } from '../table.js';
 import { entry, GUEST, privateState, smallHost, snapshot } from '../test/fixtures.js';
 import { psmash } from './psmash.js';
 import { pvalidate } from './pvalidate.js';
@@ -33,5 +34,26 @@ describe(psmash, () => {
 
     expect(psmash(table, 0x200)).toBe(PsmashRet.FAIL_BADADDR);
     expect(table.read(0x200).pageSize).toBe('4K');
+  });
+
+  it('splits a 2M page in the last 2M region of the host', () => {
+    const table = smallHost();
+    rmpupdate(table, 0xe00, privateState(0, { pageSize: '2M' }));
+
+    expect(psmash(table, 0xe00)).toBe(PsmashRet.SUCCESS);
+    expect(table.read(0xfff)).toEqual(entry({ assigned: true, asid: 1, gpa: 511 * 4096 }));
+  });
+
+  it('fails with FAIL_INPUT for a pfn the RMP does not cover', () => {
+    expect(psmash(smallHost(), 4096)).toBe(PsmashRet.FAIL_INPUT);
+  });
+
+  it('fails with FAIL_INPUT when the 512 pages would run past the end of the host', () => {
+    const table = RmpTable.create(0x300);
+    table.write(0x200, entry({ assigned: true, asid: 1, pageSize: '2M' })); // firmware-written, say
+    const before = snapshot(table);
+
+    expect(psmash(table, 0x200)).toBe(PsmashRet.FAIL_INPUT);
+    expect(snapshot(table)).toEqual(before);
   });
 });

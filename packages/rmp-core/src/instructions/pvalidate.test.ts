@@ -96,4 +96,17 @@ describe(pvalidate, () => {
       ret: PvalidateRet.FAIL_PERMISSION,
     });
   });
+
+  it('validates only the operand page of a 4K PVALIDATE', () => {
+    const table = smallHost();
+    rmpupdate(table, 0x10, privateState(0x5000));
+    rmpupdate(table, 0x11, privateState(0x6000));
+
+    pvalidate(table, GUEST, validate4K);
+
+    expect(snapshot(table).map(([pfn, e]) => [pfn, e.validated])).toEqual([
+      [0x10, true],
+      [0x11, false],
+    ]);
+  });
 });

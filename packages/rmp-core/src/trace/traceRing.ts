@@ -23,7 +23,7 @@ export class TraceRing {
   private readonly seqs: Float64Array;
   private readonly pfns: Float64Array;
   private readonly rets: Int32Array;
-  private readonly labels: Uint16Array; // kind, by, retName: indexes into `strings`
+  private readonly labels: Uint32Array; // kind, by, retName: indexes into `strings`
   private readonly words: Uint32Array; // old0..2, new0..2
   private readonly strings: string[] = [];
   private readonly stringIds = new Map<string, number>();
@@ -35,7 +35,7 @@ export class TraceRing {
     this.seqs = new Float64Array(capacity);
     this.pfns = new Float64Array(capacity);
     this.rets = new Int32Array(capacity);
-    this.labels = new Uint16Array(capacity * 3);
+    this.labels = new Uint32Array(capacity * 3);
     this.words = new Uint32Array(capacity * 6);
     this.sink = (t) => this.record(t);
   }
