@@ -2,7 +2,11 @@
 // MUTATE=kvm-svm runs one). Reports go to reports/mutation/.
 const targets = {
   'rmp-core': {
-    mutate: ['packages/rmp-core/src/**/*.ts', '!packages/rmp-core/src/**/*.test.ts', '!packages/rmp-core/src/test/**'],
+    mutate: [
+      'packages/rmp-core/src/**/*.ts',
+      '!packages/rmp-core/src/**/*.test.ts',
+      '!packages/rmp-core/src/test/**',
+    ],
     vitest: { configFile: 'packages/rmp-core/vitest.config.ts', dir: 'packages/rmp-core' },
   },
   'kvm-svm': {

@@ -73,9 +73,9 @@ export const CHECKS = {
   ),
   'launch_start.no_page': kernel(
     'launch_start',
-    'ENOMEM',
-    'no host page for the guest context',
-    `${KSEV} snp_context_create`,
+    'ENOTTY',
+    'no host page for the guest context (snp_context_create returns NULL, as when SNP_GCTX_CREATE fails)',
+    `${KSEV} snp_context_create; snp_launch_start: !sev->snp_context → -ENOTTY`,
   ),
   'launch_start.gctx_create': kernel(
     'launch_start',
@@ -112,7 +112,7 @@ export const CHECKS = {
     'launch_update',
     'EINVAL',
     'uaddr is not 4 KiB aligned, or uaddr + len overflows',
-    `${KSEV} snp_launch_update: PAGE_ALIGNED(uaddr)`,
+    `${KSEV} snp_launch_update: PAGE_ALIGNED(uaddr); sev_pin_memory: uaddr + ulen < uaddr`,
   ),
   'launch_update.gpa': kernel(
     'launch_update',
@@ -137,9 +137,8 @@ export const CHECKS = {
   'launch_update.assigned': kernel(
     'launch_update',
     'EBUSY',
-    'the page is already assigned (the optional sanity check refuses to reassign it)',
+    'the page is already assigned (the optional sanity check, rejectAssignedOnUpdate, refuses to reassign it)',
     `${REVIEW}: rejectAssignedOnUpdate`,
-    'reviewed',
   ),
   'launch_update.rmpupdate': kernel(
     'launch_update',
@@ -165,12 +164,6 @@ export const CHECKS = {
     'ENOMEM',
     'no host page for a VMSA or the ID block',
     `${KSEV} snp_launch_finish`,
-  ),
-  'launch_finish.vmsa_assigned': kernel(
-    'launch_finish',
-    'EBUSY',
-    "a vCPU's VMSA page is already assigned",
-    `${KSEV} snp_launch_update_vmsa`,
   ),
   'launch_finish.vmsa_rmpupdate': kernel(
     'launch_finish',

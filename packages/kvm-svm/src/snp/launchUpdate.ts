@@ -8,7 +8,6 @@ import type { SnpVm } from './snpVm.js';
 
 /** The RMP records gpas below 2^51 (its gfn field is bits 50:12; ../shared/SPEC-NOTES.md 1.1). */
 const GPA_LIMIT = 2 ** 51;
-const HVA_LIMIT = 2 ** 64;
 const KVM_PAGE_TYPES: readonly number[] = Object.values(KvmSnpPageType);
 
 export interface ReviewedLaunchUpdate {
@@ -125,9 +124,11 @@ function checkRange(hva: number, len: number): KvmResult | undefined {
   if (!Number.isSafeInteger(len) || len <= 0)
     return fail('launch_update.len', 'len must be a positive number of bytes');
   if (len % PAGE_SIZE !== 0) return fail('launch_update.len', 'len is not a multiple of 4096');
-  if (!Number.isSafeInteger(hva) || hva < 0 || hva % PAGE_SIZE !== 0)
-    return fail('launch_update.hva', 'hva is not 4 KiB aligned');
-  if (hva + len > HVA_LIMIT) return fail('launch_update.hva', 'hva + len overflows');
+  if (!Number.isInteger(hva) || hva < 0) return fail('launch_update.hva', 'hva is not a 64-bit address');
+  // The model addresses 2^53 bytes (uaddr arrives as a u64): a range beyond it overflows.
+  if (!Number.isSafeInteger(hva + len))
+    return fail('launch_update.hva', 'hva + len overflows the 2^53 bytes the model addresses');
+  if (hva % PAGE_SIZE !== 0) return fail('launch_update.hva', 'hva is not 4 KiB aligned');
   return undefined;
 }
 

@@ -10,7 +10,7 @@ import {
   SnpLaunchStart,
   VMSA_GPA,
 } from '@snp-ref/psp-firmware';
-import { hostRmpUpdateRetName, RMPUPDATE_REFUSED_ASSIGNED, RmpUpdateRet } from '@snp-ref/rmp-core';
+import { hostRmpUpdateRetName, RmpUpdateRet } from '@snp-ref/rmp-core';
 import { AddressSpace, PAGE_SIZE } from '../host/addressSpace.js';
 import { Memslots } from '../host/memslots.js';
 import type { Machine } from '../machine.js';
@@ -212,8 +212,6 @@ export class SnpVm {
     if (pfn === undefined) return fail('launch_finish.no_page', 'no free host page for a VMSA');
     const hostRmp = this.machine.hostRmp;
     const made = hostRmp.makePrivate(pfn, VMSA_GPA, this.asid, true, 'kvm');
-    if (made === RMPUPDATE_REFUSED_ASSIGNED)
-      return fail('launch_finish.vmsa_assigned', `the VMSA page 0x${pfn.toString(16)} is already assigned`);
     if (made !== RmpUpdateRet.SUCCESS) {
       return fail('launch_finish.vmsa_rmpupdate', 'rmpupdate of a VMSA failed', {
         rmpRet: hostRmpUpdateRetName(made),

@@ -95,7 +95,7 @@ describe('snp-ref diff names the first measured page where two launches differ',
     expect(stdout).toMatch(
       /^first difference: step 21 \(A\) \/ 21 \(B\): the VMSA page at gpa 0xfffffffff000 has other contents/m,
     );
-    expect(stdout).toMatch(/^ {4}sev_features +0x1 → 0x21$/m);
+    expect(stdout).toMatch(/^ {4}sev_features +0x1 → 0x21 +\(\+DebugSwap\)$/m);
     expect(stdout).toMatch(/then 1 more: 1 with other contents/);
   });
 

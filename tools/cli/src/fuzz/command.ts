@@ -39,7 +39,8 @@ function report(r: CampaignReport, seed: number, out: string, selfTest: boolean)
       `  shrunk to ${failure.scenario.steps.length} steps: ${file}`,
       `  replay: snp-ref fuzz --replay ${file}${selfTest ? ' --self-test' : ''}   (or snp-ref run ${file})`,
       `  after ${figures}`,
-    ].join('\n') + '\n',
+      '',
+    ].join('\n'),
   );
   return 1;
 }

@@ -1,0 +1,648 @@
+import {
+  encodeEcdsaPublicKey,
+  encodeIdBlock,
+  IdAuthInfo,
+  P384SigningKey,
+  SevStatus,
+} from '@snp-ref/psp-firmware';
+import { RmpUpdateRet } from '@snp-ref/rmp-core';
+import { describe, expect, it } from 'vitest';
+import { CHECKS, type CheckId } from '../checks.js';
+import { Kvm } from '../kvm.js';
+import { Machine } from '../machine.js';
+import type { KvmResult } from '../result.js';
+import { HVA, host, POLICY } from '../test/host.js';
+import { launchUpdateReviewed, launchUpdateV4 } from './launchUpdate.js';
+import type { SnpVm } from './snpVm.js';
+
+// Every way the launch commands refuse, with the exact result a VMM (and a scenario's reader) gets:
+// errno from the catalogue, the check id, the message and the extra fields.
+
+const NORMAL = 1;
+const PAGE = 4096;
+const { FAIL_INUSE } = RmpUpdateRet;
+const { INVALID_PAGE_STATE } = SevStatus;
+
+/** A host of `hostPages` pages whose VMM maps pfns 0 .. mapped - 1 at HVA: the kernel gets the rest. */
+function small(hostPages: number, mapped: number, vcpus = 0) {
+  const machine = Machine.create({ hostPages, seed: 'small host' });
+  const vm = new Kvm(machine).createVm({ name: 'a', vcpus });
+  vm.addressSpace.map(HVA, 0, mapped);
+  return { machine, vm };
+}
+
+const started = (options: Parameters<typeof host>[0] = {}, vcpus = 0) => {
+  const h = host(options);
+  const vm = h.kvm.createVm({ name: 'a', vcpus });
+  vm.addressSpace.map(HVA, 0x100, 16);
+  expect(vm.launchStart({ policy: POLICY }).ok).toBe(true);
+  return { ...h, vm };
+};
+
+/** A v4 VM whose memslot 0 maps its 16 pages at gpa 0. */
+const startedV4 = (options: Parameters<typeof host>[0] = {}) => {
+  const h = started({ ...options, abi: 'v4' });
+  h.vm.memslots.set(0, 0, HVA, 16 * PAGE);
+  return h;
+};
+
+/** An ID block (for another launch: its digest is all ones) and its ID auth, at idHva and idHva + 4096. */
+function writeIdBlock(vm: SnpVm, idHva: number): void {
+  const block = {
+    ld: new Uint8Array(48).fill(0xff),
+    familyId: new Uint8Array(16),
+    imageId: new Uint8Array(16),
+    version: 1,
+    guestSvn: 0,
+    policy: POLICY,
+  };
+  const auth = IdAuthInfo.encode({
+    idKeyAlgo: 1,
+    authKeyAlgo: 0,
+    idBlockSig: new Uint8Array(0x200),
+    idKey: encodeEcdsaPublicKey(new P384SigningKey('k').publicKey),
+    idKeySig: new Uint8Array(0x200),
+    authorKey: new Uint8Array(0x404),
+  });
+  expect(vm.copyToUser(idHva, encodeIdBlock(block)) && vm.copyToUser(idHva + PAGE, auth)).toBe(true);
+}
+
+const ID = { idBlockEn: true, idBlockHva: HVA, idAuthHva: HVA + PAGE } as const;
+
+interface Case {
+  readonly name: string;
+  readonly run: () => readonly [KvmResult, Machine];
+  readonly expected: KvmResult;
+}
+
+const EINVAL = (check: CheckId, message: string): KvmResult => ({
+  ok: false,
+  errno: 'EINVAL',
+  check,
+  message,
+});
+
+const launchStart: Case[] = [
+  {
+    name: 'a second LAUNCH_START',
+    run: () => {
+      const { machine, vm } = started();
+      return [vm.launchStart({ policy: POLICY }), machine];
+    },
+    expected: EINVAL('launch_start.state', 'the VM already has an SNP context'),
+  },
+  ...(
+    [
+      ['non-zero flags', POLICY, 1, 'launch_start.flags', 'flags must be 0'],
+      [
+        'a policy bit KVM does not accept',
+        0x7_0000n,
+        0,
+        'launch_start.policy_mask',
+        'policy has bits KVM does not accept',
+      ],
+      [
+        'a policy without bit 17',
+        0x1_0000n,
+        0,
+        'launch_start.policy_mbo',
+        'policy bit 17 (must be one) is clear',
+      ],
+    ] as const
+  ).map(
+    ([name, policy, flags, check, message]): Case => ({
+      name,
+      run: () => {
+        const { machine, kvm } = host();
+        return [kvm.createVm({ name: 'a' }).launchStart({ policy, flags }), machine];
+      },
+      expected: EINVAL(check, message),
+    }),
+  ),
+  {
+    name: 'LAUNCH_START when the VMM maps every host page',
+    run: () => {
+      const { machine, vm } = small(8, 8);
+      return [vm.launchStart({ policy: POLICY }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'ENOTTY',
+      check: 'launch_start.no_page',
+      message: 'no free host page for the guest context',
+    },
+  },
+  {
+    name: 'LAUNCH_START when rmpupdate cannot make the context page a firmware page',
+    run: () => {
+      const { machine, kvm } = host();
+      machine.faults.inject('rmpupdate', 1, FAIL_INUSE);
+      return [kvm.createVm({ name: 'a' }).launchStart({ policy: POLICY }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'ENOTTY',
+      check: 'launch_start.no_page',
+      message: 'no free host page for the guest context',
+    },
+  },
+  {
+    name: 'LAUNCH_START after SNP_SHUTDOWN (GCTX_CREATE and the reclaim fail: the context page leaks)',
+    run: () => {
+      const { machine, kvm } = host();
+      expect(machine.firmware.snpShutdown().name).toBe('SUCCESS');
+      return [kvm.createVm({ name: 'a' }).launchStart({ policy: POLICY }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'ENOTTY',
+      check: 'launch_start.gctx_create',
+      message: 'SNP_GCTX_CREATE failed',
+      fwError: 'INVALID_PLATFORM_STATE',
+      leaked: [0xfff],
+    },
+  },
+  {
+    name: 'LAUNCH_START of a second VMM’s VM on a taken ASID (ACTIVATE fails)',
+    run: () => {
+      const { machine, vm } = started();
+      return [
+        new Kvm(machine).createVm({ name: 'rogue', asid: vm.asid }).launchStart({ policy: POLICY }),
+        machine,
+      ];
+    },
+    expected: {
+      ok: false,
+      errno: 'EIO',
+      check: 'launch_start.firmware',
+      message: 'SNP_LAUNCH_START or SNP_ACTIVATE failed',
+      fwError: 'ASID_OWNED',
+    },
+  },
+  {
+    name: 'LAUNCH_START whose context page cannot be reset after DECOMMISSION',
+    run: () => {
+      const { machine, vm } = started();
+      machine.faults.inject('rmpupdate', 2, FAIL_INUSE); // 1: the firmware page, 2: its reset
+      return [
+        new Kvm(machine).createVm({ name: 'rogue', asid: vm.asid }).launchStart({ policy: POLICY }),
+        machine,
+      ];
+    },
+    expected: {
+      ok: false,
+      errno: 'EIO',
+      check: 'launch_start.firmware',
+      message: 'SNP_LAUNCH_START or SNP_ACTIVATE failed',
+      fwError: 'ASID_OWNED',
+      leaked: [0xffe],
+    },
+  },
+];
+
+const reviewed = (params: Partial<Parameters<typeof launchUpdateReviewed>[1]>) => () => {
+  const { machine, vm } = started();
+  return [
+    launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: PAGE, type: NORMAL, ...params }),
+    machine,
+  ] as const;
+};
+
+const launchUpdate: Case[] = [
+  {
+    name: 'LAUNCH_UPDATE before LAUNCH_START',
+    run: () => {
+      const { machine, kvm } = host();
+      const vm = kvm.createVm({ name: 'a' });
+      vm.addressSpace.map(HVA, 0x100, 1);
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: PAGE, type: NORMAL }), machine];
+    },
+    expected: EINVAL('launch_update.state', 'the VM is not launching'),
+  },
+  {
+    name: 'LAUNCH_UPDATE after LAUNCH_FINISH',
+    run: () => {
+      const { machine, vm } = started();
+      expect(vm.launchFinish().ok).toBe(true);
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: PAGE, type: NORMAL }), machine];
+    },
+    expected: EINVAL('launch_update.state', 'the VM is not launching'),
+  },
+  {
+    name: 'non-zero flags',
+    run: reviewed({ flags: 1 }),
+    expected: EINVAL('launch_update.flags', 'flags must be 0'),
+  },
+  {
+    name: 'the VMSA page type',
+    run: reviewed({ type: 2 }),
+    expected: EINVAL('launch_update.type', 'unknown page type 2'),
+  },
+  ...[0, -PAGE, PAGE + 0.5, 2 ** 53].map(
+    (len): Case => ({
+      name: `len ${len}`,
+      run: reviewed({ len }),
+      expected: EINVAL('launch_update.len', 'len must be a positive number of bytes'),
+    }),
+  ),
+  {
+    name: 'len 4097',
+    run: reviewed({ len: PAGE + 1 }),
+    expected: EINVAL('launch_update.len', 'len is not a multiple of 4096'),
+  },
+  {
+    name: 'hva not 4 KiB aligned',
+    run: reviewed({ hva: HVA + 8 }),
+    expected: EINVAL('launch_update.hva', 'hva is not 4 KiB aligned'),
+  },
+  ...[-PAGE, HVA + 0.5].map(
+    (hva): Case => ({
+      name: `hva ${hva}`,
+      run: reviewed({ hva }),
+      expected: EINVAL('launch_update.hva', 'hva is not a 64-bit address'),
+    }),
+  ),
+  {
+    name: 'hva + len beyond 2^53',
+    run: reviewed({ hva: 2 ** 53 - PAGE }),
+    expected: EINVAL('launch_update.hva', 'hva + len overflows the 2^53 bytes the model addresses'),
+  },
+  {
+    name: 'an unaligned gpa',
+    run: reviewed({ gpa: 0x800 }),
+    expected: EINVAL('launch_update.gpa', 'gpa is not 4 KiB aligned'),
+  },
+  {
+    name: 'a range ending past 2^51',
+    run: reviewed({ gpa: 2 ** 51 - PAGE, len: 2 * PAGE }),
+    expected: EINVAL('launch_update.gpa', 'gpa + len overflows the guest physical address space'),
+  },
+  {
+    name: 'an hva range partly unmapped',
+    run: reviewed({ hva: HVA + 15 * PAGE, len: 2 * PAGE }),
+    expected: {
+      ok: false,
+      errno: 'EFAULT',
+      check: 'launch_update.pin',
+      message: 'the hva range is not fully mapped',
+    },
+  },
+  {
+    name: 'an hva range mapping a pfn beyond host memory',
+    run: () => {
+      const { machine, vm } = started();
+      vm.addressSpace.map(HVA + 16 * PAGE, 4096, 1);
+      return [
+        launchUpdateReviewed(vm, { gpa: 0, hva: HVA + 15 * PAGE, len: 2 * PAGE, type: NORMAL }),
+        machine,
+      ];
+    },
+    expected: {
+      ok: false,
+      errno: 'EFAULT',
+      check: 'launch_update.pin',
+      message: 'the hva range is not fully mapped',
+    },
+  },
+  {
+    name: 'a page another guest owns, with rejectAssignedOnUpdate',
+    run: () => {
+      const { machine, kvm, vm } = started({ rejectAssignedOnUpdate: true });
+      expect(launchUpdateReviewed(vm, { gpa: 0, hva: HVA + PAGE, len: PAGE, type: NORMAL }).ok).toBe(true);
+      const other = kvm.createVm({ name: 'b' });
+      other.addressSpace.map(HVA, 0x200, 1);
+      other.addressSpace.map(HVA + PAGE, 0x101, 1); // a's page
+      expect(other.launchStart({ policy: POLICY }).ok).toBe(true);
+      return [launchUpdateReviewed(other, { gpa: 0, hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'EBUSY',
+      check: 'launch_update.assigned',
+      message: 'pfn 0x101 is already assigned',
+      pages: 1,
+    },
+  },
+  {
+    name: 'a failed rmpupdate',
+    run: () => {
+      const { machine, vm } = started();
+      machine.faults.inject('rmpupdate', 2, FAIL_INUSE);
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'EFAULT',
+      check: 'launch_update.rmpupdate',
+      message: 'rmpupdate of pfn 0x101 failed',
+      rmpRet: 'FAIL_INUSE',
+      pages: 1,
+    },
+  },
+  {
+    name: 'a firmware failure',
+    run: () => {
+      const { machine, vm } = started();
+      machine.faults.inject('psp.launch_update', 2, INVALID_PAGE_STATE);
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 3 * PAGE, type: NORMAL }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'EIO',
+      check: 'launch_update.firmware',
+      message: 'SNP_LAUNCH_UPDATE of pfn 0x101 failed',
+      fwError: 'INVALID_PAGE_STATE',
+      pages: 1,
+    },
+  },
+  {
+    name: 'a firmware failure whose failed page cannot be reset after its reclaim',
+    run: () => {
+      const { machine, vm } = started();
+      machine.faults.inject('psp.launch_update', 2, INVALID_PAGE_STATE);
+      machine.faults.inject('rmpupdate', 3, FAIL_INUSE); // 1, 2: make private; 3: reset of the failed page
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'EIO',
+      check: 'launch_update.firmware',
+      message: 'SNP_LAUNCH_UPDATE of pfn 0x101 failed',
+      fwError: 'INVALID_PAGE_STATE',
+      pages: 1,
+      leaked: [0x101],
+    },
+  },
+  {
+    name: 'a firmware shut down mid-launch (the reclaim fails too)',
+    run: () => {
+      const { machine, vm } = started();
+      expect(machine.firmware.snpShutdown().name).toBe('SUCCESS');
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'EIO',
+      check: 'launch_update.firmware',
+      message: 'SNP_LAUNCH_UPDATE of pfn 0x100 failed',
+      fwError: 'INVALID_PLATFORM_STATE',
+      pages: 0,
+      leaked: [0x100],
+    },
+  },
+];
+
+const v4 = (params: Partial<Parameters<typeof launchUpdateV4>[1]>) => () => {
+  const { machine, vm } = startedV4();
+  return [launchUpdateV4(vm, { hva: HVA, len: PAGE, type: NORMAL, ...params }), machine] as const;
+};
+
+const launchUpdateRfcV4: Case[] = [
+  {
+    name: 'v4 LAUNCH_UPDATE before LAUNCH_START',
+    run: () => {
+      const { machine, kvm } = host({ abi: 'v4' });
+      const vm = kvm.createVm({ name: 'a' });
+      vm.addressSpace.map(HVA, 0x100, 1);
+      vm.memslots.set(0, 0, HVA, PAGE);
+      return [launchUpdateV4(vm, { hva: HVA, len: PAGE, type: NORMAL }), machine];
+    },
+    expected: EINVAL('launch_update.state', 'the VM is not launching'),
+  },
+  {
+    name: 'v4 LAUNCH_UPDATE after LAUNCH_FINISH',
+    run: () => {
+      const { machine, vm } = startedV4();
+      expect(vm.launchFinish().ok).toBe(true);
+      return [launchUpdateV4(vm, { hva: HVA, len: PAGE, type: NORMAL }), machine];
+    },
+    expected: EINVAL('launch_update.state', 'the VM is not launching'),
+  },
+  {
+    name: 'v4 len 0',
+    run: v4({ len: 0 }),
+    expected: EINVAL('launch_update.len', 'len must be a positive number of bytes'),
+  },
+  {
+    name: 'v4 an unaligned hva',
+    run: v4({ hva: HVA + 8 }),
+    expected: EINVAL('launch_update.hva', 'hva is not 4 KiB aligned'),
+  },
+  {
+    name: 'v4 an hva range partly unmapped',
+    run: v4({ hva: HVA + 15 * PAGE, len: 2 * PAGE }),
+    expected: {
+      ok: false,
+      errno: 'EFAULT',
+      check: 'launch_update.pin',
+      message: 'the hva range is not fully mapped',
+    },
+  },
+  {
+    name: 'v4 a range its memslot covers only in part',
+    run: () => {
+      const { machine, vm } = startedV4();
+      vm.memslots.set(0, 0, HVA, 2 * PAGE);
+      return [launchUpdateV4(vm, { hva: HVA, len: 3 * PAGE, type: NORMAL }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'EINVAL',
+      check: 'launch_update.no_memslot',
+      message: 'no memslot maps hva 0x7f0000002000',
+      pages: 2,
+    },
+  },
+  {
+    name: 'v4 a failed rmpupdate',
+    run: () => {
+      const { machine, vm } = startedV4();
+      machine.faults.inject('rmpupdate', 2, FAIL_INUSE);
+      return [launchUpdateV4(vm, { hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'EFAULT',
+      check: 'launch_update.rmpupdate',
+      message: 'rmpupdate of pfn 0x101 failed',
+      rmpRet: 'FAIL_INUSE',
+      pages: 1,
+    },
+  },
+  {
+    name: 'v4 a firmware failure',
+    run: () => {
+      const { machine, vm } = startedV4();
+      machine.faults.inject('psp.launch_update', 2, INVALID_PAGE_STATE);
+      return [launchUpdateV4(vm, { hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'EIO',
+      check: 'launch_update.firmware',
+      message: 'SNP_LAUNCH_UPDATE of pfn 0x101 failed',
+      fwError: 'INVALID_PAGE_STATE',
+      pages: 1,
+    },
+  },
+];
+
+const finish =
+  (params: Parameters<SnpVm['launchFinish']>[0], setup: (vm: SnpVm, machine: Machine) => void) => () => {
+    const { machine, vm } = started({}, 1);
+    setup(vm, machine);
+    return [vm.launchFinish(params), machine] as const;
+  };
+
+const launchFinish: Case[] = [
+  {
+    name: 'LAUNCH_FINISH before LAUNCH_START',
+    run: () => {
+      const { machine, kvm } = host();
+      return [kvm.createVm({ name: 'a' }).launchFinish(), machine];
+    },
+    expected: EINVAL('launch_finish.state', 'the VM is not launching'),
+  },
+  {
+    name: 'a second LAUNCH_FINISH',
+    run: () => {
+      const { machine, vm } = started();
+      expect(vm.launchFinish().ok).toBe(true);
+      return [vm.launchFinish(), machine];
+    },
+    expected: EINVAL('launch_finish.state', 'the VM is not launching'),
+  },
+  {
+    name: 'LAUNCH_FINISH with non-zero flags',
+    run: finish({ flags: 1 }, () => {}),
+    expected: EINVAL('launch_finish.flags', 'flags must be 0'),
+  },
+  {
+    name: 'LAUNCH_FINISH with no host page left for a VMSA',
+    run: () => {
+      const { machine, vm } = small(16, 15, 1); // the context takes page 15
+      expect(vm.launchStart({ policy: POLICY }).ok).toBe(true);
+      return [vm.launchFinish(), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'ENOMEM',
+      check: 'launch_finish.no_page',
+      message: 'no free host page for a VMSA',
+    },
+  },
+  {
+    name: 'LAUNCH_FINISH whose VMSA rmpupdate fails',
+    run: finish({}, (_, machine) => machine.faults.inject('rmpupdate', 1, FAIL_INUSE)),
+    expected: {
+      ok: false,
+      errno: 'EFAULT',
+      check: 'launch_finish.vmsa_rmpupdate',
+      message: 'rmpupdate of a VMSA failed',
+      rmpRet: 'FAIL_INUSE',
+    },
+  },
+  {
+    name: 'LAUNCH_FINISH whose VMSA the firmware refuses (reclaimed)',
+    run: finish({}, (_, machine) => machine.faults.inject('psp.launch_update', 1, INVALID_PAGE_STATE)),
+    expected: {
+      ok: false,
+      errno: 'EIO',
+      check: 'launch_finish.firmware',
+      message: 'SNP_LAUNCH_UPDATE of a VMSA failed',
+      fwError: 'INVALID_PAGE_STATE',
+      leaked: [],
+    },
+  },
+  {
+    name: 'LAUNCH_FINISH whose VMSA the firmware refuses and that cannot be reset (leaked)',
+    run: finish({}, (_, machine) => {
+      machine.faults.inject('psp.launch_update', 1, INVALID_PAGE_STATE);
+      machine.faults.inject('rmpupdate', 2, FAIL_INUSE); // 1: make private; 2: reset after the reclaim
+    }),
+    expected: {
+      ok: false,
+      errno: 'EIO',
+      check: 'launch_finish.firmware',
+      message: 'SNP_LAUNCH_UPDATE of a VMSA failed',
+      fwError: 'INVALID_PAGE_STATE',
+      leaked: [0xffe],
+    },
+  },
+  ...(
+    [
+      ['an unmapped ID block', { ...ID, idBlockHva: 0x1000 }],
+      ['an unmapped ID auth', { ...ID, idAuthHva: 0x1000 }],
+    ] as const
+  ).map(
+    ([name, params]): Case => ({
+      name: `LAUNCH_FINISH with ${name}`,
+      run: finish(params, (vm) => writeIdBlock(vm, HVA)),
+      expected: {
+        ok: false,
+        errno: 'EFAULT',
+        check: 'launch_finish.id_block',
+        message: 'the ID block or ID auth is not mapped',
+      },
+    }),
+  ),
+  ...(
+    [
+      ['for the ID block', 15],
+      ['for the ID auth', 14],
+    ] as const
+  ).map(
+    ([name, mapped]): Case => ({
+      name: `LAUNCH_FINISH with no host page left ${name}`,
+      run: () => {
+        const { machine, vm } = small(16, mapped); // the context takes page 15
+        expect(vm.launchStart({ policy: POLICY }).ok).toBe(true);
+        writeIdBlock(vm, HVA);
+        return [vm.launchFinish(ID), machine];
+      },
+      expected: {
+        ok: false,
+        errno: 'ENOMEM',
+        check: 'launch_finish.no_page',
+        message: 'no free host page for the ID block',
+      },
+    }),
+  ),
+  ...(
+    [
+      ['an ID block of another launch', ID, 'BAD_MEASUREMENT'],
+      ['AUTHOR_KEY_EN and an ID auth without an author key', { ...ID, authKeyEn: true }, 'INVALID_PARAM'],
+      ['VCEK_DISABLED (the model always signs with the VCEK)', { vcekDisabled: true }, 'UNSUPPORTED'],
+    ] as const
+  ).map(
+    ([name, params, fwError]): Case => ({
+      name: `LAUNCH_FINISH with ${name}`,
+      run: finish(params, (vm) => writeIdBlock(vm, HVA)),
+      expected: {
+        ok: false,
+        errno: 'EIO',
+        check: 'launch_finish.firmware',
+        message: 'SNP_LAUNCH_FINISH failed',
+        fwError,
+      },
+    }),
+  ),
+];
+
+const ALL = [...launchStart, ...launchUpdate, ...launchUpdateRfcV4, ...launchFinish];
+
+describe('every refusal of the launch commands', () => {
+  it.each(ALL)('$name: $expected.errno ($expected.check)', ({ run, expected }) => {
+    const [result, machine] = run();
+    expect(result).toEqual(expected);
+    expect(expected.check && CHECKS[expected.check].errno).toBe(expected.errno); // the catalogue's errno
+    // Whatever failed, no page stays pinned but a leaked one (which keeps its own reference).
+    expect([...machine.pages.pinned().keys()].filter((pfn) => !machine.pages.leaked.has(pfn))).toEqual([]);
+    for (const pfn of result.leaked ?? []) expect(machine.pages.leaked.has(pfn)).toBe(true);
+  });
+
+  it('reaches every check of the catalogue', () => {
+    const reached = new Set(ALL.map((c) => c.expected.check));
+    expect(Object.keys(CHECKS).filter((id) => !reached.has(id as CheckId))).toEqual([]);
+  });
+});
