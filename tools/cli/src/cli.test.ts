@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bin, snpRef } from './snpRefProcess.js';
+import { bin, measureOvmfArgs, snpRef } from './snpRefProcess.js';
 
 const base = { scenario: 1, host: { pages: 64 } };
 const withSteps = (steps: unknown[]) => JSON.stringify({ ...base, steps });
@@ -149,18 +149,7 @@ describe('snp-ref commands', () => {
 describe('the bundle snp-ref starts from', () => {
   // nx builds it before these tests (the test target depends on bundle), as npm ci does for users.
   it('prints what the TypeScript sources print', () => {
-    const args = [
-      'measure',
-      '--mode',
-      'snp',
-      '--vcpus',
-      '2',
-      '--vcpu-type',
-      'EPYC-v4',
-      '--ovmf',
-      '/usr/share/ovmf/OVMF.fd',
-      '--json',
-    ];
+    const args = [...measureOvmfArgs('/usr/share/ovmf/OVMF.fd'), '--json'];
     const bundled = execFileSync(process.execPath, [join(import.meta.dirname, '../dist/main.js'), ...args], {
       encoding: 'utf8',
     });

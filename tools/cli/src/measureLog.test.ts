@@ -3,19 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogStep } from './measureLog.js';
-import { snpRef } from './snpRefProcess.js';
+import { measureOvmfArgs, snpRef } from './snpRefProcess.js';
 
-const launch = [
-  'measure',
-  '--mode',
-  'snp',
-  '--vcpus',
-  '2',
-  '--vcpu-type',
-  'EPYC-v4',
-  '--ovmf',
-  '/usr/share/ovmf/OVMF.fd',
-];
+const launch = measureOvmfArgs('/usr/share/ovmf/OVMF.fd');
 
 describe('snp-ref measure --log', () => {
   it('writes one JSON line per measured page: a chain from zero to the digest', () => {

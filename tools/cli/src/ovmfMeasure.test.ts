@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildOvmfImage, type SyntheticOvmfSpec } from '@snp-ref/psp-firmware/measure';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_OVMF, expand, writeSyntheticFiles } from '../scripts/reference-runs.js';
-import { snpRef } from './snpRefProcess.js';
+import { measureOvmfArgs, snpRef } from './snpRefProcess.js';
 
 interface ReferenceRuns {
   files: Record<string, string>;
@@ -73,17 +73,7 @@ describe('snp-ref measure --mode snp: the same answer as sev-snp-measure', () =>
   });
 
   it('explains every field of the VMSAs it measures: value and source, BSP and APs', () => {
-    const args = [
-      'measure',
-      '--mode',
-      'snp',
-      '--vcpus',
-      '3',
-      '--vcpu-type',
-      'EPYC-Milan',
-      '--ovmf',
-      DEBIAN_OVMF,
-    ];
+    const args = measureOvmfArgs(DEBIAN_OVMF, 3, 'EPYC-Milan');
     const text = snpRef([...args, '--explain-vmsa']).stdout;
     expect(text).toMatch(/VMSA of vCPU 0 \(BSP, reset EIP 0xfffffff0\)/);
     expect(text).toMatch(/VMSA of vCPU 1-2 \(AP, reset EIP 0x80b004\)/);
@@ -190,17 +180,7 @@ describe('snp-ref measure --mode snp refuses what it cannot measure: exit 2, the
     ],
     ['no footer table', (b: Uint8Array) => b.fill(0, b.length - 64), /footer table: no OVMF footer table/],
   ])('%s', (_, edit, message) => {
-    const { status, stderr } = snpRef([
-      'measure',
-      '--mode',
-      'snp',
-      '--vcpus',
-      '1',
-      '--vcpu-type',
-      'EPYC',
-      '--ovmf',
-      image(edit),
-    ]);
+    const { status, stderr } = snpRef(measureOvmfArgs(image(edit), 1, 'EPYC'));
     expect(status).toBe(2);
     expect(stderr).toMatch(message);
   });
@@ -230,18 +210,7 @@ describe('snp-ref measure --mode snp refuses what it cannot measure: exit 2, the
     const path = join(dir, `${name.replaceAll(' ', '-')}.fd`);
     writeFileSync(path, buildOvmfImage(spec));
     const kernel = name.startsWith('a kernel') ? ['--kernel', files.kernel ?? ''] : [];
-    const { status, stderr } = snpRef([
-      'measure',
-      '--mode',
-      'snp',
-      '--vcpus',
-      '1',
-      '--vcpu-type',
-      'EPYC',
-      '--ovmf',
-      path,
-      ...kernel,
-    ]);
+    const { status, stderr } = snpRef([...measureOvmfArgs(path, 1, 'EPYC'), ...kernel]);
     expect(status).toBe(2);
     expect(stderr).toMatch(message);
   });

@@ -9,3 +9,8 @@ export function snpRef(args: readonly string[], input?: string, cwd?: string) {
   const run = spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', cwd });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
+
+/** `snp-ref measure --mode snp` of an OVMF image (2 vCPUs of type EPYC-v4 unless told). */
+export function measureOvmfArgs(ovmf: string, vcpus = 2, vcpuType = 'EPYC-v4'): string[] {
+  return ['measure', '--mode', 'snp', '--vcpus', String(vcpus), '--vcpu-type', vcpuType, '--ovmf', ovmf];
+}

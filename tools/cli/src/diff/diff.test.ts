@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOvmfImage, type SyntheticOvmfSpec } from '@snp-ref/psp-firmware/measure';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { snpRef } from '../snpRefProcess.js';
+import { measureOvmfArgs, snpRef } from '../snpRefProcess.js';
 
 const spec: SyntheticOvmfSpec = {
   seed: 'diff',
@@ -21,18 +21,7 @@ interface PlanJson {
 
 let dir: string;
 const path = (name: string) => join(dir, name);
-const flags = (image: string, ...more: string[]) => [
-  'measure',
-  '--mode',
-  'snp',
-  '--vcpus',
-  '2',
-  '--vcpu-type',
-  'EPYC-v4',
-  '--ovmf',
-  path(image),
-  ...more,
-];
+const flags = (image: string, ...more: string[]) => [...measureOvmfArgs(path(image)), ...more];
 /** Writes the launch of `image` as a plan, after `edit`, and returns its path. */
 const plan = (name: string, image: string, edit: (p: PlanJson) => void = () => {}, ...more: string[]) => {
   const p = JSON.parse(snpRef(flags(image, ...more, '--dump-plan')).stdout) as PlanJson;

@@ -87,8 +87,13 @@ describe('each invariant fires when the model breaks it', () => {
   });
 });
 
-describe('the guest-fault invariant', () => {
-  it('fires when the fault is not the one the access-check table predicts', () => {
+describe('the guest instruction invariants', () => {
+  /** A launched, validated page at gpa 0, then `last`; `meddle` runs between the prediction and the step. */
+  const rulesAfter = (
+    last: Record<string, unknown>,
+    meddle: (s: ScenarioSession) => void,
+    afterStep: (s: ScenarioSession) => void = () => {},
+  ) => {
     const parsed = parseScenario({
       scenario: 1,
       host: { pages: 64 },
@@ -97,7 +102,7 @@ describe('the guest-fault invariant', () => {
         { op: 'mmap', vm: 'a', hva: '0x10000', pfn: 0, pages: 1, fill: 'zero' },
         { op: 'snp.launch_start', vm: 'a' },
         { op: 'snp.launch_update', vm: 'a', hva: '0x10000', gpa: 0, len: '4KiB', type: 'normal' },
-        { op: 'guest.read', vm: 'a', gpa: 0, len: 16 },
+        last,
       ],
     });
     if (!parsed.ok) throw new Error('fixture');
@@ -108,9 +113,34 @@ describe('the guest-fault invariant', () => {
       checker.before(step);
       checker.after(step, session.run(step));
     }
-    const read = steps.at(-1) as Step;
-    checker.before(read); // predicts OK: the page is launched and validated
-    session.machine.rmp.write(0, { ...session.machine.rmp.read(0), validated: false });
-    expect(checker.after(read, session.run(read)).map((v) => v.rule)).toContain('guest-fault-as-predicted');
+    const step = steps.at(-1) as Step;
+    checker.before(step);
+    meddle(session);
+    const result = session.run(step);
+    afterStep(session);
+    return checker.after(step, result).map((v) => v.rule);
+  };
+  const unvalidate = (s: ScenarioSession) =>
+    s.machine.rmp.write(0, { ...s.machine.rmp.read(0), validated: false });
+
+  it('fires when a fault is not the one the access-check table predicts', () => {
+    const read = { op: 'guest.read', vm: 'a', gpa: 0, len: 16 };
+    expect(rulesAfter(read, () => {})).toEqual([]);
+    expect(rulesAfter(read, unvalidate)).toContain('guest-fault-as-predicted'); // predicted OK, got #VC
+  });
+
+  it('fires when PVALIDATE returns other than predicted, or leaves the RMP other than predicted', () => {
+    const pvalidate = { op: 'guest.pvalidate', vm: 'a', gpa: 0, validate: true };
+    expect(rulesAfter(pvalidate, () => {})).toEqual([]); // FAIL_NOUPDATE, as predicted
+    expect(rulesAfter(pvalidate, unvalidate)).toContain('pvalidate-as-predicted'); // got SUCCESS
+    const rescind = { ...pvalidate, validate: false };
+    expect(rulesAfter(rescind, () => {})).toEqual([]);
+    expect(
+      rulesAfter(
+        rescind,
+        () => {},
+        (s) => s.machine.rmp.write(0, { ...s.machine.rmp.read(0), validated: true }),
+      ),
+    ).toContain('pvalidate-as-predicted');
   });
 });

@@ -84,20 +84,31 @@ export function generateScenario(
       rng.chance(0.5)
         ? { op: 'inject', at: 'psp.launch_update', nth: rng.int(1, 3), error: rng.pick(FW_ERRORS) }
         : { op: 'inject', at: 'rmpupdate', nth: rng.int(1, 3), error: rng.pick(RMP_ERRORS) },
+    () => {
+      const twoMeg = rng.chance(0.05);
+      return {
+        op: 'hv.rmpupdate',
+        // pfn 0 is the one 2 MiB-aligned page of the host: a 2 MiB entry there can be valid
+        pfn: twoMeg && rng.chance(0.5) ? 0 : rng.int(0, HOST_PAGES - 1),
+        entry: rng.chance(0.5)
+          ? { assigned: false, asid: 0, gpa: 0, pageSize: '4K', immutable: false }
+          : {
+              assigned: true,
+              asid: rng.int(1, vmCount),
+              gpa: hex(page() * PAGE),
+              pageSize: twoMeg ? '2M' : '4K',
+              immutable: rng.chance(0.2),
+            },
+      };
+    },
     () => ({
-      op: 'hv.rmpupdate',
-      pfn: rng.int(0, HOST_PAGES - 1),
-      entry: rng.chance(0.5)
-        ? { assigned: false, asid: 0, gpa: 0, pageSize: '4K', immutable: false }
-        : {
-            assigned: true,
-            asid: rng.int(1, vmCount),
-            gpa: hex(page() * PAGE),
-            pageSize: rng.chance(0.05) ? '2M' : '4K',
-            immutable: rng.chance(0.2),
-          },
+      op: 'guest.pvalidate',
+      vm: vms[vmIndex()],
+      ...(rng.chance(0.05)
+        ? { gpa: hex(rng.chance(0.5) ? 0 : page() * PAGE), pageSize: '2M' }
+        : { gpa: hex(page() * PAGE) }),
+      validate: rng.chance(0.8),
     }),
-    () => ({ op: 'guest.pvalidate', vm: vms[vmIndex()], gpa: hex(page() * PAGE), validate: rng.chance(0.8) }),
     () => ({
       op: 'guest.read',
       vm: vms[vmIndex()],

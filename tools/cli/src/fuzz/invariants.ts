@@ -14,7 +14,8 @@ export type InvariantRule =
   | 'failed-update-changes-only-touched'
   | 'launched-page-in-one-guest'
   | 'measurement-matches-launched-pages'
-  | 'guest-fault-as-predicted';
+  | 'guest-fault-as-predicted'
+  | 'pvalidate-as-predicted';
 
 export interface Violation {
   readonly rule: InvariantRule;
@@ -54,6 +55,32 @@ export function predictGuestAccess(
   if (e.immutable) return 'NPF';
   if (inTwoMeg) return 'NPF'; // the guest maps 4 KiB pages: a page-size mismatch
   return e.validated ? 'OK' : '#VC';
+}
+
+export type PvalidateOutcome = 'SUCCESS' | 'FAIL_INPUT' | 'FAIL_SIZEMISMATCH' | 'FAIL_NOUPDATE' | 'NPF';
+
+/**
+ * What PVALIDATE at VMPL0 returns, worked out from decoded RMP entries (APM vol. 2 §15.36.6 and the
+ * PVALIDATE page of vol. 3): FAIL_INPUT for a misaligned 2 MiB operand; #NPF unless the page is the
+ * guest's at that gpa and mutable, or for a 4 KiB operand inside a 2 MiB page; FAIL_SIZEMISMATCH
+ * for a 2 MiB operand over 4 KiB entries; FAIL_NOUPDATE when Validated already has the value.
+ */
+export function predictPvalidate(
+  rmp: RmpTable,
+  vm: SnpVm,
+  pfn: number,
+  gpa: number,
+  validate: boolean,
+  pageSize: '4K' | '2M',
+): PvalidateOutcome {
+  if (pageSize === '2M' && (pfn % 512 !== 0 || gpa % (512 * PAGE) !== 0)) return 'FAIL_INPUT';
+  const e = rmp.read(pfn);
+  if (!e.assigned || e.asid !== vm.asid || e.gpa !== gpa - (gpa % PAGE) || e.immutable) return 'NPF';
+  const base = rmp.read(pfn - (pfn % 512));
+  const inTwoMeg = base.assigned && base.pageSize === '2M';
+  if (pageSize === '4K' && inTwoMeg) return 'NPF';
+  if (pageSize === '2M' && !inTwoMeg) return 'FAIL_SIZEMISMATCH';
+  return e.validated === validate ? 'FAIL_NOUPDATE' : 'SUCCESS';
 }
 
 /** Watches one session: call before(step) and after(step, result) around every step. */
@@ -117,6 +144,20 @@ export class InvariantChecker {
         step.private ?? true,
       );
       this.pending = () => this.afterAccess(expected, step.gpa);
+    } else if (step.op === 'guest.pvalidate') {
+      const vm = this.vm(step.vm);
+      const pfn = vm?.translateGpa(step.gpa);
+      if (vm === undefined || pfn === undefined || !machine.rmp.has(pfn)) return;
+      const size = step.pageSize ?? '4K';
+      const expected = predictPvalidate(machine.rmp, vm, pfn, step.gpa, step.validate, size);
+      const covered = Array.from({ length: size === '2M' ? 512 : 1 }, (_, i) => pfn + i).filter((p) =>
+        machine.rmp.has(p),
+      );
+      const entries = covered.map((p) => {
+        const was = machine.rmp.read(p);
+        return { pfn: p, entry: expected === 'SUCCESS' ? { ...was, validated: step.validate } : was };
+      });
+      this.pending = () => this.afterPvalidate(expected, step.gpa, entries);
     } else if (step.op === 'hv.rmpupdate') {
       this.released.add(step.pfn);
     }
@@ -213,6 +254,29 @@ export class InvariantChecker {
         message: `the access to gpa ${hex(gpa)} gave ${actual}; the access-check table predicts ${expected}`,
       },
     ];
+  }
+
+  /** PVALIDATE returned what the table predicts, and changed Validated of its pages only on SUCCESS. */
+  private afterPvalidate(
+    expected: PvalidateOutcome,
+    gpa: number,
+    entries: readonly { pfn: number; entry: RmpEntry }[],
+  ): Violation[] {
+    const result = this.lastResult as StepResult;
+    const actual = result.ok ? 'SUCCESS' : ((result.rmpRet ?? result.fault) as string | undefined);
+    if (actual === undefined) return [];
+    const rule = 'pvalidate-as-predicted';
+    if (actual !== expected)
+      return [{ rule, message: `PVALIDATE of gpa ${hex(gpa)} gave ${actual}; the RMP predicts ${expected}` }];
+    const wrong = entries.find(({ pfn, entry }) => !sameEntry(this.session.machine.rmp.read(pfn), entry));
+    return wrong === undefined
+      ? []
+      : [
+          {
+            rule,
+            message: `PVALIDATE of gpa ${hex(gpa)} (${actual}) left pfn ${hex(wrong.pfn)} other than predicted`,
+          },
+        ];
   }
 
   private launchedOnce(): Violation[] {
