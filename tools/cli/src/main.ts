@@ -20,6 +20,7 @@ import { cac } from 'cac';
 import { rmpSvg } from './format/svg.js';
 import { formatResultText } from './format/text.js';
 import { formatVmsaProvenance } from './format/vmsa.js';
+import type { FuzzOptions } from './fuzz/command.js';
 import { LOG_TABLE_HEADER, logStep, logTableRow } from './measureLog.js';
 import { FlagError, OVMF_FLAG_NAMES, type OvmfLaunch, ovmfFlags, ovmfLaunch } from './ovmfMeasure.js';
 import { withBaseDir } from './planFiles.js';
@@ -344,20 +345,10 @@ cli
     '--self-test',
     'generate RFC v4 sequences and hold them to the reviewed promises: the invariants must catch it',
   )
-  .action(
-    async (options: {
-      runs: string;
-      seed: string;
-      steps: string;
-      shard?: string;
-      out: string;
-      replay?: string;
-      selfTest?: boolean;
-    }) => {
-      const { runFuzz } = await import('./fuzz/command.js');
-      process.exitCode = runFuzz(options);
-    },
-  );
+  .action(async (options: FuzzOptions) => {
+    const { runFuzz } = await import('./fuzz/command.js');
+    process.exitCode = runFuzz(options);
+  });
 
 cli
   .command('explain', 'List the checks that make a KVM SNP command fail with this ret and fw_error')

@@ -45,8 +45,8 @@ function report(r: CampaignReport, seed: number, out: string, selfTest: boolean)
   return 1;
 }
 
-/** Runs the command; the exit code: 0 every invariant held, 1 a violation (written out), 2 bad flags. */
-export function runFuzz(options: {
+/** The flags of `snp-ref fuzz`, as the command line gives them. */
+export interface FuzzOptions {
   runs: string;
   seed: string;
   steps: string;
@@ -54,7 +54,10 @@ export function runFuzz(options: {
   out: string;
   replay?: string;
   selfTest?: boolean;
-}): number {
+}
+
+/** Runs the command; the exit code: 0 every invariant held, 1 a violation (written out), 2 bad flags. */
+export function runFuzz(options: FuzzOptions): number {
   try {
     if (options.replay !== undefined) {
       const scenario = JSON.parse(readFileSync(options.replay, 'utf8')) as GeneratedScenario;
