@@ -26,9 +26,12 @@ export type InstructionOutcome<Ret extends number> = { readonly kind: 'ret'; rea
 
 /**
  * The operand checks PVALIDATE and RMPADJUST share (APM vol. 2 §15.36.6, §15.36.10, Table 15-40):
- * 'input' for a 2 MiB operand that is not 2 MiB aligned; #NPF when the page is not this guest's at
- * this gpa, or is immutable; #NPF with SIZEM for a 4 KiB operand inside a 2 MiB RMP page;
- * 'size-mismatch' for a 2 MiB operand over 4 KiB entries. Undefined when the operand is good.
+ * 'input' for a 2 MiB operand whose guest address is not 2 MiB aligned (the instruction sees only
+ * rAX, the guest's address; where the nested page table puts it is the RMP's business); #NPF when
+ * the page is not this guest's at this gpa, or is immutable; #NPF with SIZEM for a 4 KiB operand
+ * inside a 2 MiB RMP page; 'size-mismatch' for a 2 MiB operand over 4 KiB entries, which is what a
+ * guest retries as 512 × 4 KiB (coconut-svsm pvalidate_range; Oak's snp Error: FailInput "not 2MB
+ * aligned", FailSizeMismatch "2MB validation backed by 4KB pages"). Undefined when the operand is good.
  */
 export function checkGuestPage(
   table: RmpTable,
@@ -36,7 +39,7 @@ export function checkGuestPage(
   page: GuestPage,
 ): Fault | 'input' | 'size-mismatch' | undefined {
   const twoMeg = page.pageSize === '2M';
-  if (twoMeg && (page.pfn % PAGES_PER_2M !== 0 || page.gpa % (PAGES_PER_2M * 4096) !== 0)) return 'input';
+  if (twoMeg && page.gpa % (PAGES_PER_2M * 4096) !== 0) return 'input';
   const failed = checkOwnership(table, guest, page.pfn, page.gpa);
   if (failed !== undefined) return npf(failed, NPF_PRIVATE_RMP);
   const rmp2M = inTwoMegPage(table, page.pfn);

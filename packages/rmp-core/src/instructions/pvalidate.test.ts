@@ -91,6 +91,12 @@ describe(pvalidate, () => {
       kind: 'ret',
       ret: PvalidateRet.FAIL_INPUT,
     });
+    // An aligned guest address backed by a 4K page anywhere: the RMP's size mismatch, not bad input.
+    rmpupdate(table, 0x11, privateState(0x40_0000));
+    expect(pvalidate(table, GUEST, { pfn: 0x11, gpa: 0x40_0000, pageSize: '2M', validate: true })).toEqual({
+      kind: 'ret',
+      ret: PvalidateRet.FAIL_SIZEMISMATCH,
+    });
     expect(pvalidate(table, { asid: 1, vmpl: 1 }, validate4K)).toEqual({
       kind: 'ret',
       ret: PvalidateRet.FAIL_PERMISSION,

@@ -107,10 +107,11 @@ describe(rmpadjust, () => {
     expect(snapshot(table).map(([pfn]) => pfn)).toEqual([0x10]);
   });
 
-  it('fails with FAIL_INPUT for a 2M operand whose pfn or gpa is not 2M aligned', () => {
+  it('fails with FAIL_INPUT for a 2M operand whose gpa is not 2M aligned; over a misaligned pfn it is the RMP that refuses', () => {
     const table = smallHost();
     rmpupdate(table, 0x200, privateState(0x20_0000, { pageSize: '2M' }));
     pvalidate(table, GUEST, { pfn: 0x200, gpa: 0x20_0000, pageSize: '2M', validate: true });
+    rmpupdate(table, 0x10, privateState(0x40_0000));
     const adjust = { targetVmpl: 1, perms: VmplPerm.READ, vmsa: false, pageSize: '2M' as const };
     const before = snapshot(table);
 
@@ -118,9 +119,14 @@ describe(rmpadjust, () => {
       kind: 'ret',
       ret: RmpAdjustRet.FAIL_INPUT,
     });
-    expect(rmpadjust(table, GUEST, { ...adjust, pfn: 0x201, gpa: 0x20_0000 })).toEqual({
+    // the entry of pfn 0x201 maps gpa 0x201000: the reverse-map check fails
+    expect(rmpadjust(table, GUEST, { ...adjust, pfn: 0x201, gpa: 0x20_0000 })).toMatchObject({
+      kind: 'NPF',
+      check: 'Reverse-Map',
+    });
+    expect(rmpadjust(table, GUEST, { ...adjust, pfn: 0x10, gpa: 0x40_0000 })).toEqual({
       kind: 'ret',
-      ret: RmpAdjustRet.FAIL_INPUT,
+      ret: RmpAdjustRet.FAIL_SIZEMISMATCH,
     });
     expect(snapshot(table)).toEqual(before);
   });
