@@ -18,11 +18,12 @@ describe('the fuzz campaign', () => {
   it('catches RFC v4 held to the reviewed promises, and shrinks it to a replayable scenario', () => {
     const report = runCampaign({ runs: 50, seed: 1, steps: 40, v4AsReviewed: true });
     const failure = report.failure;
-    expect(failure?.violation.rule).toBe('failed-update-changes-only-touched');
+    // v4 unpins its pages without marking them dirty: the first update shows it.
+    expect(failure?.violation.rule).toBe('pinned-pages-released-dirty');
     expect(failure?.scenario.steps.length).toBeLessThanOrEqual(8);
     const replayed = failure && checkScenario(failure.scenario, true);
     expect(replayed && 'violation' in replayed && replayed.violation.rule).toBe(
-      'failed-update-changes-only-touched',
+      'pinned-pages-released-dirty',
     );
   });
 
@@ -37,36 +38,58 @@ describe('the fuzz campaign', () => {
   });
 });
 
-describe('each invariant fires when the model breaks it', () => {
-  const scenario = parseScenario({
-    scenario: 1,
-    host: { pages: 64 },
-    kvm: { rejectAssignedOnUpdate: true },
-    steps: [
-      { op: 'vm.create', vm: 'a' },
-      { op: 'vm.create', vm: 'b' },
-      { op: 'mmap', vm: 'a', hva: '0x10000', pfn: 0, pages: 4, fill: { seed: 'x' } },
-      { op: 'snp.launch_start', vm: 'a' },
-      { op: 'snp.launch_update', vm: 'a', hva: '0x10000', gpa: 0, len: '8KiB', type: 'normal' },
-      { op: 'rmp.query', pfn: 0 },
-    ],
-  });
-  if (!scenario.ok) throw new Error('fixture');
-  /** Runs the fixture, breaks the model with `breakIt` before the last step, and returns what the checker says. */
-  const violationsAfter = (breakIt: (session: ScenarioSession) => void) => {
-    const session = new ScenarioSession(scenario.scenario, new TraceRing(64));
-    const checker = new InvariantChecker(session, true);
-    const steps = scenario.scenario.steps;
-    for (const step of steps.slice(0, -1)) {
-      checker.before(step);
-      expect(checker.after(step, session.run(step))).toEqual([]);
-    }
-    const last = steps.at(-1) as Step;
-    breakIt(session);
-    checker.before(last);
-    return checker.after(last, session.run(last)).map((v) => v.rule);
-  };
+/**
+ * Runs `steps` under the checker (every step but the last must hold every invariant), then the last
+ * step with `meddle` applied after the checker's look before it and `afterStep` after the step: what
+ * the checker says of the last step, as "rule: message".
+ */
+function verdictOnLast(
+  steps: Record<string, unknown>[],
+  {
+    meddle = () => {},
+    afterStep = () => {},
+    rejectAssignedOnUpdate = false,
+  }: {
+    meddle?: (s: ScenarioSession) => void;
+    afterStep?: (s: ScenarioSession) => void;
+    rejectAssignedOnUpdate?: boolean;
+  } = {},
+): string[] {
+  const parsed = parseScenario({ scenario: 1, host: { pages: 64 }, kvm: { rejectAssignedOnUpdate }, steps });
+  if (!parsed.ok) throw new Error(`fixture: ${JSON.stringify(parsed)}`);
+  const session = new ScenarioSession(parsed.scenario, new TraceRing(64));
+  const checker = new InvariantChecker(session, rejectAssignedOnUpdate);
+  const all = parsed.scenario.steps;
+  for (const step of all.slice(0, -1)) {
+    checker.before(step);
+    expect(checker.after(step, session.run(step))).toEqual([]);
+  }
+  const last = all.at(-1) as Step;
+  checker.before(last);
+  meddle(session);
+  const result = session.run(last);
+  afterStep(session);
+  return checker.after(last, result).map((v) => `${v.rule}: ${v.message}`);
+}
 
+/** VM a with four mapped pages at hva 0x10000, launching, its first two pages launched at gpa 0. */
+const LAUNCHED = [
+  { op: 'vm.create', vm: 'a' },
+  { op: 'vm.create', vm: 'b' },
+  { op: 'mmap', vm: 'a', hva: '0x10000', pfn: 0, pages: 4, fill: { seed: 'x' } },
+  { op: 'snp.launch_start', vm: 'a' },
+  { op: 'snp.launch_update', vm: 'a', hva: '0x10000', gpa: 0, len: '8KiB', type: 'normal' },
+];
+const QUERY = { op: 'rmp.query', pfn: 0 };
+/** Pages 2 and 3 of VM a, the firmware refusing the second: page 2 is given back, page 3 never touched. */
+const FAILING_UPDATE = [
+  ...LAUNCHED,
+  { op: 'inject', at: 'psp.launch_update', nth: 2, error: 'INVALID_PAGE_STATE' },
+  { op: 'snp.launch_update', vm: 'a', hva: '0x12000', gpa: '0x2000', len: '8KiB', type: 'normal' },
+];
+const rulesOf = (verdict: string[]) => verdict.map((v) => v.slice(0, v.indexOf(':')));
+
+describe('each invariant fires when the model breaks it', () => {
   it.each([
     [
       'rmp-table',
@@ -82,65 +105,105 @@ describe('each invariant fires when the model breaks it', () => {
         s.machine.firmware.launchUpdate(s.kvm.vm('a')?.gctx ?? 0, { pfn: 3, pageType: 3 });
       },
     ],
-  ] as const)('%s', (rule, breakIt) => {
-    expect(violationsAfter(breakIt)).toContain(rule);
+  ] as const)('%s', (rule, meddle) => {
+    expect(rulesOf(verdictOnLast([...LAUNCHED, QUERY], { meddle, rejectAssignedOnUpdate: true }))).toContain(
+      rule,
+    );
+  });
+
+  it('holds on the fixtures left alone, failing update included', () => {
+    expect(verdictOnLast([...LAUNCHED, QUERY], { rejectAssignedOnUpdate: true })).toEqual([]);
+    expect(verdictOnLast(FAILING_UPDATE)).toEqual([]);
+  });
+
+  it('failed-update-changes-only-touched: a page the failed call did not touch changed', () => {
+    // A revert that also resets the page launched by the earlier call.
+    const meddle = (s: ScenarioSession) => {
+      const reset = s.machine.hostRmp.resetToHypervisor.bind(s.machine.hostRmp);
+      s.machine.hostRmp.resetToHypervisor = (pfn, by) => reset(pfn, by) || reset(0, by);
+    };
+    expect(verdictOnLast(FAILING_UPDATE, { meddle })).toContain(
+      'failed-update-changes-only-touched: pfn 0x0, not touched by the failed call (EIO), changed',
+    );
+  });
+
+  it('failed-update-changes-only-touched: a touched page was neither given back nor leaked', () => {
+    const meddle = (s: ScenarioSession) => {
+      s.machine.hostRmp.resetToHypervisor = () => 0; // claims SUCCESS, changes nothing
+    };
+    expect(verdictOnLast(FAILING_UPDATE, { meddle })).toContain(
+      'failed-update-changes-only-touched: pfn 0x2, touched by the failed call, is still assigned and not leaked',
+    );
+  });
+
+  it('failed-update-changes-only-touched: a touched page was leaked though nothing failed', () => {
+    // A revert that leaks instead of resetting: rmpupdate() never ran, so it cannot have failed.
+    const meddle = (s: ScenarioSession) => {
+      s.machine.hostRmp.resetToHypervisor = () => 1;
+    };
+    const verdict = verdictOnLast(FAILING_UPDATE, { meddle });
+    expect(verdict).toContain(
+      'failed-update-changes-only-touched: pfn 0x2 was leaked, though nothing failed to give it back',
+    );
+  });
+
+  it('failed-update-changes-only-touched: the page whose rmpupdate failed counts as untouched', () => {
+    // Page 3's rmpupdate() fails; a revert that resets it anyway changes a page the call never had.
+    const steps = [
+      ...LAUNCHED,
+      {
+        op: 'hv.rmpupdate',
+        pfn: 3,
+        entry: { assigned: true, asid: 2, gpa: 0, pageSize: '4K', immutable: false },
+      },
+      { op: 'snp.launch_update', vm: 'a', hva: '0x12000', gpa: '0x2000', len: '8KiB', type: 'normal' },
+    ];
+    const meddle = (s: ScenarioSession) => {
+      const reset = s.machine.hostRmp.resetToHypervisor.bind(s.machine.hostRmp);
+      s.machine.hostRmp.resetToHypervisor = (pfn, by) => reset(pfn, by) || reset(3, by);
+    };
+    expect(verdictOnLast(steps, { rejectAssignedOnUpdate: true })).toEqual([]);
+    expect(verdictOnLast(steps, { meddle, rejectAssignedOnUpdate: true })).toContain(
+      'failed-update-changes-only-touched: pfn 0x3, not touched by the failed call (EBUSY), changed',
+    );
+  });
+
+  it('pinned-pages-released-dirty: a pinned page released without its marks', () => {
+    const meddle = (s: ScenarioSession) => {
+      s.machine.pages.releaseDirty = (pfn) => s.machine.pages.unpin(pfn);
+    };
+    expect(verdictOnLast(FAILING_UPDATE, { meddle })).toContain(
+      'pinned-pages-released-dirty: pfn 0x2 was pinned by the update and released without being marked dirty and accessed',
+    );
+  });
+
+  it('updated-page-is-guest-valid: a page a successful update left immutable', () => {
+    const afterStep = (s: ScenarioSession) =>
+      s.machine.rmp.write(1, { ...s.machine.rmp.read(1), immutable: true });
+    expect(rulesOf(verdictOnLast(LAUNCHED, { afterStep }))).toEqual(['updated-page-is-guest-valid']);
   });
 });
 
 describe('the guest instruction invariants', () => {
-  /** A launched, validated page at gpa 0, then `last`; `meddle` runs between the prediction and the step. */
-  const rulesAfter = (
-    last: Record<string, unknown>,
-    meddle: (s: ScenarioSession) => void,
-    afterStep: (s: ScenarioSession) => void = () => {},
-  ) => {
-    const parsed = parseScenario({
-      scenario: 1,
-      host: { pages: 64 },
-      steps: [
-        { op: 'vm.create', vm: 'a' },
-        { op: 'mmap', vm: 'a', hva: '0x10000', pfn: 0, pages: 1, fill: 'zero' },
-        { op: 'snp.launch_start', vm: 'a' },
-        { op: 'snp.launch_update', vm: 'a', hva: '0x10000', gpa: 0, len: '4KiB', type: 'normal' },
-        last,
-      ],
-    });
-    if (!parsed.ok) throw new Error('fixture');
-    const session = new ScenarioSession(parsed.scenario, new TraceRing(64));
-    const checker = new InvariantChecker(session, false);
-    const steps = parsed.scenario.steps;
-    for (const step of steps.slice(0, -1)) {
-      checker.before(step);
-      checker.after(step, session.run(step));
-    }
-    const step = steps.at(-1) as Step;
-    checker.before(step);
-    meddle(session);
-    const result = session.run(step);
-    afterStep(session);
-    return checker.after(step, result).map((v) => v.rule);
-  };
   const unvalidate = (s: ScenarioSession) =>
     s.machine.rmp.write(0, { ...s.machine.rmp.read(0), validated: false });
+  const validate = (s: ScenarioSession) =>
+    s.machine.rmp.write(0, { ...s.machine.rmp.read(0), validated: true });
 
   it('fires when a fault is not the one the access-check table predicts', () => {
-    const read = { op: 'guest.read', vm: 'a', gpa: 0, len: 16 };
-    expect(rulesAfter(read, () => {})).toEqual([]);
-    expect(rulesAfter(read, unvalidate)).toContain('guest-fault-as-predicted'); // predicted OK, got #VC
+    const read = [...LAUNCHED, { op: 'guest.read', vm: 'a', gpa: 0, len: 16 }];
+    expect(verdictOnLast(read)).toEqual([]);
+    expect(rulesOf(verdictOnLast(read, { meddle: unvalidate }))).toEqual(['guest-fault-as-predicted']); // OK → #VC
   });
 
   it('fires when PVALIDATE returns other than predicted, or leaves the RMP other than predicted', () => {
     const pvalidate = { op: 'guest.pvalidate', vm: 'a', gpa: 0, validate: true };
-    expect(rulesAfter(pvalidate, () => {})).toEqual([]); // FAIL_NOUPDATE, as predicted
-    expect(rulesAfter(pvalidate, unvalidate)).toContain('pvalidate-as-predicted'); // got SUCCESS
-    const rescind = { ...pvalidate, validate: false };
-    expect(rulesAfter(rescind, () => {})).toEqual([]);
-    expect(
-      rulesAfter(
-        rescind,
-        () => {},
-        (s) => s.machine.rmp.write(0, { ...s.machine.rmp.read(0), validated: true }),
-      ),
-    ).toContain('pvalidate-as-predicted');
+    expect(verdictOnLast([...LAUNCHED, pvalidate])).toEqual([]); // FAIL_NOUPDATE, as predicted
+    expect(rulesOf(verdictOnLast([...LAUNCHED, pvalidate], { meddle: unvalidate }))).toEqual([
+      'pvalidate-as-predicted',
+    ]); // got SUCCESS
+    const rescind = [...LAUNCHED, { ...pvalidate, validate: false }];
+    expect(verdictOnLast(rescind)).toEqual([]);
+    expect(rulesOf(verdictOnLast(rescind, { afterStep: validate }))).toEqual(['pvalidate-as-predicted']);
   });
 });

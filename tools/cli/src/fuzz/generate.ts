@@ -3,7 +3,11 @@
 // JSON a user would write, so a failing sequence is a replayable scenario file.
 import { Prng } from './prng.js';
 
-export const HOST_PAGES = 96;
+/**
+ * Pfn 0 can hold a 2 MiB page over the pages the VMs share; the kernel's own pages (firmware
+ * contexts) come from the top, outside it.
+ */
+export const HOST_PAGES = 1024;
 const PAGE = 4096;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
@@ -34,10 +38,15 @@ export function generateScenario(
   const vmCount = rng.int(1, 4);
   const vms = VMS.slice(0, vmCount);
   const out: Record<string, unknown>[] = [];
+  const bases: number[] = []; // each VM's first mapped pfn
+  // Now and then VM a's memory starts as one 2 MiB private page (from pfn 0, at gpa 0), given
+  // before any launch claims a 4 KiB page of it: 2 MiB PVALIDATE and size checks get exercised.
+  const twoMegPrologue = rng.chance(0.1);
   for (const [i, vm] of vms.entries()) {
     out.push({ op: 'vm.create', vm, vcpus: rng.int(0, 2) });
     // Pages 0..79 are shared ground: VMs draw overlapping ranges, as a misbehaving VMM might.
-    const pfn = rng.int(0, 80 - 16);
+    const pfn = twoMegPrologue && i === 0 ? 0 : rng.int(0, 80 - 16);
+    bases.push(pfn);
     out.push({
       op: 'mmap',
       vm,
@@ -47,6 +56,10 @@ export function generateScenario(
       fill: rng.chance(0.7) ? { seed: `${seed}/${vm}` } : 'zero',
     });
     out.push({ op: 'memslot.set', vm, slot: 0, gpa: '0x0', hva: hex(hvaBase(i)), size: hex(16 * PAGE) });
+    if (twoMegPrologue && i === 0) {
+      const entry = { assigned: true, asid: 1, gpa: '0x0', pageSize: '2M', immutable: false };
+      out.push({ op: 'hv.rmpupdate', pfn: 0, entry });
+    }
     // Most VMs start launching at once, so updates reach the firmware; the rest try it later.
     if (rng.chance(0.9)) out.push({ op: 'snp.launch_start', vm });
   }
@@ -82,20 +95,27 @@ export function generateScenario(
         : { op: 'rmp.query', pfn: rng.int(0, HOST_PAGES - 1) },
     () =>
       rng.chance(0.5)
-        ? { op: 'inject', at: 'psp.launch_update', nth: rng.int(1, 3), error: rng.pick(FW_ERRORS) }
-        : { op: 'inject', at: 'rmpupdate', nth: rng.int(1, 3), error: rng.pick(RMP_ERRORS) },
+        ? { op: 'inject', at: 'psp.launch_update', nth: rng.int(1, 6), error: rng.pick(FW_ERRORS) }
+        : { op: 'inject', at: 'rmpupdate', nth: rng.int(1, 6), error: rng.pick(RMP_ERRORS) },
+    // Review point 3: the hypervisor reassigns a VM's own page at its own gpa, which clears Validated.
+    () => {
+      const i = vmIndex();
+      const p = rng.int(0, 15);
+      const entry = { assigned: true, asid: i + 1, gpa: hex(p * PAGE), pageSize: '4K', immutable: false };
+      return { op: 'hv.rmpupdate', pfn: (bases[i] ?? 0) + p, entry };
+    },
     () => {
       const twoMeg = rng.chance(0.05);
       return {
         op: 'hv.rmpupdate',
-        // pfn 0 is the one 2 MiB-aligned page of the host: a 2 MiB entry there can be valid
-        pfn: twoMeg && rng.chance(0.5) ? 0 : rng.int(0, HOST_PAGES - 1),
+        // a 2 MiB entry fits at pfn 0, over the shared ground; now and then a kernel page at the top
+        pfn: twoMeg ? 0 : rng.chance(0.95) ? rng.int(0, 95) : rng.int(0, HOST_PAGES - 1),
         entry: rng.chance(0.5)
           ? { assigned: false, asid: 0, gpa: 0, pageSize: '4K', immutable: false }
           : {
               assigned: true,
               asid: rng.int(1, vmCount),
-              gpa: hex(page() * PAGE),
+              gpa: hex(twoMeg ? 0 : page() * PAGE),
               pageSize: twoMeg ? '2M' : '4K',
               immutable: rng.chance(0.2),
             },

@@ -1,7 +1,7 @@
 // What must hold after every step of any scenario: the fuzzer checks these around each step.
 import type { SnpVm } from '@snp-ref/kvm-svm';
 import { isContentMeasured, LaunchDigest, PageType, VMSA_GPA } from '@snp-ref/psp-firmware/measure';
-import { checkInvariants, type RmpEntry, type RmpTable } from '@snp-ref/rmp-core';
+import { checkInvariants, entryText, type RmpEntry, type RmpTable } from '@snp-ref/rmp-core';
 import type { ScenarioSession, StepResult } from '../scenario/run.js';
 import type { Step } from '../scenario/schema.js';
 
@@ -12,6 +12,8 @@ export type InvariantRule =
   | 'rmp-table'
   | 'no-pin-leak'
   | 'failed-update-changes-only-touched'
+  | 'pinned-pages-released-dirty'
+  | 'updated-page-is-guest-valid'
   | 'launched-page-in-one-guest'
   | 'measurement-matches-launched-pages'
   | 'guest-fault-as-predicted'
@@ -73,7 +75,7 @@ export function predictPvalidate(
   validate: boolean,
   pageSize: '4K' | '2M',
 ): PvalidateOutcome {
-  if (pageSize === '2M' && (pfn % 512 !== 0 || gpa % (512 * PAGE) !== 0)) return 'FAIL_INPUT';
+  if (pageSize === '2M' && gpa % (512 * PAGE) !== 0) return 'FAIL_INPUT'; // rAX, the guest's address
   const e = rmp.read(pfn);
   if (!e.assigned || e.asid !== vm.asid || e.gpa !== gpa - (gpa % PAGE) || e.immutable) return 'NPF';
   const base = rmp.read(pfn - (pfn % 512));
@@ -89,6 +91,8 @@ export class InvariantChecker {
   private readonly shadows = new Map<string, LaunchDigest>();
   /** Pfns the hypervisor gave back itself (hv.rmpupdate): KVM may then launch them into another guest. */
   private readonly released = new Set<number>();
+  /** Pfns whose rmpupdate() by KVM failed during the current step: the only excuse for a leak. */
+  private readonly failedKvmRmpupdates = new Set<number>();
   private pending: (() => Violation[]) | undefined;
 
   constructor(
@@ -96,7 +100,11 @@ export class InvariantChecker {
     private readonly rejectAssignedOnUpdate: boolean,
     /** Hold RFC v4 to the reviewed ABI's promises too (to show the invariants catch it). */
     private readonly reviewedPromisesForV4 = false,
-  ) {}
+  ) {
+    session.machine.rmp.trace.subscribe((t) => {
+      if (t.kind === 'rmpupdate' && t.by === 'kvm' && t.ret !== 0) this.failedKvmRmpupdates.add(t.pfn);
+    });
+  }
 
   private vm(name: string): SnpVm | undefined {
     return this.session.kvm.vm(name);
@@ -106,6 +114,7 @@ export class InvariantChecker {
   before(step: Step): void {
     const { machine } = this.session;
     this.pending = undefined;
+    this.failedKvmRmpupdates.clear();
     if (step.op === 'snp.launch_update') {
       const vm = this.vm(step.vm);
       if (vm === undefined) return;
@@ -120,7 +129,8 @@ export class InvariantChecker {
         };
       });
       const snapshot = vm.abi === 'reviewed' || this.reviewedPromisesForV4 ? this.snapshot() : undefined;
-      this.pending = () => this.afterUpdate(step, vm, range, snapshot);
+      const leakedBefore = new Set(machine.pages.leaked);
+      this.pending = () => this.afterUpdate(step, vm, range, snapshot, leakedBefore);
     } else if (step.op === 'snp.launch_finish') {
       const vm = this.vm(step.vm);
       const before = vm?.vmsas.length ?? 0;
@@ -158,8 +168,12 @@ export class InvariantChecker {
         return { pfn: p, entry: expected === 'SUCCESS' ? { ...was, validated: step.validate } : was };
       });
       this.pending = () => this.afterPvalidate(expected, step.gpa, entries);
-    } else if (step.op === 'hv.rmpupdate') {
-      this.released.add(step.pfn);
+    } else if (step.op === 'hv.rmpupdate' && !step.entry.assigned) {
+      const pfn = step.pfn;
+      this.pending = () => {
+        if (this.lastResult?.ok) this.released.add(pfn);
+        return [];
+      };
     }
   }
 
@@ -211,6 +225,7 @@ export class InvariantChecker {
     vm: SnpVm,
     range: readonly { pfn: number | undefined; gpa: number | undefined; contents: Uint8Array | undefined }[],
     snapshot: ReturnType<InvariantChecker['snapshot']> | undefined,
+    leakedBefore: ReadonlySet<number>,
   ): Violation[] {
     const result = this.lastResult as StepResult;
     const measured = result.ok ? range.length : typeof result.pages === 'number' ? result.pages : 0;
@@ -220,25 +235,97 @@ export class InvariantChecker {
       if (shadow && type !== undefined && page.gpa !== undefined)
         shadow.update(type, page.gpa, isContentMeasured(type) ? page.contents : undefined);
     }
-    if (result.ok || snapshot === undefined) return [];
-    // The reviewed ABI's promise: a failed call changed no page but the ones it touched, and gave those back.
+    const violations = result.ok ? this.guestValid(vm, range, step.type) : [];
+    if (snapshot === undefined) return violations;
+    // The reviewed ABI's promises. Past the pin (a `pages` count), every page is released dirty.
+    if (result.ok || typeof result.pages === 'number') violations.push(...this.releasedDirty(range));
+    if (!result.ok)
+      violations.push(...this.changedOnlyTouched(result, range, measured, snapshot, leakedBefore));
+    return violations;
+  }
+
+  /**
+   * After a successful update each page is its guest's at its gpa, validated and mutable: GUEST_VALID
+   * (AMD-ASPFW sev_mcmd.c snp_mcmd_launch_update; Linux sev.c gives such a page back without
+   * SNP_PAGE_RECLAIM).
+   */
+  private guestValid(
+    vm: SnpVm,
+    range: readonly { pfn: number | undefined; gpa: number | undefined }[],
+    type: string,
+  ): Violation[] {
+    if (type === 'vmsa') return []; // a VMSA page stays the firmware's business
+    const wrong = range.find(({ pfn, gpa }) => {
+      if (pfn === undefined) return false;
+      const e = this.session.machine.rmp.read(pfn);
+      return !e.assigned || e.asid !== vm.asid || e.gpa !== gpa || !e.validated || e.immutable;
+    });
+    if (wrong?.pfn === undefined) return [];
+    return [
+      {
+        rule: 'updated-page-is-guest-valid',
+        message: `pfn ${hex(wrong.pfn)}, launched at gpa ${hex(wrong.gpa ?? 0)}, is ${entryText(this.session.machine.rmp.read(wrong.pfn))}`,
+      },
+    ];
+  }
+
+  /** Every pinned page was marked dirty and accessed when released (marks never clear: new pages tell). */
+  private releasedDirty(range: readonly { pfn: number | undefined }[]): Violation[] {
+    const { pages } = this.session.machine;
+    const unmarked = range.find(
+      ({ pfn }) => pfn !== undefined && !(pages.isDirty(pfn) && pages.isAccessed(pfn)),
+    );
+    if (unmarked?.pfn === undefined) return [];
+    return [
+      {
+        rule: 'pinned-pages-released-dirty',
+        message: `pfn ${hex(unmarked.pfn)} was pinned by the update and released without being marked dirty and accessed`,
+      },
+    ];
+  }
+
+  /**
+   * A failed reviewed update changed no page but the ones it made private (those before the failed
+   * one, and the failed one itself when the firmware refused it), and gave those back, or leaked
+   * one only where giving it back failed.
+   */
+  private changedOnlyTouched(
+    result: StepResult,
+    range: readonly { pfn: number | undefined }[],
+    measured: number,
+    snapshot: ReturnType<InvariantChecker['snapshot']>,
+    leakedBefore: ReadonlySet<number>,
+  ): Violation[] {
     const { machine } = this.session;
-    const touched = new Set(range.slice(0, measured + 1).map((p) => p.pfn));
+    const changed = measured + (result.fwError === undefined ? 0 : 1);
+    const touched = new Set(range.slice(0, changed).map((p) => p.pfn));
+    const rule = 'failed-update-changes-only-touched';
     const violations: Violation[] = [];
     snapshot.forEach((was, pfn) => {
       const entry = machine.rmp.read(pfn);
-      if (touched.has(pfn)) {
-        if (entry.assigned && !sameEntry(entry, was.entry) && !machine.pages.leaked.has(pfn))
+      const newlyLeaked = machine.pages.leaked.has(pfn) && !leakedBefore.has(pfn);
+      if (!touched.has(pfn)) {
+        if (newlyLeaked || !sameEntry(entry, was.entry) || !samePage(machine.memory.peek(pfn), was.contents))
           violations.push({
-            rule: 'failed-update-changes-only-touched',
-            message: `pfn ${hex(pfn)}, touched by the failed call, is still assigned and not leaked`,
+            rule,
+            message: `pfn ${hex(pfn)}, not touched by the failed call (${result.errno}), changed`,
           });
         return;
       }
-      if (!sameEntry(entry, was.entry) || !samePage(machine.memory.peek(pfn), was.contents))
+      if (newlyLeaked && !this.failedKvmRmpupdates.has(pfn) && !entry.immutable)
         violations.push({
-          rule: 'failed-update-changes-only-touched',
-          message: `pfn ${hex(pfn)}, not touched by the failed call (${result.errno}), changed`,
+          rule,
+          message: `pfn ${hex(pfn)} was leaked, though nothing failed to give it back`,
+        });
+      else if (
+        !newlyLeaked &&
+        entry.assigned &&
+        !sameEntry(entry, was.entry) &&
+        !machine.pages.leaked.has(pfn)
+      )
+        violations.push({
+          rule,
+          message: `pfn ${hex(pfn)}, touched by the failed call, is still assigned and not leaked`,
         });
     });
     return violations;
