@@ -2,7 +2,7 @@ import { type EntryWords, entryFromWords, entryToWords, type RmpEntry } from './
 import { RmpHostSizeError, RmpPfnRangeError } from './errors.js';
 import { TransitionTrace } from './trace/transitionTrace.js';
 
-/** Pages per storage segment: small, so scattered pages cost little (README "Memory"). */
+/** Pages per storage segment: small, so scattered pages cost little (README "What is in it": ≤ 16 B/page). */
 const SEGMENT_SHIFT = 4;
 const SEGMENT_PAGES = 1 << SEGMENT_SHIFT;
 const PAGE_IN_SEGMENT = SEGMENT_PAGES - 1;

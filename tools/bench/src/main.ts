@@ -1,4 +1,4 @@
-// npm run bench: every package's figures, each with its ratio to a reference measured in the same run.
+// npm run bench: the figures of rmp-core, psp-firmware, kvm-svm and the CLI, each with its ratio to a reference measured in the same run.
 import { type Figure, formatFigures, meets } from './figure.js';
 import { cliFigures } from './suites/cli.js';
 import { kvmSvmFigures } from './suites/kvmSvm.js';

@@ -381,7 +381,7 @@ cli
 cli
   .command(
     'decode [kind] [...value]',
-    'Name every field of a value: rmp-entry, rmpupdate/psmash/pvalidate/rmpadjust codes, fw-status, policy, ghcb-msr, exit-code, npf-info',
+    'Name every field of a value: rmp-entry, rmpupdate/psmash/pvalidate/rmpadjust codes, fw-status, policy, sev-features, ghcb-msr, exit-code, npf-info',
   )
   .option('--json', 'print the fields as JSON')
   .action(async (_kind: unknown, _value: unknown, options: { json?: boolean }) => {
