@@ -34,7 +34,45 @@ const FIRMWARE_TYPES: Readonly<Record<string, PageType>> = {
 };
 
 const sameEntry = (a: RmpEntry, b: RmpEntry) => JSON.stringify(a) === JSON.stringify(b);
-const samePage = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+
+/**
+ * Every host page's RMP words and contents before a step, in buffers reused from step to step: the
+ * checker takes one around each reviewed LAUNCH_UPDATE, so it must not cost a page of garbage per page.
+ */
+class HostSnapshot {
+  private words = new Uint32Array(0);
+  private contents = new Uint8Array(0);
+
+  constructor(private readonly machine: ScenarioSession['machine']) {}
+
+  take(): this {
+    const { rmp, memory } = this.machine;
+    if (this.words.length !== 3 * rmp.hostPages) {
+      this.words = new Uint32Array(3 * rmp.hostPages);
+      this.contents = new Uint8Array(rmp.hostPages * PAGE);
+    }
+    for (let pfn = 0; pfn < rmp.hostPages; pfn++) {
+      this.words.set([rmp.w0(pfn), rmp.w1(pfn), rmp.w2(pfn)], 3 * pfn);
+      this.contents.set(memory.peek(pfn), pfn * PAGE);
+    }
+    return this;
+  }
+
+  get pages(): number {
+    return this.words.length / 3;
+  }
+
+  entryChanged(pfn: number): boolean {
+    const { rmp } = this.machine;
+    const w = this.words;
+    return rmp.w0(pfn) !== w[3 * pfn] || rmp.w1(pfn) !== w[3 * pfn + 1] || rmp.w2(pfn) !== w[3 * pfn + 2];
+  }
+
+  contentsChanged(pfn: number): boolean {
+    const was = this.contents.subarray(pfn * PAGE, (pfn + 1) * PAGE);
+    return Buffer.compare(this.machine.memory.peek(pfn), was) !== 0;
+  }
+}
 
 /**
  * The guest-visible outcome the access-check table (APM Vol 2 Table 15-39) predicts, worked out
@@ -91,6 +129,7 @@ export class InvariantChecker {
   private readonly shadows = new Map<string, LaunchDigest>();
   /** Pfns the hypervisor gave back itself (hv.rmpupdate): KVM may then launch them into another guest. */
   private readonly released = new Set<number>();
+  private readonly host: HostSnapshot;
   /** Pfns whose rmpupdate() by KVM failed during the current step: the only excuse for a leak. */
   private readonly failedKvmRmpupdates = new Set<number>();
   private pending: (() => Violation[]) | undefined;
@@ -101,6 +140,7 @@ export class InvariantChecker {
     /** Hold RFC v4 to the reviewed ABI's promises too (to show the invariants catch it). */
     private readonly reviewedPromisesForV4 = false,
   ) {
+    this.host = new HostSnapshot(session.machine);
     session.machine.rmp.trace.subscribe((t) => {
       if (t.kind === 'rmpupdate' && t.by === 'kvm' && t.ret !== 0) this.failedKvmRmpupdates.add(t.pfn);
     });
@@ -128,7 +168,7 @@ export class InvariantChecker {
           contents: pfn === undefined ? undefined : new Uint8Array(machine.memory.peek(pfn)),
         };
       });
-      const snapshot = vm.abi === 'reviewed' || this.reviewedPromisesForV4 ? this.snapshot() : undefined;
+      const snapshot = vm.abi === 'reviewed' || this.reviewedPromisesForV4 ? this.host.take() : undefined;
       const leakedBefore = new Set(machine.pages.leaked);
       this.pending = () => this.afterUpdate(step, vm, range, snapshot, leakedBefore);
     } else if (step.op === 'snp.launch_finish') {
@@ -212,19 +252,11 @@ export class InvariantChecker {
 
   private lastResult: StepResult | undefined;
 
-  private snapshot() {
-    const { machine } = this.session;
-    return Array.from({ length: machine.rmp.hostPages }, (_, pfn) => ({
-      entry: machine.rmp.read(pfn),
-      contents: new Uint8Array(machine.memory.peek(pfn)),
-    }));
-  }
-
   private afterUpdate(
     step: Extract<Step, { op: 'snp.launch_update' }>,
     vm: SnpVm,
     range: readonly { pfn: number | undefined; gpa: number | undefined; contents: Uint8Array | undefined }[],
-    snapshot: ReturnType<InvariantChecker['snapshot']> | undefined,
+    snapshot: HostSnapshot | undefined,
     leakedBefore: ReadonlySet<number>,
   ): Violation[] {
     const result = this.lastResult as StepResult;
@@ -293,7 +325,7 @@ export class InvariantChecker {
     result: StepResult,
     range: readonly { pfn: number | undefined }[],
     measured: number,
-    snapshot: ReturnType<InvariantChecker['snapshot']>,
+    snapshot: HostSnapshot,
     leakedBefore: ReadonlySet<number>,
   ): Violation[] {
     const { machine } = this.session;
@@ -301,33 +333,28 @@ export class InvariantChecker {
     const touched = new Set(range.slice(0, changed).map((p) => p.pfn));
     const rule = 'failed-update-changes-only-touched';
     const violations: Violation[] = [];
-    snapshot.forEach((was, pfn) => {
-      const entry = machine.rmp.read(pfn);
+    for (let pfn = 0; pfn < snapshot.pages; pfn++) {
       const newlyLeaked = machine.pages.leaked.has(pfn) && !leakedBefore.has(pfn);
       if (!touched.has(pfn)) {
-        if (newlyLeaked || !sameEntry(entry, was.entry) || !samePage(machine.memory.peek(pfn), was.contents))
+        if (newlyLeaked || snapshot.entryChanged(pfn) || snapshot.contentsChanged(pfn))
           violations.push({
             rule,
             message: `pfn ${hex(pfn)}, not touched by the failed call (${result.errno}), changed`,
           });
-        return;
+        continue;
       }
+      const entry = machine.rmp.read(pfn);
       if (newlyLeaked && !this.failedKvmRmpupdates.has(pfn) && !entry.immutable)
         violations.push({
           rule,
           message: `pfn ${hex(pfn)} was leaked, though nothing failed to give it back`,
         });
-      else if (
-        !newlyLeaked &&
-        entry.assigned &&
-        !sameEntry(entry, was.entry) &&
-        !machine.pages.leaked.has(pfn)
-      )
+      else if (!machine.pages.leaked.has(pfn) && entry.assigned && snapshot.entryChanged(pfn))
         violations.push({
           rule,
           message: `pfn ${hex(pfn)}, touched by the failed call, is still assigned and not leaked`,
         });
-    });
+    }
     return violations;
   }
 
