@@ -245,7 +245,10 @@ export class InvariantChecker {
           message: `VM ${vm.name}: the firmware's digest ${actual.slice(0, 16)}… is not the digest of the pages it launched (${expected?.slice(0, 16)}…)`,
         });
     }
-    if (this.rejectAssignedOnUpdate && kvm.all().every((vm) => vm.abi === 'reviewed'))
+    if (
+      this.rejectAssignedOnUpdate &&
+      (this.reviewedPromisesForV4 || kvm.all().every((vm) => vm.abi === 'reviewed'))
+    )
       violations.push(...this.launchedOnce());
     return violations;
   }
