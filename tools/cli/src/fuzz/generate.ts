@@ -121,14 +121,19 @@ export function generateScenario(
             },
       };
     },
-    () => ({
-      op: 'guest.pvalidate',
-      vm: vms[vmIndex()],
-      ...(rng.chance(0.05)
-        ? { gpa: hex(rng.chance(0.5) ? 0 : page() * PAGE), pageSize: '2M' }
-        : { gpa: hex(page() * PAGE) }),
-      validate: rng.chance(0.8),
-    }),
+    () => {
+      const i = vmIndex();
+      // after the 2 MiB prologue, VM a validates its 2 MiB page now and then
+      const twoMeg = rng.chance(twoMegPrologue && i === 0 ? 0.3 : 0.05);
+      return {
+        op: 'guest.pvalidate',
+        vm: vms[i],
+        ...(twoMeg
+          ? { gpa: hex(rng.chance(0.5) ? 0 : page() * PAGE), pageSize: '2M' }
+          : { gpa: hex(page() * PAGE) }),
+        validate: rng.chance(0.8),
+      };
+    },
     () => ({
       op: 'guest.read',
       vm: vms[vmIndex()],
