@@ -1,17 +1,11 @@
-import {
-  encodeEcdsaPublicKey,
-  encodeIdBlock,
-  IdAuthInfo,
-  P384SigningKey,
-  SevStatus,
-} from '@snp-ref/psp-firmware';
+import { SevStatus } from '@snp-ref/psp-firmware';
 import { RmpUpdateRet } from '@snp-ref/rmp-core';
 import { describe, expect, it } from 'vitest';
 import { CHECKS, type CheckId } from '../checks.js';
 import { Kvm } from '../kvm.js';
 import { Machine } from '../machine.js';
 import type { KvmResult } from '../result.js';
-import { HVA, host, POLICY } from '../test/host.js';
+import { HVA, host, POLICY, writeIdBlock } from '../test/host.js';
 import { launchUpdateReviewed, launchUpdateV4 } from './launchUpdate.js';
 import type { SnpVm } from './snpVm.js';
 
@@ -46,26 +40,9 @@ const startedV4 = (options: Parameters<typeof host>[0] = {}) => {
   return h;
 };
 
-/** An ID block (for another launch: its digest is all ones) and its ID auth, at idHva and idHva + 4096. */
-function writeIdBlock(vm: SnpVm, idHva: number): void {
-  const block = {
-    ld: new Uint8Array(48).fill(0xff),
-    familyId: new Uint8Array(16),
-    imageId: new Uint8Array(16),
-    version: 1,
-    guestSvn: 0,
-    policy: POLICY,
-  };
-  const auth = IdAuthInfo.encode({
-    idKeyAlgo: 1,
-    authKeyAlgo: 0,
-    idBlockSig: new Uint8Array(0x200),
-    idKey: encodeEcdsaPublicKey(new P384SigningKey('k').publicKey),
-    idKeySig: new Uint8Array(0x200),
-    authorKey: new Uint8Array(0x404),
-  });
-  expect(vm.copyToUser(idHva, encodeIdBlock(block)) && vm.copyToUser(idHva + PAGE, auth)).toBe(true);
-}
+/** An ID block for another launch (its digest is all ones) and its ID auth, at idHva and idHva + 4096. */
+const writeOtherIdBlock = (vm: SnpVm, idHva: number) =>
+  expect(writeIdBlock(vm, idHva, new Uint8Array(48).fill(0xff))).toBe(true);
 
 const ID = { idBlockEn: true, idBlockHva: HVA, idAuthHva: HVA + PAGE } as const;
 
@@ -577,7 +554,7 @@ const launchFinish: Case[] = [
   ).map(
     ([name, params]): Case => ({
       name: `LAUNCH_FINISH with ${name}`,
-      run: finish(params, (vm) => writeIdBlock(vm, HVA)),
+      run: finish(params, (vm) => writeOtherIdBlock(vm, HVA)),
       expected: {
         ok: false,
         errno: 'EFAULT',
@@ -597,7 +574,7 @@ const launchFinish: Case[] = [
       run: () => {
         const { machine, vm } = small(16, mapped); // the context takes page 15
         expect(vm.launchStart({ policy: POLICY }).ok).toBe(true);
-        writeIdBlock(vm, HVA);
+        writeOtherIdBlock(vm, HVA);
         return [vm.launchFinish(ID), machine];
       },
       expected: {
@@ -617,7 +594,7 @@ const launchFinish: Case[] = [
   ).map(
     ([name, params, fwError]): Case => ({
       name: `LAUNCH_FINISH with ${name}`,
-      run: finish(params, (vm) => writeIdBlock(vm, HVA)),
+      run: finish(params, (vm) => writeOtherIdBlock(vm, HVA)),
       expected: {
         ok: false,
         errno: 'EIO',

@@ -1,19 +1,10 @@
-import {
-  encodeEcdsaPublicKey,
-  encodeEcdsaSignature,
-  encodeIdBlock,
-  IdAuthInfo,
-  type LaunchPlan,
-  measurePlan,
-  P384SigningKey,
-  SeededPages,
-} from '@snp-ref/psp-firmware';
+import { type LaunchPlan, measurePlan, P384SigningKey, SeededPages } from '@snp-ref/psp-firmware';
 import { TraceRing } from '@snp-ref/rmp-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Kvm } from '../kvm.js';
 import { Machine } from '../machine.js';
-import { HVA, host, POLICY } from '../test/host.js';
+import { HVA, host, POLICY, writeIdBlock } from '../test/host.js';
 import { launchUpdateReviewed } from './launchUpdate.js';
 
 const HYPERVISOR = Machine.create({ hostPages: 1 }).rmp.read(0);
@@ -117,25 +108,8 @@ describe('KVM_SEV_SNP_LAUNCH_FINISH', () => {
     const { machine, vm } = host();
     const a = vm('a');
     a.addressSpace.map(0x6000_0000, 0x900, 2);
-    const idKey = new P384SigningKey('owner');
-    const block = {
-      ld: machine.firmware.launchDigest(a.gctx ?? 0) ?? new Uint8Array(),
-      familyId: new Uint8Array(16),
-      imageId: new Uint8Array(16),
-      version: 1,
-      guestSvn: 0,
-      policy: POLICY,
-    };
-    const auth = IdAuthInfo.encode({
-      idKeyAlgo: 1,
-      authKeyAlgo: 0,
-      idBlockSig: encodeEcdsaSignature(idKey.sign(encodeIdBlock(block))),
-      idKey: encodeEcdsaPublicKey(idKey.publicKey),
-      idKeySig: new Uint8Array(0x200),
-      authorKey: new Uint8Array(0x404),
-    });
-    a.copyToUser(0x6000_0000, encodeIdBlock(block));
-    a.copyToUser(0x6000_1000, auth);
+    const ld = machine.firmware.launchDigest(a.gctx ?? 0) ?? new Uint8Array();
+    expect(writeIdBlock(a, 0x6000_0000, ld, new P384SigningKey('owner'))).toBe(true);
     expect(a.launchFinish({ idBlockEn: true, idBlockHva: 0x6000_0000, idAuthHva: 0x6000_1000 })).toEqual({
       ok: true,
     });
@@ -145,26 +119,7 @@ describe('KVM_SEV_SNP_LAUNCH_FINISH', () => {
     const { vm } = host();
     const a = vm('a');
     a.addressSpace.map(0x6000_0000, 0x900, 2);
-    const block = {
-      ld: new Uint8Array(48).fill(0xff),
-      familyId: new Uint8Array(16),
-      imageId: new Uint8Array(16),
-      version: 1,
-      guestSvn: 0,
-      policy: POLICY,
-    };
-    a.copyToUser(0x6000_0000, encodeIdBlock(block));
-    a.copyToUser(
-      0x6000_1000,
-      IdAuthInfo.encode({
-        idKeyAlgo: 1,
-        authKeyAlgo: 0,
-        idBlockSig: new Uint8Array(0x200),
-        idKey: encodeEcdsaPublicKey(new P384SigningKey('k').publicKey),
-        idKeySig: new Uint8Array(0x200),
-        authorKey: new Uint8Array(0x404),
-      }),
-    );
+    expect(writeIdBlock(a, 0x6000_0000, new Uint8Array(48).fill(0xff))).toBe(true);
     expect(
       a.launchFinish({ idBlockEn: true, idBlockHva: 0x6000_0000, idAuthHva: 0x6000_1000 }),
     ).toMatchObject({ ok: false, errno: 'EIO', fwError: 'BAD_MEASUREMENT' });

@@ -1,3 +1,10 @@
+import {
+  encodeEcdsaPublicKey,
+  encodeEcdsaSignature,
+  encodeIdBlock,
+  IdAuthInfo,
+  P384SigningKey,
+} from '@snp-ref/psp-firmware';
 import { TraceRing } from '@snp-ref/rmp-core';
 import { Kvm } from '../kvm.js';
 import { Machine } from '../machine.js';
@@ -33,4 +40,28 @@ export function pagesState(machine: Machine, from: number, count: number): strin
     machine.pages.pinCount(from + i),
   ]);
   return JSON.stringify(state);
+}
+
+/**
+ * Copies an ID block for launch digest `ld` to the VMM at `hva` and its ID auth at `hva + 4096`,
+ * signed by `idKey` when given (unsigned otherwise). True when both copies landed.
+ */
+export function writeIdBlock(vm: SnpVm, hva: number, ld: Uint8Array, idKey?: P384SigningKey): boolean {
+  const block = encodeIdBlock({
+    ld,
+    familyId: new Uint8Array(16),
+    imageId: new Uint8Array(16),
+    version: 1,
+    guestSvn: 0,
+    policy: POLICY,
+  });
+  const auth = IdAuthInfo.encode({
+    idKeyAlgo: 1,
+    authKeyAlgo: 0,
+    idBlockSig: idKey ? encodeEcdsaSignature(idKey.sign(block)) : new Uint8Array(0x200),
+    idKey: encodeEcdsaPublicKey((idKey ?? new P384SigningKey('k')).publicKey),
+    idKeySig: new Uint8Array(0x200),
+    authorKey: new Uint8Array(0x404),
+  });
+  return vm.copyToUser(hva, block) && vm.copyToUser(hva + 4096, auth);
 }

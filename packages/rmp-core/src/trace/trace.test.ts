@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { entryToWords, type RmpEntry } from '../entry.js';
+import { entryToWords } from '../entry.js';
 import { HostRmp } from '../hostRmp.js';
 import { RmpTable } from '../table.js';
 import { anyEntry } from '../test/arbitraries.js';
@@ -10,15 +10,8 @@ import { toChromeTrace } from './perfetto.js';
 import { TraceRing, type TransitionEvent } from './traceRing.js';
 import { type Transition, type TransitionKind, TransitionTrace } from './transitionTrace.js';
 
-interface Emitted {
-  readonly kind: TransitionKind;
-  readonly by: string;
-  readonly pfn: number;
-  readonly ret: number;
-  readonly retName: string;
-  readonly old: RmpEntry;
-  readonly new: RmpEntry;
-}
+/** What an emitter hands the trace: an event before the trace numbers it. */
+type Emitted = Omit<TransitionEvent, 'seq'>;
 
 function emit(trace: TransitionTrace, t: Emitted): void {
   trace.emit(t.kind, t.by, t.pfn, t.ret, t.retName, ...entryToWords(t.old), ...entryToWords(t.new));

@@ -52,7 +52,9 @@ class HostSnapshot {
       this.contents = new Uint8Array(rmp.hostPages * PAGE);
     }
     for (let pfn = 0; pfn < rmp.hostPages; pfn++) {
-      this.words.set([rmp.w0(pfn), rmp.w1(pfn), rmp.w2(pfn)], 3 * pfn);
+      this.words[3 * pfn] = rmp.w0(pfn);
+      this.words[3 * pfn + 1] = rmp.w1(pfn);
+      this.words[3 * pfn + 2] = rmp.w2(pfn);
       this.contents.set(memory.peek(pfn), pfn * PAGE);
     }
     return this;
