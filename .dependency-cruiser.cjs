@@ -1,4 +1,4 @@
-// The package graph of ../shared/ARCHITECTURE.md ("Packages and dependency direction"),
+// The package graph of docs/architecture.md ("Packages and dependency direction"),
 // enforced on resolved file paths. tools/boundaries has a fixture test proving each rule fires.
 const packagesOutside = (...allowed) => `^packages/(?!(${allowed.join('|')})/)`;
 
@@ -32,6 +32,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/guest/' },
       to: { path: packagesOutside('rmp-core', 'psp-firmware', 'guest') },
+    },
+    {
+      name: 'scenario-sits-on-kvm-and-guest',
+      comment: 'scenario may import kvm-svm and guest, and what they use (psp-firmware, rmp-core).',
+      severity: 'error',
+      from: { path: '^packages/scenario/' },
+      to: { path: packagesOutside('rmp-core', 'psp-firmware', 'kvm-svm', 'guest', 'scenario') },
     },
     {
       name: 'nothing-imports-a-tool',

@@ -88,6 +88,18 @@ describe('the boundaries check', () => {
       ],
     },
     {
+      fixture: 'kvm-svm-imports-scenario',
+      expected: [
+        'kvm-svm-sits-on-firmware-and-rmp: packages/kvm-svm/src/index.ts → packages/scenario/src/index.ts',
+      ],
+    },
+    {
+      fixture: 'scenario-imports-a-package-above',
+      expected: [
+        'scenario-sits-on-kvm-and-guest: packages/scenario/src/index.ts → packages/reports/src/index.ts',
+      ],
+    },
+    {
       fixture: 'package-imports-tool',
       expected: ['nothing-imports-a-tool: packages/guest/src/index.ts → tools/cli/src/main.ts'],
     },

@@ -55,10 +55,7 @@ function readJson(file: string): unknown {
 
 // The scenario modules (zod, kvm-svm, guest) load only for the commands that need them: measure
 // starts faster without them.
-const scenarioModules = async () => ({
-  ...(await import('./scenario/run.js')),
-  ...(await import('./scenario/schema.js')),
-});
+const scenarioModules = () => import('@snp-ref/scenario');
 
 async function loadScenario(file: string) {
   const { parseScenario } = await scenarioModules();

@@ -94,8 +94,7 @@ function logSteps(file: string, text: string): StepSource {
 }
 
 async function scenarioSteps(file: string, value: unknown, vm: string | undefined): Promise<StepSource> {
-  const { parseScenario } = await import('../scenario/schema.js');
-  const { runScenario } = await import('../scenario/run.js');
+  const { parseScenario, runScenario } = await import('@snp-ref/scenario');
   const parsed = parseScenario(value);
   if (!parsed.ok)
     throw new SourceError(`${file}: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);

@@ -1,5 +1,4 @@
-import type { ScenarioResult } from '../scenario/run.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { Scenario, ScenarioResult } from '@snp-ref/scenario';
 
 const OUTCOME_FIELDS = ['errno', 'fwError', 'rmpRet', 'fault'] as const;
 

@@ -1,9 +1,13 @@
 // `snp-ref fuzz` / `npm run fuzz`: the campaign from the command line.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  type CampaignReport,
+  checkScenario,
+  type GeneratedScenario,
+  runCampaign,
+} from '@snp-ref/scenario/fuzz';
 import { progressReporter } from '../progress.js';
-import { type CampaignReport, checkScenario, runCampaign } from './campaign.js';
-import type { GeneratedScenario } from './generate.js';
 
 export class FuzzInputError extends Error {}
 

@@ -2,7 +2,6 @@ import { GuestVcpu } from '@snp-ref/guest';
 import {
   Kvm,
   type KvmResult,
-  KvmSnpPageType,
   launchUpdateReviewed,
   launchUpdateV4,
   Machine,
@@ -22,19 +21,11 @@ import {
   type TransitionEvent,
   traceChange,
 } from '@snp-ref/rmp-core';
+import { PAGE_TYPES } from './pageTypes.js';
 import type { Scenario, Step } from './schema.js';
 import { cpuWhy, kvmWhy } from './why.js';
 
 const PAGE = 4096;
-/** Page-type names (SCENARIO.md "Values") to the values KVM's LAUNCH_UPDATE takes; vmsa is the firmware's 2, which KVM refuses. */
-const PAGE_TYPES: Readonly<Record<string, number>> = {
-  normal: KvmSnpPageType.NORMAL,
-  vmsa: 2,
-  zero: KvmSnpPageType.ZERO,
-  unmeasured: KvmSnpPageType.UNMEASURED,
-  secrets: KvmSnpPageType.SECRETS,
-  cpuid: KvmSnpPageType.CPUID,
-};
 
 /** One step's outcome, as SCENARIO.md "Result" lists it. */
 export interface StepResult {

@@ -2,8 +2,8 @@
 import type { SnpVm } from '@snp-ref/kvm-svm';
 import { isContentMeasured, LaunchDigest, PageType, VMSA_GPA } from '@snp-ref/psp-firmware/measure';
 import { checkInvariants, entryText, type RmpEntry, type RmpTable } from '@snp-ref/rmp-core';
-import type { ScenarioSession, StepResult } from '../scenario/run.js';
-import type { Step } from '../scenario/schema.js';
+import type { Step } from '../schema.js';
+import type { ScenarioSession, StepResult } from '../session.js';
 
 const PAGE = 4096;
 const hex = (n: number) => `0x${n.toString(16)}`;

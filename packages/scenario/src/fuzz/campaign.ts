@@ -1,8 +1,8 @@
 // The fuzz campaign: generate a sequence, run it step by step under the invariants, and on a
 // violation shrink the sequence to a small scenario that still breaks the same rule.
 import { TraceRing } from '@snp-ref/rmp-core';
-import { ScenarioSession } from '../scenario/run.js';
-import { parseScenario } from '../scenario/schema.js';
+import { parseScenario } from '../schema.js';
+import { ScenarioSession } from '../session.js';
 import { type GeneratedScenario, generateScenario } from './generate.js';
 import { InvariantChecker, type Violation } from './invariants.js';
 

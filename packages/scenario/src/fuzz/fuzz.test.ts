@@ -1,7 +1,7 @@
 import { TraceRing } from '@snp-ref/rmp-core';
 import { describe, expect, it } from 'vitest';
-import { ScenarioSession } from '../scenario/run.js';
-import { parseScenario, type Step } from '../scenario/schema.js';
+import { parseScenario, type Step } from '../schema.js';
+import { ScenarioSession } from '../session.js';
 import { checkScenario, runCampaign } from './campaign.js';
 import { generateScenario } from './generate.js';
 import { InvariantChecker } from './invariants.js';
