@@ -1,5 +1,6 @@
 #!/bin/sh
-# The OVMF tests reproduce a digest published for Debian's OVMF image (../shared/vectors/ovmf/):
+# The OVMF tests reproduce a digest published for Debian's OVMF image
+# (packages/psp-firmware/test/vectors/ovmf/):
 # install that package where it is missing (CI runs as root on Debian).
 set -eu
 image=/usr/share/ovmf/OVMF.fd

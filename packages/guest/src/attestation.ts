@@ -1,5 +1,6 @@
 import {
   type AttestationReport,
+  bytesToHex,
   decodeReportResponse,
   encodeReportRequest,
   MsgType,
@@ -81,8 +82,6 @@ export interface AttestationVerdict {
   readonly report: AttestationReport;
 }
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-
 /** Checks the report's signature and compares each expected field, naming every one that differs. */
 export function verifyAttestation(
   reportBytes: Uint8Array,
@@ -94,8 +93,8 @@ export function verifyAttestation(
   if (!verified.valid)
     mismatches.push({ field: 'signature', expected: 'valid VCEK signature', actual: verified.reason });
   const compare = (field: 'measurement' | 'reportData', want: Uint8Array | undefined, got: Uint8Array) => {
-    if (want !== undefined && hex(want) !== hex(got))
-      mismatches.push({ field, expected: hex(want), actual: hex(got) });
+    if (want !== undefined && bytesToHex(want) !== bytesToHex(got))
+      mismatches.push({ field, expected: bytesToHex(want), actual: bytesToHex(got) });
   };
   compare('measurement', expected.measurement, report.measurement);
   compare('reportData', expected.reportData, report.reportData);

@@ -25,10 +25,10 @@ export {
 export { changePageState, type PscHypervisor, type PscOutcome, RmpPscHypervisor } from './psc.js';
 export {
   type AccessOutcome,
+  type AccessRefusal,
   type GuestEvent,
   type GuestMemory,
   GuestVcpu,
   type GuestVcpuOptions,
   type NestedPageTable,
-  PAGE_SIZE,
 } from './vcpu.js';

@@ -1,4 +1,4 @@
-import { type HostRmp, hostRmpUpdateRetName, PvalidateRet, RmpUpdateRet } from '@snp-ref/rmp-core';
+import { type HostRmp, hostRmpUpdateRetName, PAGE_SIZE, PvalidateRet, RmpUpdateRet } from '@snp-ref/rmp-core';
 import {
   decodePscRequest,
   decodePscResponse,
@@ -8,7 +8,7 @@ import {
   type PscOperationName,
   TermReason,
 } from './ghcb/msr.js';
-import { type GuestVcpu, type NestedPageTable, PAGE_SIZE } from './vcpu.js';
+import type { GuestVcpu, NestedPageTable } from './vcpu.js';
 
 /** The hypervisor's side of the GHCB MSR protocol: a request MSR value in, a response MSR value out. */
 export interface PscHypervisor {

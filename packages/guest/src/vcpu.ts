@@ -1,9 +1,11 @@
 import {
   checkGuestAccess,
   codeName,
+  expectDefined,
   type Fault,
-  type GuestContext,
+  type GuestAsidVmpl,
   type InstructionOutcome,
+  PAGE_SIZE,
   type PageSize,
   PvalidateRet as PvalidateCodes,
   type PvalidateRet,
@@ -17,10 +19,8 @@ import {
 } from '@snp-ref/rmp-core';
 import { encodeTermRequest, TermReason } from './ghcb/msr.js';
 
-export const PAGE_SIZE = 4096;
-
 /** An access that would cross into the next page: the model's accesses stay within one page. */
-function withinPage(gpa: number, len: number): AccessOutcome | undefined {
+function withinPage(gpa: number, len: number): AccessRefusal | undefined {
   if ((gpa % PAGE_SIZE) + len <= PAGE_SIZE) return undefined;
   return { kind: 'invalid', reason: `${len} bytes at gpa 0x${gpa.toString(16)} cross a page boundary` };
 }
@@ -58,6 +58,10 @@ export type GuestEvent =
 export type AccessOutcome =
   | { readonly kind: 'data'; readonly bytes: Uint8Array }
   | { readonly kind: 'written' }
+  | AccessRefusal;
+
+/** Why an access or instruction did not happen: the fault it raised, or what stopped it first. */
+export type AccessRefusal =
   | Fault
   | { readonly kind: 'unmapped'; readonly gpa: number }
   | { readonly kind: 'invalid'; readonly reason: string }
@@ -87,14 +91,18 @@ export class GuestVcpu {
     readonly rmp: RmpTable,
     readonly memory: GuestMemory,
     readonly npt: NestedPageTable,
-    readonly context: GuestContext,
+    readonly context: GuestAsidVmpl,
     options: GuestVcpuOptions = {},
   ) {
     this.vcHandler = options.vcHandler ?? 'linux';
   }
 
   /** Reads `len` bytes at `gpa`, within one page (an access that crosses one is `invalid`). */
-  read(gpa: number, len: number, options: { private?: boolean } = {}): AccessOutcome {
+  read(
+    gpa: number,
+    len: number,
+    options: { private?: boolean } = {},
+  ): Extract<AccessOutcome, { kind: 'data' }> | AccessRefusal {
     const crossing = withinPage(gpa, len);
     if (crossing !== undefined) return crossing;
     const checked = this.access(gpa, 'read', options.private ?? true);
@@ -108,7 +116,11 @@ export class GuestVcpu {
   }
 
   /** Writes `bytes` at `gpa`, within one page; private writes go through the guest's key. */
-  write(gpa: number, bytes: Uint8Array, options: { private?: boolean } = {}): AccessOutcome {
+  write(
+    gpa: number,
+    bytes: Uint8Array,
+    options: { private?: boolean } = {},
+  ): Extract<AccessOutcome, { kind: 'written' }> | AccessRefusal {
     const crossing = withinPage(gpa, bytes.length);
     if (crossing !== undefined) return crossing;
     const isPrivate = options.private ?? true;
@@ -130,7 +142,7 @@ export class GuestVcpu {
     gpa: number,
     validate: boolean,
     pageSize: PageSize = '4K',
-  ): InstructionOutcome<PvalidateRet> | AccessOutcome {
+  ): InstructionOutcome<PvalidateRet> | AccessRefusal {
     const pfn = this.npt.translate(gpa);
     if (this.terminated) return { kind: 'terminated' };
     if (pfn === undefined) return { kind: 'unmapped', gpa };
@@ -146,7 +158,7 @@ export class GuestVcpu {
       },
       pvalidateName,
     );
-    const result = outcome as InstructionOutcome<PvalidateRet>;
+    const result = expectDefined<InstructionOutcome<PvalidateRet>>(outcome, 'the PVALIDATE outcome');
     if (result.kind !== 'ret') this.recordFault(gpa, result);
     return result;
   }
@@ -157,7 +169,7 @@ export class GuestVcpu {
     targetVmpl: 1 | 2 | 3,
     perms: number,
     pageSize: PageSize = '4K',
-  ): InstructionOutcome<RmpAdjustRet> | AccessOutcome {
+  ): InstructionOutcome<RmpAdjustRet> | AccessRefusal {
     const pfn = this.npt.translate(gpa);
     if (this.terminated) return { kind: 'terminated' };
     if (pfn === undefined) return { kind: 'unmapped', gpa };
@@ -173,7 +185,7 @@ export class GuestVcpu {
       },
       rmpadjustName,
     );
-    const result = outcome as InstructionOutcome<RmpAdjustRet>;
+    const result = expectDefined<InstructionOutcome<RmpAdjustRet>>(outcome, 'the RMPADJUST outcome');
     if (result.kind !== 'ret') this.recordFault(gpa, result);
     return result;
   }
@@ -189,7 +201,7 @@ export class GuestVcpu {
     gpa: number,
     kind: 'read' | 'write',
     isPrivate: boolean,
-  ): { kind: 'OK'; pfn: number } | AccessOutcome {
+  ): { kind: 'OK'; pfn: number } | AccessRefusal {
     if (this.terminated) return { kind: 'terminated' };
     const pfn = this.npt.translate(gpa);
     if (pfn === undefined) return { kind: 'unmapped', gpa };

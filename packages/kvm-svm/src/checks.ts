@@ -1,4 +1,9 @@
-import type { SevStatusName } from '@snp-ref/psp-firmware';
+import {
+  type CommandChecks,
+  FIRMWARE_CHECKS,
+  type LaunchCommandName,
+  type SevStatusName,
+} from '@snp-ref/psp-firmware';
 import type { ErrnoName } from '@snp-ref/rmp-core';
 
 /** The KVM SNP launch commands whose refusals this catalogue explains. */
@@ -6,7 +11,8 @@ export type KvmCommand = 'launch_start' | 'launch_update' | 'launch_finish';
 
 /** One check that can refuse a command: who makes it, what it returns, what it checks and why. */
 export interface Check {
-  readonly cmd: KvmCommand;
+  /** The command, or for a refusal before any command runs, the ioctl that carries them all. */
+  readonly cmd: KvmCommand | 'memory_encrypt_op';
   /** kernel: KVM refuses before or around the firmware (fw_error 0); firmware: the PSP's status. */
   readonly side: 'kernel' | 'firmware';
   readonly errno: ErrnoName;
@@ -19,13 +25,10 @@ export interface Check {
 }
 
 const KSEV = 'arch/x86/kvm/svm/sev.c';
-const REVIEW = '../shared/ARCHITECTURE.md, "The review this project encodes"';
-const ABI_UPDATE = 'SEV-SNP firmware ABI §8.17 SNP_LAUNCH_UPDATE (check order of AMD-ASPFW sev_mcmd.c)';
-const ABI_START = 'SEV-SNP firmware ABI §8.15 SNP_LAUNCH_START / §8.10 SNP_ACTIVATE';
-const ABI_FINISH = 'SEV-SNP firmware ABI §8.18 SNP_LAUNCH_FINISH';
+const REVIEW = 'docs/review.md';
 
 const kernel = (
-  cmd: KvmCommand,
+  cmd: Check['cmd'],
   errno: ErrnoName,
   check: string,
   rule: string,
@@ -38,20 +41,30 @@ const kernel = (
   rule,
   ...(abi && { abi }),
 });
-const firmware = (cmd: KvmCommand, fwError: SevStatusName, check: string, rule: string): Check => ({
-  cmd,
-  side: 'firmware',
-  errno: 'EIO',
-  fwError,
-  check,
-  rule,
-});
 
 /**
  * Every refusal of the modelled KVM SNP launch commands, by id. kvm-svm attaches the id to each
  * failure (KvmResult.check); `snp-ref explain` lists the ones that fit a ret/fw_error pair.
  */
 export const CHECKS = {
+  'memory_encrypt_op.snp_only': kernel(
+    'memory_encrypt_op',
+    'EPERM',
+    'a legacy SEV command (an id below KVM_SEV_SNP_LAUNCH_START, 100) on an SNP VM',
+    `${KSEV} sev_mem_enc_ioctl: sev_snp_guest(kvm) && sev_cmd.id < KVM_SEV_SNP_LAUNCH_START`,
+  ),
+  'memory_encrypt_op.command': kernel(
+    'memory_encrypt_op',
+    'EINVAL',
+    'no KVM command has this id',
+    `${KSEV} sev_mem_enc_ioctl: default → -EINVAL`,
+  ),
+  'launch_start.copy_from_user': kernel(
+    'launch_start',
+    'EFAULT',
+    'the kvm_sev_snp_launch_start struct at data is not mapped in userspace',
+    `${KSEV} snp_launch_start: copy_from_user(&params, …)`,
+  ),
   'launch_start.state': kernel(
     'launch_start',
     'EINVAL',
@@ -88,6 +101,12 @@ export const CHECKS = {
     'EIO',
     'SNP_LAUNCH_START or SNP_ACTIVATE failed; the context is decommissioned',
     `${KSEV} snp_launch_start, snp_bind_asid`,
+  ),
+  'launch_update.copy_from_user': kernel(
+    'launch_update',
+    'EFAULT',
+    'the LAUNCH_UPDATE struct at data is not mapped in userspace',
+    `${KSEV} snp_launch_update: copy_from_user(&params, …)`,
   ),
   'launch_update.state': kernel(
     'launch_update',
@@ -152,6 +171,19 @@ export const CHECKS = {
     'SNP_LAUNCH_UPDATE failed: the firmware status is fw_error; the pages this call changed are reverted',
     `${KSEV} snp_launch_update; ${REVIEW}: revert only what was touched`,
   ),
+  'launch_update.copy_to_user': kernel(
+    'launch_update',
+    'EFAULT',
+    'the progress (gfn_start, uaddr, len) cannot be written back to the struct',
+    `${KSEV} snp_launch_update: copy_to_user(…, &params, …)`,
+    'reviewed',
+  ),
+  'launch_finish.copy_from_user': kernel(
+    'launch_finish',
+    'EFAULT',
+    'the kvm_sev_snp_launch_finish struct at data is not mapped in userspace',
+    `${KSEV} snp_launch_finish: copy_from_user(&params, …)`,
+  ),
   'launch_finish.state': kernel(
     'launch_finish',
     'EINVAL',
@@ -187,68 +219,27 @@ export const CHECKS = {
 
 export type CheckId = keyof typeof CHECKS;
 
-/** What the firmware checks behind each status it can return for a KVM command (psp-firmware's order). */
-export const FIRMWARE_CHECKS: readonly Check[] = [
-  firmware(
-    'launch_update',
-    'INVALID_PARAM',
-    'a bad page address or VMPL permissions, an unknown page type, an IMI page expected, or a CPUID page the platform contradicts (the corrected page is written back)',
-    ABI_UPDATE,
-  ),
-  firmware(
-    'launch_update',
-    'INVALID_PLATFORM_STATE',
-    'the platform is not initialised (SNP_INIT)',
-    ABI_UPDATE,
-  ),
-  firmware('launch_update', 'INVALID_GUEST', 'the guest context page is not a guest context', ABI_UPDATE),
-  firmware(
-    'launch_update',
-    'INVALID_PAGE_STATE',
-    'the page is not pre-guest: assigned to an ASID, immutable, not validated (RMPUPDATE did not make it private, or it was changed since)',
-    ABI_UPDATE,
-  ),
-  firmware(
-    'launch_update',
-    'INVALID_PAGE_SIZE',
-    'the RMP page size is not the requested one, or a 2 MiB VMSA/secrets/CPUID page',
-    ABI_UPDATE,
-  ),
-  firmware('launch_update', 'INVALID_ADDRESS', 'a 2 MiB page that is not 2 MiB aligned', ABI_UPDATE),
-  firmware('launch_update', 'INVALID_GUEST_STATE', 'the guest is not in the LAUNCH state', ABI_UPDATE),
-  firmware('launch_update', 'INACTIVE', 'the guest has no ASID yet (SNP_ACTIVATE)', ABI_UPDATE),
-  firmware(
-    'launch_update',
-    'INVALID_PAGE_OWNER',
-    "the page is assigned to another ASID than the guest's",
-    ABI_UPDATE,
-  ),
-  firmware('launch_start', 'INVALID_PARAM', 'a bad guest context address or GOSVW', ABI_START),
-  firmware(
-    'launch_start',
-    'POLICY_FAILURE',
-    'the policy asks for what the platform cannot give (ABI version, SMT, single socket, …)',
-    ABI_START,
-  ),
-  firmware('launch_start', 'INVALID_ASID', 'the ASID is 0 or beyond the SNP ASIDs', ABI_START),
-  firmware('launch_start', 'ASID_OWNED', 'another guest holds the ASID', ABI_START),
-  firmware('launch_start', 'DFFLUSH_REQUIRED', 'the ASID was used since the last DF_FLUSH', ABI_START),
-  firmware('launch_start', 'INVALID_CONFIG', 'pages are still assigned to the ASID', ABI_START),
-  firmware(
-    'launch_finish',
-    'BAD_MEASUREMENT',
-    "the ID block's expected launch digest is not the guest's",
-    ABI_FINISH,
-  ),
-  firmware('launch_finish', 'POLICY_FAILURE', "the ID block's policy is not the guest's", ABI_FINISH),
-  firmware(
-    'launch_finish',
-    'BAD_SIGNATURE',
-    'the ID block or author key signature does not verify',
-    ABI_FINISH,
-  ),
-  firmware('launch_finish', 'INVALID_GUEST_STATE', 'the guest is not in the LAUNCH state', ABI_FINISH),
+/** The firmware commands each KVM command issues (arch/x86/kvm/svm/sev.c): their refusals are its EIO. */
+const ISSUES: readonly (readonly [KvmCommand, LaunchCommandName])[] = [
+  ['launch_update', 'SNP_LAUNCH_UPDATE'],
+  ['launch_start', 'SNP_LAUNCH_START'],
+  ['launch_start', 'SNP_ACTIVATE'], // snp_bind_asid
+  ['launch_finish', 'SNP_LAUNCH_FINISH'],
+  ['launch_finish', 'SNP_LAUNCH_UPDATE'], // the VMSAs, snp_launch_update_vmsa
 ];
+
+/** What the firmware checks behind each status a KVM command can get from it: psp-firmware's catalogue. */
+const FIRMWARE_SIDE: readonly Check[] = ISSUES.flatMap(([cmd, command]) => {
+  const { rule, refusals }: CommandChecks = FIRMWARE_CHECKS[command];
+  return refusals.map(
+    ([fwError, check]): Check => ({ cmd, side: 'firmware', errno: 'EIO', fwError, check, rule }),
+  );
+});
+
+/** The firmware's checks behind `fwError` when `cmd` gets it, in the firmware's order. */
+export function firmwareChecksFor(cmd: Check['cmd'], fwError: SevStatusName): Check[] {
+  return FIRMWARE_SIDE.filter((c) => c.cmd === cmd && c.fwError === fwError);
+}
 
 /** The checks that fit a command's result: kernel ones for fw_error 0, the firmware's for its status. */
 export function explainFailure(
@@ -259,7 +250,6 @@ export function explainFailure(
   const kernelSide = Object.values(CHECKS).filter(
     (c: Check) => c.cmd === cmd && (errno === undefined || c.errno === errno),
   );
-  const firmwareSide =
-    fwError === undefined ? [] : FIRMWARE_CHECKS.filter((c) => c.cmd === cmd && c.fwError === fwError);
+  const firmwareSide = fwError === undefined ? [] : firmwareChecksFor(cmd, fwError);
   return [...kernelSide, ...firmwareSide];
 }

@@ -5,7 +5,7 @@ import { RmpUpdateRet } from '@snp-ref/rmp-core';
 export type FaultSite = 'psp.launch_update' | 'rmpupdate';
 
 /**
- * Injected failures (SCENARIO.md `inject`): the nth later call at a site fails with the given code
+ * Injected failures (the scenario step `inject`, packages/scenario/README.md): the nth later call at a site fails with the given code
  * (a firmware status or an RMPUPDATE return code). Deterministic: calls are counted, not sampled.
  */
 export class FaultInjector {

@@ -3,16 +3,16 @@ export {
   type Check,
   type CheckId,
   explainFailure,
-  FIRMWARE_CHECKS,
+  firmwareChecksFor,
   type KvmCommand,
 } from './checks.js';
 export { FaultInjector, type FaultSite } from './faults.js';
-export { AddressSpace, PAGE_SIZE } from './host/addressSpace.js';
+export { AddressSpace } from './host/addressSpace.js';
 export { HostPages } from './host/hostPages.js';
 export { type Memslot, Memslots } from './host/memslots.js';
 export { type CreateVmOptions, Kvm } from './kvm.js';
 export { Machine, type MachineOptions } from './machine.js';
-export { fail, type KvmResult, OK } from './result.js';
+export { fail, type KvmFailure, type KvmResult, type KvmSuccess, OK } from './result.js';
 export {
   launchUpdateReviewed,
   launchUpdateV4,
@@ -21,8 +21,8 @@ export {
 } from './snp/launchUpdate.js';
 export {
   type KvmAbi,
-  type LaunchFinishParams,
-  type LaunchStartParams,
+  type KvmLaunchFinishParams,
+  type KvmLaunchStartParams,
   SnpVm,
   type SnpVmState,
 } from './snp/snpVm.js';

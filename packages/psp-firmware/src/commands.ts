@@ -1,4 +1,4 @@
-/** SNP firmware command ids (`enum sev_cmd`, include/linux/psp-sev.h; ../shared/SPEC-NOTES.md 2.1). */
+/** SNP firmware command ids (`enum sev_cmd`, include/linux/psp-sev.h; docs/spec-notes.md §2.1). */
 export const SnpCommand = {
   SNP_INIT: 0x081,
   SNP_SHUTDOWN: 0x082,

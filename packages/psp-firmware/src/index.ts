@@ -36,6 +36,12 @@ export {
 export { SnpCommand, type SnpCommandName } from './commands.js';
 export { FirmwareInputError, type FirmwareInputErrorCode } from './errors.js';
 export {
+  type CommandChecks,
+  FIRMWARE_CHECKS,
+  type LaunchCommandName,
+  type Refusal,
+} from './firmware/checks.js';
+export {
   IdAuthInfo,
   IdBlockBuffer,
   SnpActivate,
@@ -104,6 +110,7 @@ export {
   FW_SUCCESS,
   type FwStatus,
   fwStatus,
+  fwStatusOfCode,
   SevStatus,
   type SevStatusName,
   sevStatusName,

@@ -1,4 +1,4 @@
-/** SNP guest policy bits (include/linux/psp-sev.h SNP_POLICY_*; ../shared/SPEC-NOTES.md 2.3). */
+/** SNP guest policy bits (include/linux/psp-sev.h SNP_POLICY_*; docs/spec-notes.md §2.3). */
 export const PolicyBit = {
   SMT: 1n << 16n,
   /** Reserved, must be one. */

@@ -1,6 +1,8 @@
+import { expectDefined } from '@snp-ref/rmp-core';
+
 /**
- * Firmware status codes (`enum sev_ret_code`, include/uapi/linux/psp-sev.h; ../shared/SPEC-NOTES.md
- * 2.2). Every command returns one of these, by name and number.
+ * Firmware status codes (`enum sev_ret_code`, include/uapi/linux/psp-sev.h; docs/spec-notes.md
+ * §2.2). Every command returns one of these, by name and number.
  */
 export const SevStatus = {
   SUCCESS: 0x00,
@@ -60,13 +62,18 @@ const STATUSES = new Map<SevStatusName, FwStatus>(
 
 /** The (shared, frozen) FwStatus of a status name. */
 export function fwStatus(name: SevStatusName): FwStatus {
-  return STATUSES.get(name) as FwStatus;
+  return expectDefined(STATUSES.get(name), name);
 }
 
 export const FW_SUCCESS = fwStatus('SUCCESS');
 
+/** The (shared, frozen) FwStatus of a status code, or undefined for a code the ABI does not define. */
+export function fwStatusOfCode(code: number): FwStatus | undefined {
+  for (const status of STATUSES.values()) if (status.code === code) return status;
+  return undefined;
+}
+
 /** The name of a status code, or `UNKNOWN(0x..)`. */
 export function sevStatusName(code: number): string {
-  for (const status of STATUSES.values()) if (status.code === code) return status.name;
-  return `UNKNOWN(0x${code.toString(16)})`;
+  return fwStatusOfCode(code)?.name ?? `UNKNOWN(0x${code.toString(16)})`;
 }

@@ -4,7 +4,7 @@ import {
   type AccessKind,
   checkGuestAccess,
   checkHostAccess,
-  type GuestContext,
+  type GuestAsidVmpl,
   NPF_PRIVATE_RMP,
   NpfInfo,
   PfError,
@@ -21,7 +21,7 @@ const own = (fields: Partial<RmpEntry> = {}) =>
   entry({ assigned: true, asid: 1, gpa: GPA, validated: true, ...fields });
 const PRIVATE_NPF = NpfInfo.PRESENT + NpfInfo.GUEST_FINAL + NpfInfo.RMP + NpfInfo.ENC;
 
-function guestAccess(e: RmpEntry, kind: AccessKind, priv: boolean, guest: GuestContext = GUEST) {
+function guestAccess(e: RmpEntry, kind: AccessKind, priv: boolean, guest: GuestAsidVmpl = GUEST) {
   const table = smallHost();
   table.write(PFN, e);
   return checkGuestAccess(table, guest, { pfn: PFN, gpa: GPA, kind, private: priv });

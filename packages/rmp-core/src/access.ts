@@ -27,8 +27,11 @@ export type AccessCheck =
   | 'Validated'
   | 'VMPL';
 
-/** Who runs an instruction or makes an access inside a guest. */
-export interface GuestContext {
+/**
+ * Who runs an instruction or makes an access inside a guest: its ASID and VMPL (not the firmware's
+ * guest context page, psp-firmware's GuestContext).
+ */
+export interface GuestAsidVmpl {
   readonly asid: number;
   /** Virtual machine privilege level 0..3 (APM vol. 2 §15.35.7). */
   readonly vmpl: 0 | 1 | 2 | 3;
@@ -112,7 +115,7 @@ export interface GuestAccess {
 }
 
 /** A guest access of an SNP-active guest, through the checks of APM vol. 2 Table 15-39. */
-export function checkGuestAccess(table: RmpTable, guest: GuestContext, access: GuestAccess): AccessResult {
+export function checkGuestAccess(table: RmpTable, guest: GuestAsidVmpl, access: GuestAccess): AccessResult {
   const write = access.kind === 'write';
   const npt = access.npt ?? '4K';
   const info =
@@ -142,7 +145,7 @@ export function checkGuestAccess(table: RmpTable, guest: GuestContext, access: G
  */
 export function checkOwnership(
   table: RmpTable,
-  guest: GuestContext,
+  guest: GuestAsidVmpl,
   pfn: number,
   gpa: number,
 ): AccessCheck | undefined {
@@ -173,7 +176,7 @@ function hypervisorOwned(table: RmpTable, pfn: number, mapping: PageSize): boole
 }
 
 /** VMPL0 may do anything; other VMPLs need their mask's bit (APM vol. 2 Table 15-36). */
-function vmplAllows(w2: number, vmpl: GuestContext['vmpl'], access: GuestAccess): boolean {
+function vmplAllows(w2: number, vmpl: GuestAsidVmpl['vmpl'], access: GuestAccess): boolean {
   if (vmpl === 0) return true;
   const perms = vmplPermsOfW2(w2, vmpl);
   switch (access.kind) {

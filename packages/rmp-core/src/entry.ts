@@ -6,6 +6,7 @@ import {
   gpaToW0,
   gpaToW1,
   MAX_ASID,
+  PAGE_SIZE,
   RESERVED_MASKS,
   RMP_ENTRY_BYTES,
   VMPL_PERMS_ALL,
@@ -111,7 +112,7 @@ function setBits(word: number, base: number): number[] {
 }
 
 function checkGpa(gpa: number): void {
-  if (!Number.isSafeInteger(gpa) || gpa < 0 || gpa >= GPA_LIMIT || gpa % 4096 !== 0) {
+  if (!Number.isSafeInteger(gpa) || gpa < 0 || gpa >= GPA_LIMIT || gpa % PAGE_SIZE !== 0) {
     throw new RmpFieldRangeError('gpa', gpa, 'a 4 KiB aligned address below 2^51');
   }
 }

@@ -1,11 +1,11 @@
 import type { RmpEntry } from './entry.js';
 
-/** Lower-case hex with a 0x prefix, exact for any safe integer. */
-export function hex(value: number): string {
+/** Lower-case hex with a 0x prefix, exact for any safe integer and any bigint. */
+export function hex(value: number | bigint): string {
   return `0x${value.toString(16)}`;
 }
 
-/** An entry as JSON: the shape `snp-ref run` prints (../shared/SCENARIO.md, "Result"). */
+/** An entry as JSON: the shape `snp-ref run` prints (packages/scenario/README.md, "Result"). */
 export interface RmpEntryJson {
   readonly assigned: boolean;
   readonly asid: number;

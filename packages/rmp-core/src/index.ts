@@ -7,7 +7,7 @@ export {
   checkHostAccess,
   type Fault,
   type GuestAccess,
-  type GuestContext,
+  type GuestAsidVmpl,
   type HostAccess,
   NPF_PRIVATE_RMP,
   NpfInfo,
@@ -35,6 +35,7 @@ export {
   RmpPfnRangeError,
   RmpReservedBitsError,
 } from './errors.js';
+export { expectDefined } from './expectDefined.js';
 export { entryJson, entryText, hex, type RmpEntryJson } from './format.js';
 export {
   HostRmp,
@@ -58,7 +59,15 @@ export {
 } from './instructions/rmpread.js';
 export { hypervisorState, type RmpState, rmpupdate } from './instructions/rmpupdate.js';
 export { checkInvariants, type InvariantRule, type InvariantViolation } from './invariants.js';
-export { MAX_ASID, PAGES_PER_2M, RMP_ENTRY_BYTES, RMP_FIELDS, VMPL_PERMS_ALL, VmplPerm } from './layout.js';
+export {
+  MAX_ASID,
+  PAGE_SIZE,
+  PAGES_PER_2M,
+  RMP_ENTRY_BYTES,
+  RMP_FIELDS,
+  VMPL_PERMS_ALL,
+  VmplPerm,
+} from './layout.js';
 export {
   codeByName,
   codeName,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { GuestContext } from './access.js';
+import type { GuestAsidVmpl } from './access.js';
 import type { RmpEntry } from './entry.js';
 import { psmash } from './instructions/psmash.js';
 import { type PvalidateOperand, pvalidate } from './instructions/pvalidate.js';
@@ -170,7 +170,7 @@ const gpa = fc.oneof(
   fc.integer({ min: 0, max: 1023 }).map((g) => g * 4096),
 );
 const pageSize = fc.constantFrom('4K' as const, '2M' as const);
-const guest: fc.Arbitrary<GuestContext> = fc.record({
+const guest: fc.Arbitrary<GuestAsidVmpl> = fc.record({
   asid: fc.integer({ min: 0, max: 2 }),
   vmpl: fc.constantFrom(0 as const, 1 as const),
 });
@@ -187,8 +187,8 @@ const state: fc.Arbitrary<RmpState> = fc
 type Op =
   | { op: 'rmpupdate'; pfn: number; state: RmpState }
   | { op: 'psmash'; pfn: number }
-  | { op: 'pvalidate'; guest: GuestContext; operand: PvalidateOperand }
-  | { op: 'rmpadjust'; guest: GuestContext; operand: RmpAdjustOperand };
+  | { op: 'pvalidate'; guest: GuestAsidVmpl; operand: PvalidateOperand }
+  | { op: 'rmpadjust'; guest: GuestAsidVmpl; operand: RmpAdjustOperand };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('rmpupdate' as const), pfn, state }),

@@ -1,6 +1,6 @@
 import type { RmpEntry } from './entry.js';
 import { hex } from './format.js';
-import { PAGES_PER_2M } from './layout.js';
+import { PAGE_SIZE, PAGES_PER_2M } from './layout.js';
 import type { RmpTable } from './table.js';
 
 export type InvariantRule =
@@ -60,12 +60,12 @@ function checkOwner(pfn: number, e: RmpEntry, report: Report): void {
 }
 
 function check2MPage(table: RmpTable, base: number, e: RmpEntry, report: Report): void {
-  if (e.gpa % (PAGES_PER_2M * 4096) !== 0)
+  if (e.gpa % (PAGES_PER_2M * PAGE_SIZE) !== 0)
     report('2m-gpa-misaligned', base, `2M page at gpa ${hex(e.gpa)}, not 2M aligned`);
   const end = Math.min(base + PAGES_PER_2M, table.hostPages);
   for (let pfn = base + 1; pfn < end; pfn++) {
     const sub = table.read(pfn);
-    const gpa = e.gpa + (pfn - base) * 4096;
+    const gpa = e.gpa + (pfn - base) * PAGE_SIZE;
     const same =
       isAssigned2M(sub) &&
       sub.asid === e.asid &&

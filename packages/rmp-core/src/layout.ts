@@ -32,7 +32,7 @@ export const RMP_FIELDS = {
   validated: field('validated', 62, 1),
   /**
    * High qword: Linux only dumps it; on real parts it holds the VMPL permission masks
-   * (../shared/SPEC-NOTES.md 1.1). Its exact layout is not public, so this model defines one:
+   * (docs/spec-notes.md §1.1). Its exact layout is not public, so this model defines one:
    * byte n (n = 1..3) is the permission mask of VMPL n. VMPL0 always has every permission.
    */
   vmpl1Perms: field('vmpl1_perms', 64 + 8, 8),
@@ -47,6 +47,9 @@ export const RESERVED_MASKS: readonly [number, number, number, number] = [
   0xe0e0_e0ff, // W2: byte 0 (VMPL0) and bits 7:5 of each VMPL1..3 byte
   0xffff_ffff, // W3: not used by this model
 ];
+
+/** Bytes in a 4 KiB page, the RMP's unit (one entry per 4 KiB page: AMD APM Vol 2 §15.36.3). */
+export const PAGE_SIZE = 4096;
 
 /** 4 KiB pages in a 2 MiB page. */
 export const PAGES_PER_2M = 512;

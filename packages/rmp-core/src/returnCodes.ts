@@ -3,7 +3,7 @@
  * header arch/x86/include/asm/rmptable.h (svsm-vtpm/linux) and, where upstream names them,
  * torvalds/linux arch/x86/include/asm/sev.h (RMPUPDATE_FAIL_OVERLAP 4, PSMASH_FAIL_INUSE 3,
  * PVALIDATE_FAIL_SIZEMISMATCH 6, PVALIDATE_FAIL_NOUPDATE 255); RMPADJUST's from coconut-svsm
- * kernel/src/sev/utils.rs. See ../shared/SPEC-NOTES.md 1.5.
+ * kernel/src/sev/utils.rs. See docs/spec-notes.md §1.5.
  */
 
 export const RmpUpdateRet = {

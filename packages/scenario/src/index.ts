@@ -11,10 +11,13 @@ export {
   scenarioSchema,
 } from './schema.js';
 export {
+  injectionCode,
   runScenario,
   type ScenarioResult,
   ScenarioSession,
+  type StepFailure,
   type StepResult,
+  type StepSuccess,
   type TraceJson,
 } from './session.js';
 export { cpuWhy, kvmWhy, type Why } from './why.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { codeRef, hexData, num, u64 } from './values.js';
 
-// The scenario format of ../shared/SCENARIO.md, version 1: one zod schema is both the validator of
+// The scenario format of packages/scenario/README.md, version 1: one zod schema is both the validator of
 // `snp-ref run` and the JSON Schema of `snp-ref schema`.
 
 /** Free text for the reader of a scenario; the runner ignores it. */
@@ -46,7 +46,7 @@ const step = z.discriminatedUnion(
       hva: num,
       gpa: num,
       len: num,
-      // Any name: an unknown type is the step's EINVAL (SCENARIO.md "Errors"), not an invalid file.
+      // Any name: an unknown type is the step's EINVAL (README.md "Errors a step reports"), not an invalid file.
       type: z
         .string({ error: 'expected a page type name' })
         .describe('normal, vmsa, zero, unmeasured, secrets or cpuid'),

@@ -1,5 +1,7 @@
-import { GuestVcpu } from '@snp-ref/guest';
+import { type AccessRefusal, GuestVcpu } from '@snp-ref/guest';
 import {
+  type CheckId,
+  fail,
   Kvm,
   type KvmResult,
   launchUpdateReviewed,
@@ -7,12 +9,21 @@ import {
   Machine,
   type SnpVm,
 } from '@snp-ref/kvm-svm';
-import { SeededPages, SevStatus, type SnpFirmware } from '@snp-ref/psp-firmware';
+import {
+  bytesToHex,
+  SeededPages,
+  SevStatus,
+  type SevStatusName,
+  type SnpFirmware,
+} from '@snp-ref/psp-firmware';
 import {
   checkHostAccess,
   codeName,
+  type ErrnoName,
   entryJson,
+  type Fault,
   hex,
+  PAGE_SIZE,
   PvalidateRet,
   type RmpEntryJson,
   RmpUpdateRet,
@@ -23,17 +34,19 @@ import {
 } from '@snp-ref/rmp-core';
 import { PAGE_TYPES } from './pageTypes.js';
 import type { Scenario, Step } from './schema.js';
-import { cpuWhy, kvmWhy } from './why.js';
+import { cpuWhy, kvmWhy, type Why } from './why.js';
 
-const PAGE = 4096;
+/** One step's outcome, as README.md "Result" lists it. */
+export type StepResult = StepSuccess | StepFailure;
 
-/** One step's outcome, as SCENARIO.md "Result" lists it. */
-export interface StepResult {
+/** Which step: its index in the scenario and its op. */
+interface StepHead {
   readonly i: number;
   readonly op: Step['op'];
-  readonly ok: boolean;
-  readonly [field: string]: unknown;
 }
+
+export interface StepSuccess extends StepHead, Success {}
+export interface StepFailure extends StepHead, Failure {}
 
 export interface ScenarioResult {
   readonly scenario: 1;
@@ -52,8 +65,41 @@ export interface TraceJson {
   readonly ret: string;
 }
 
+/** What a step that worked gives back, besides `ok`: what it created, read or launched. */
+interface Success {
+  readonly ok: true;
+  /** vm.create: the VM's ASID. */
+  readonly asid?: number;
+  /** rmp.query: the entry. */
+  readonly entry?: RmpEntryJson;
+  /** hv.read, guest.read: the bytes read, in hex. */
+  readonly data?: string;
+  /** snp.launch_update: the pages it measured. */
+  readonly pages?: number;
+  /** A KVM command: the pages it leaked. */
+  readonly leaked?: readonly number[];
+}
+
+/** What a failed step gives back: the error behind it (see why.ts), a message and the why. */
+interface Failure {
+  readonly ok: false;
+  /** A KVM command's errno, or the scenario's own (EINVAL, EFAULT). */
+  readonly errno?: ErrnoName;
+  /** A KVM command: which check of kvm-svm's CHECKS refused. */
+  readonly check?: CheckId;
+  readonly fwError?: SevStatusName;
+  /** The return code of RMPUPDATE or PVALIDATE. */
+  readonly rmpRet?: string;
+  /** The fault an access raised. */
+  readonly fault?: Fault['kind'] | 'terminated';
+  readonly pages?: number;
+  readonly leaked?: readonly number[];
+  readonly message: string;
+  readonly why: Why;
+}
+
 /** Step outcomes before `i` and `op` are added. */
-type Outcome = { readonly ok: boolean; readonly [field: string]: unknown };
+type Outcome = Success | Failure;
 
 /**
  * A scenario being run, one step at a time, on a fresh machine: what runScenario does, open for
@@ -100,14 +146,12 @@ export class ScenarioSession {
   /** Runs one step. Steps never throw for what a scenario can cause: a failure is an outcome with its why. */
   run(step: Step): StepResult {
     const outcome = runStep(this.machine, this.kvm, (vm) => this.vcpuOf(vm), step);
-    const i = this.steps.length;
-    if (!outcome.ok && outcome.why === undefined) throw new Error(`internal: step ${i} failed without a why`);
-    const result = { i, op: step.op, ...outcome };
+    const result = { i: this.steps.length, op: step.op, ...outcome };
     this.steps.push(result);
     return result;
   }
 
-  /** The result SCENARIO.md describes, for the steps run so far. */
+  /** The result README.md describes, for the steps run so far. */
   result(): ScenarioResult {
     const { machine, kvm } = this;
     return {
@@ -123,7 +167,7 @@ export class ScenarioSession {
             {
               asid: vm.asid,
               state: vm.state,
-              measurement: digest === undefined ? null : Buffer.from(digest).toString('hex'),
+              measurement: digest === undefined ? null : bytesToHex(digest),
             },
           ];
         }),
@@ -133,7 +177,7 @@ export class ScenarioSession {
 }
 
 /**
- * Runs a validated scenario (../shared/SCENARIO.md) on a fresh machine and returns its result. Steps
+ * Runs a validated scenario (README.md) on a fresh machine and returns its result. Steps
  * never throw for what a scenario can cause: a failing step reports its errno, firmware status,
  * return code or fault, and the run goes on.
  */
@@ -167,9 +211,7 @@ const failed = (errno: 'EINVAL' | 'EFAULT', message: string): Outcome => ({
 });
 
 function fromKvm(result: KvmResult, gpa?: number): Outcome {
-  const { ok, ...rest } = result;
-  const why = kvmWhy(result, gpa);
-  return { ok, ...rest, ...(why && { why }) };
+  return result.ok ? result : { ...result, why: kvmWhy(result, gpa) };
 }
 
 function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, step: Step): Outcome {
@@ -226,8 +268,7 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
     case 'snp.launch_update': {
       const type = PAGE_TYPES[step.type];
       if (type === undefined) {
-        const message = `unknown page type "${step.type}"`;
-        return fromKvm({ ok: false, errno: 'EINVAL', message, check: 'launch_update.type' });
+        return fromKvm(fail('launch_update.type', `unknown page type "${step.type}"`));
       }
       const result =
         vm.abi === 'v4'
@@ -258,7 +299,7 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
     case 'guest.read': {
       const outcome = vcpuOf(vm).read(step.gpa, step.len, { private: step.private ?? true });
       return outcome.kind === 'data'
-        ? { ok: true, data: Buffer.from(outcome.bytes).toString('hex') }
+        ? { ok: true, data: bytesToHex(outcome.bytes) }
         : faultOutcome(outcome, step.gpa);
     }
     case 'guest.write': {
@@ -268,23 +309,26 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
   }
 }
 
-function faultOutcome(
-  outcome: { kind: string; gpa?: number; reason?: string; check?: string },
-  gpa: number,
-): Outcome {
-  if (outcome.kind === 'unmapped') return failed('EFAULT', `no mapping for gpa ${hex(outcome.gpa ?? 0)}`);
-  if (outcome.kind === 'invalid') return failed('EINVAL', outcome.reason ?? 'invalid access');
+function faultOutcome(outcome: AccessRefusal, gpa: number): Outcome {
+  if (outcome.kind === 'unmapped') return failed('EFAULT', `no mapping for gpa ${hex(outcome.gpa)}`);
+  if (outcome.kind === 'invalid') return failed('EINVAL', outcome.reason);
+  const more = outcome.kind === 'terminated' ? {} : { more: `${outcome.check} check` };
   return {
     ok: false,
     fault: outcome.kind,
     message: `the access faulted: ${outcome.kind}`,
-    why: cpuWhy(`access.${outcome.kind}`, { gpa, ...(outcome.check && { more: `${outcome.check} check` }) }),
+    why: cpuWhy(`access.${outcome.kind}`, { gpa, ...more }),
   };
 }
 
-function inject(machine: Machine, step: Extract<Step, { op: 'inject' }>): Outcome {
+/** The code an inject step arms: a number as given, a name from the firmware's or RMPUPDATE's table. */
+export function injectionCode(step: Extract<Step, { op: 'inject' }>): number | undefined {
   const table: Record<string, number> = step.at === 'rmpupdate' ? RmpUpdateRet : SevStatus;
-  const code = typeof step.error === 'number' ? step.error : table[step.error];
+  return typeof step.error === 'number' ? step.error : table[step.error];
+}
+
+function inject(machine: Machine, step: Extract<Step, { op: 'inject' }>): Outcome {
+  const code = injectionCode(step);
   try {
     if (code === undefined)
       throw new RangeError(
@@ -301,7 +345,7 @@ function inject(machine: Machine, step: Extract<Step, { op: 'inject' }>): Outcom
 const MAX_MMAP_PAGES = 2 ** 22;
 
 function mmap(machine: Machine, vm: SnpVm, step: Extract<Step, { op: 'mmap' }>): Outcome {
-  if (step.hva % PAGE !== 0) return failed('EINVAL', `hva ${hex(step.hva)} is not 4 KiB aligned`);
+  if (step.hva % PAGE_SIZE !== 0) return failed('EINVAL', `hva ${hex(step.hva)} is not 4 KiB aligned`);
   if (step.pages > MAX_MMAP_PAGES)
     return failed('EINVAL', `${step.pages} pages in one mmap: at most ${MAX_MMAP_PAGES}`);
   if (step.pfn + step.pages > machine.pages.count) {
@@ -328,7 +372,7 @@ function mmap(machine: Machine, vm: SnpVm, step: Extract<Step, { op: 'mmap' }>):
   if (step.fill !== undefined) {
     const seeded = step.fill === 'zero' ? undefined : new SeededPages(step.fill.seed);
     for (let i = 0; i < step.pages; i++)
-      machine.memory.write(step.pfn + i, seeded?.next() ?? new Uint8Array(PAGE));
+      machine.memory.write(step.pfn + i, seeded?.next() ?? new Uint8Array(PAGE_SIZE));
   }
   return { ok: true };
 }
@@ -342,14 +386,14 @@ function hostRead(vm: SnpVm, hva: number, len: number): Outcome {
   const bytes = vm.copyFromUser(hva, len);
   return bytes === undefined
     ? failed('EFAULT', `hva range ${hex(hva)}+${len} is not mapped`)
-    : { ok: true, data: Buffer.from(bytes).toString('hex') };
+    : { ok: true, data: bytesToHex(bytes) };
 }
 
 /** A host write through the VMM mapping: every page must be hypervisor-owned, else #PF (APM Table 15-39). */
 function hostWrite(machine: Machine, vm: SnpVm, hva: number, data: Uint8Array): Outcome {
-  for (let page = Math.floor(hva / PAGE); page * PAGE < hva + data.length; page++) {
-    const pfn = vm.addressSpace.translate(page * PAGE);
-    if (pfn === undefined) return failed('EFAULT', `hva ${hex(page * PAGE)} is not mapped`);
+  for (let page = Math.floor(hva / PAGE_SIZE); page * PAGE_SIZE < hva + data.length; page++) {
+    const pfn = vm.addressSpace.translate(page * PAGE_SIZE);
+    if (pfn === undefined) return failed('EFAULT', `hva ${hex(page * PAGE_SIZE)} is not mapped`);
     const check = checkHostAccess(machine.rmp, { pfn, kind: 'write', user: true });
     if (check.kind !== 'OK')
       return {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Value forms of ../shared/SCENARIO.md "Values": a JSON integer, a "0x…" hex string or a size
+// Value forms of README.md "Values" (the scenario format): a JSON integer, a "0x…" hex string or a size
 // ("4KiB", "2MiB", "1GiB"). Numbers must stay exact: anything past 2^53 is refused here rather
 // than rounded, and 64-bit fields (policy) become bigint.
 

@@ -1,5 +1,6 @@
 // Why a scenario step failed: which check refused, on which page, and where the rule comes from.
-import { CHECKS, type CheckId, FIRMWARE_CHECKS, type KvmResult } from '@snp-ref/kvm-svm';
+import { CHECKS, firmwareChecksFor, type KvmFailure } from '@snp-ref/kvm-svm';
+import { hex, PAGE_SIZE } from '@snp-ref/rmp-core';
 
 export interface Why {
   /** The check's id: a KVM check (kvm-svm CHECKS), or one of the CPU, RMP and scenario checks below. */
@@ -12,21 +13,24 @@ export interface Why {
   readonly gpa?: string;
 }
 
-const hex = (n: number) => `0x${n.toString(16)}`;
-
-/** A KVM command's refusal; for a firmware status, what the firmware checks behind it. */
-export function kvmWhy(result: KvmResult, gpa?: number): Why | undefined {
-  if (result.ok || result.check === undefined) return undefined;
-  const check = CHECKS[result.check as CheckId];
-  const fw =
-    result.fwError && FIRMWARE_CHECKS.find((c) => c.cmd === check.cmd && c.fwError === result.fwError);
-  const at = gpa !== undefined && result.pages !== undefined ? { gpa: hex(gpa + result.pages * 4096) } : {};
-  const pfn = /pfn (0x[0-9a-f]+)/.exec(result.message ?? '')?.[1];
+/**
+ * A KVM command's refusal; for a firmware status, what the firmware checks behind it (each check of
+ * each firmware command the KVM command issues that returns the status: KVM does not say which).
+ */
+export function kvmWhy(result: KvmFailure, gpa?: number): Why {
+  const check = CHECKS[result.check];
+  const fw = result.fwError === undefined ? [] : firmwareChecksFor(check.cmd, result.fwError);
+  const at =
+    gpa !== undefined && result.pages !== undefined ? { gpa: hex(gpa + result.pages * PAGE_SIZE) } : {};
+  const pfn = /pfn (0x[0-9a-f]+)/.exec(result.message)?.[1];
   return {
     check: result.check,
-    side: fw ? 'firmware' : 'kernel',
-    text: fw ? `${check.check}; the firmware refuses when ${fw.check}` : check.check,
-    rule: fw ? `${check.rule}; ${fw.rule}` : check.rule,
+    side: fw.length > 0 ? 'firmware' : 'kernel',
+    text: [
+      check.check,
+      ...fw.map((f, i) => `${i === 0 ? '' : 'or '}the firmware refuses when ${f.check}`),
+    ].join('; '),
+    rule: [check.rule, ...new Set(fw.map((f) => f.rule))].join('; '),
     ...(pfn && { pfn }),
     ...at,
   };
@@ -92,12 +96,12 @@ const CPU_AND_SCENARIO: Readonly<Record<string, { side: Why['side']; text: strin
   'scenario.unmapped': {
     side: 'scenario',
     text: 'no mapping for the address',
-    rule: '../shared/SCENARIO.md "Errors a step reports"',
+    rule: 'packages/scenario/README.md "Errors a step reports"',
   },
   'scenario.invalid': {
     side: 'scenario',
     text: 'the step asks for something the model cannot do (see message)',
-    rule: '../shared/SCENARIO.md "Errors a step reports"',
+    rule: 'packages/scenario/README.md "Errors a step reports"',
   },
 };
 

@@ -19,10 +19,10 @@ function bundleIsFresh() {
 }
 
 if (process.env.SNP_REF_FROM_SOURCE !== '1' && bundleIsFresh()) {
-  await import('../dist/main.js');
+  await import('../dist/bin.js');
 } else {
   const { register: registerTsx } = await import('tsx/esm/api');
   register('./source-condition.js', import.meta.url);
   registerTsx();
-  await import('../src/main.ts');
+  await import('../src/bin.ts');
 }

@@ -1,7 +1,7 @@
 // Bundles the CLI and the workspace packages it uses into dist/ (npm packages stay external), so
 // `snp-ref` starts as plain JavaScript instead of compiling TypeScript on every run. bin/snp-ref.js
 // uses the bundle only while every source it was built from is unchanged (dist/inputs.json).
-import { statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -10,9 +10,12 @@ const cli = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(cli, '../..');
 const outdir = join(cli, 'dist');
 
+// A fresh directory: chunks of an earlier build (or an entry point since renamed) must not linger.
+rmSync(outdir, { recursive: true, force: true });
+
 const result = await build({
   absWorkingDir: root,
-  entryPoints: [join(cli, 'src/main.ts')],
+  entryPoints: [join(cli, 'src/bin.ts')],
   outdir,
   bundle: true,
   splitting: true,

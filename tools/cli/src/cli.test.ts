@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bin, measureOvmfArgs, snpRef } from './snpRefProcess.js';
+import { bin, snpRefProcess } from './snpRefProcess.js';
+import { measureOvmfArgs, snpRef } from './snpRefRun.js';
 
 const base = { scenario: 1, host: { pages: 64 } };
 const withSteps = (steps: unknown[]) => JSON.stringify({ ...base, steps });
@@ -37,24 +38,27 @@ describe('snp-ref run on malformed input: exit 2, every problem named, no stack 
       withSteps([{ op: 'hv.write', vm: 'a', hva: 0, data: 'abc' }]),
       /steps\[0\]\.data: expected an even number of hex digits/,
     ],
-  ])('%s', (_, input, message) => {
-    const { status, stderr, stdout } = snpRef(['run', '-'], input);
+  ])('%s', async (_, input, message) => {
+    const { status, stderr, stdout } = await snpRef(['run', '-'], { stdin: input });
     expect(status).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(message);
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('lists every problem, not just the first', () => {
-    const { stderr } = snpRef(
-      ['run', '-'],
-      JSON.stringify({ scenario: 1, host: { pages: 'x' }, steps: [{ op: 'nope' }, { op: 'rmp.query' }] }),
-    );
+  it('lists every problem, not just the first', async () => {
+    const { stderr } = await snpRef(['run', '-'], {
+      stdin: JSON.stringify({
+        scenario: 1,
+        host: { pages: 'x' },
+        steps: [{ op: 'nope' }, { op: 'rmp.query' }],
+      }),
+    });
     expect(stderr.trim().split('\n')).toHaveLength(3);
   });
 
-  it('names a file it cannot read', () => {
-    expect(snpRef(['run', '/no/such/scenario.json'])).toMatchObject({
+  it('names a file it cannot read', async () => {
+    expect(await snpRef(['run', '/no/such/scenario.json'])).toMatchObject({
       status: 2,
       stderr: 'snp-ref: /no/such/scenario.json: cannot read (ENOENT)\n',
     });
@@ -62,59 +66,79 @@ describe('snp-ref run on malformed input: exit 2, every problem named, no stack 
 });
 
 describe('snp-ref commands', () => {
-  it('prints the scenario format as a JSON Schema draft 2020-12', () => {
-    const schema = JSON.parse(snpRef(['schema']).stdout);
+  it('prints the scenario format as a JSON Schema draft 2020-12', async () => {
+    const schema = JSON.parse((await snpRef(['schema'])).stdout);
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(JSON.stringify(schema)).toContain('snp.launch_update');
   });
 
-  it('measures a plan, as hex and as JSON with per-op digests', () => {
+  it('measures a plan, as hex and as JSON with per-op digests', async () => {
     const plan = join(
       import.meta.dirname,
       '../../../packages/psp-firmware/test/vectors/launch-digest/plans/single-zero.json',
     );
-    expect(snpRef(['measure', '--plan', plan]).stdout).toBe(
+    expect((await snpRef(['measure', '--plan', plan])).stdout).toBe(
       '4472405c6dbc65e5629805f2be1b3df74eb119841eff12466c24f43e67083c23df5e645b2742b6d9aa0f943e095cebaa\n',
     );
-    expect(JSON.parse(snpRef(['measure', '--plan', plan, '--json']).stdout)).toMatchObject({
+    expect(JSON.parse((await snpRef(['measure', '--plan', plan, '--json'])).stdout)).toMatchObject({
       name: 'single-zero',
       steps: [{ op: 'zero', gpa: '0x800000' }],
     });
     expect(
-      snpRef(
-        ['measure', '--plan', '-'],
-        JSON.stringify({ name: 'p', seed: 's', ops: [{ op: 'zero', gpa: '0x10' }] }),
-      ),
+      await snpRef(['measure', '--plan', '-'], {
+        stdin: JSON.stringify({ name: 'p', seed: 's', ops: [{ op: 'zero', gpa: '0x10' }] }),
+      }),
     ).toMatchObject({
       status: 2,
       stderr: 'snp-ref: -: ops[0].gpa: 0x10 is not 4 KiB aligned\n',
     });
   });
 
-  it('writes the trace as ftrace text or Perfetto JSON', () => {
+  it('draws its progress on stderr only when that is a terminal, and clears the line after', async () => {
+    const plan = join(
+      import.meta.dirname,
+      '../../../packages/psp-firmware/test/vectors/launch-digest/plans/single-zero.json',
+    );
+    expect((await snpRef(['measure', '--plan', plan])).stderr).toBe('');
+    expect((await snpRef(['measure', '--plan', plan], { tty: true })).stderr).toBe(
+      '\r\x1b[2Kmeasuring: 1/1 pages (100 %)\r\x1b[2K',
+    );
+  });
+
+  it('writes the trace as ftrace text or Perfetto JSON', async () => {
     const scenario = join(import.meta.dirname, '../examples/06-rmpupdate-clears-validated.json');
     const out = join(mkdtempSync(join(tmpdir(), 'snp-ref-')), 'trace');
-    expect(snpRef(['run', scenario, '--trace', 'ftrace', '--trace-out', `${out}.txt`]).status).toBe(0);
+    expect((await snpRef(['run', scenario, '--trace', 'ftrace', '--trace-out', `${out}.txt`])).status).toBe(
+      0,
+    );
     expect(readFileSync(`${out}.txt`, 'utf8')).toMatch(
       /hv-\d+ +\[000\] \.{5} +[\d.]+: rmpupdate: pfn=0x101 ret=SUCCESS/,
     );
-    expect(snpRef(['run', scenario, '--trace', 'perfetto', '--trace-out', `${out}.json`]).status).toBe(0);
+    expect(
+      (await snpRef(['run', scenario, '--trace', 'perfetto', '--trace-out', `${out}.json`])).status,
+    ).toBe(0);
     expect(JSON.parse(readFileSync(`${out}.json`, 'utf8')).traceEvents.length).toBeGreaterThan(0);
   });
 
-  it('prints the step table in text form, the RMP as a table, help and version', () => {
+  it('prints the step table in text form, the RMP as a table, help and version', async () => {
     const scenario = join(import.meta.dirname, '../examples/02-same-page-two-guests.json');
-    expect(snpRef(['run', scenario, '--format', 'text']).stdout).toMatch(/9 +guest\.read +NPF/);
-    expect(snpRef(['rmp', '--scenario', scenario]).stdout).toMatch(
+    expect((await snpRef(['run', scenario, '--format', 'text'])).stdout).toMatch(/9 +guest\.read +NPF/);
+    expect((await snpRef(['rmp', '--scenario', scenario])).stdout).toMatch(
       /0x100 +\[A=1 PS=4K IMM=0 GPA=0x5000 ASID=2/,
     );
-    expect(snpRef(['run', '--help']).stdout).toMatch(/--trace-out/);
-    expect(snpRef(['--version']).stdout).toMatch(/^snp-ref\/\d+\.\d+\.\d+/);
+    expect((await snpRef(['run', '--help'])).stdout).toMatch(/--trace-out/);
+    // Pointers a user of the installed tool can follow.
+    const help = (await snpRef(['--help'])).stdout;
+    expect(help).toMatch(
+      /run \[file\] +Run a scenario \(format: snp-ref schema; packages\/scenario\/README\.md\)/,
+    );
+    expect(help).not.toMatch(/\.\.\/shared/);
+    expect((await snpRef(['--version'])).stdout).toMatch(/^snp-ref\/\d+\.\d+\.\d+/);
   });
 
-  it("runs the demo in both ABIs: b survives a's failed launch only with the reviewed one", () => {
+  it("runs the demo in both ABIs: b survives a's failed launch only with the reviewed one", async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'snp-ref-')), 'demo.json');
-    const { status, stdout } = snpRef(['demo', '--trace-out', out]);
+    const { status, stdout } = await snpRef(['demo', '--trace-out', out]);
     expect(status).toBe(0);
     const [reviewed, v4] = stdout.split('== KVM ABI: v4');
     expect(reviewed).toMatch(/14 +guest\.read +ok/);
@@ -122,7 +146,7 @@ describe('snp-ref commands', () => {
     expect(JSON.parse(readFileSync(out, 'utf8')).traceEvents.length).toBeGreaterThan(10);
   });
 
-  it('reports what a scenario cannot do as step errors, never a crash', () => {
+  it('reports what a scenario cannot do as step errors, never a crash', async () => {
     const steps = [
       { op: 'vm.create', vm: 'a' },
       { op: 'mmap', vm: 'a', hva: '0x10000', pfn: 0, pages: 2, fill: 'zero' },
@@ -136,7 +160,7 @@ describe('snp-ref commands', () => {
         entry: { assigned: false, asid: 0, gpa: 0, pageSize: '4K', immutable: false },
       },
     ];
-    const { status, stdout } = snpRef(['run', '-'], withSteps(steps));
+    const { status, stdout } = await snpRef(['run', '-'], { stdin: withSteps(steps) });
     expect(status).toBe(0);
     expect(
       JSON.parse(stdout)
@@ -150,7 +174,7 @@ describe('the bundle snp-ref starts from', () => {
   // nx builds it before these tests (the test target depends on bundle), as npm ci does for users.
   it('prints what the TypeScript sources print', () => {
     const args = [...measureOvmfArgs('/usr/share/ovmf/OVMF.fd'), '--json'];
-    const bundled = execFileSync(process.execPath, [join(import.meta.dirname, '../dist/main.js'), ...args], {
+    const bundled = execFileSync(process.execPath, [join(import.meta.dirname, '../dist/bin.js'), ...args], {
       encoding: 'utf8',
     });
     const fromSource = execFileSync(process.execPath, [bin, ...args], {
@@ -165,11 +189,11 @@ describe('the bundle snp-ref starts from', () => {
 describe('determinism', () => {
   it('gives byte-identical output for the same scenario in two processes, trace included', () => {
     const scenario = join(import.meta.dirname, '../examples/demo.json');
-    const [first, second] = [1, 2].map(() => snpRef(['run', scenario, '--trace', 'perfetto']));
+    const [first, second] = [1, 2].map(() => snpRefProcess(['run', scenario, '--trace', 'perfetto']));
     expect(first?.status).toBe(0);
     expect(first?.stdout.length).toBeGreaterThan(10_000);
     expect(second?.stdout).toBe(first?.stdout);
-    const fuzz = [1, 2].map(() => snpRef(['fuzz', '--runs', '20', '--seed', '99']).stdout);
+    const fuzz = [1, 2].map(() => snpRefProcess(['fuzz', '--runs', '20', '--seed', '99']).stdout);
     expect(fuzz[1]).toBe(fuzz[0]);
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CHECKS } from '@snp-ref/kvm-svm';
 import { describe, expect, it } from 'vitest';
 import { explain } from './explain.js';
-import { snpRef } from './snpRefProcess.js';
+import { snpRef } from './snpRefRun.js';
 
 const examples = join(import.meta.dirname, '../examples');
 
@@ -32,8 +32,10 @@ describe('why a scenario step failed', () => {
     }
   });
 
-  it('names the firmware check and the page behind an EIO', () => {
-    const run = JSON.parse(snpRef(['run', join(examples, '04-firmware-failure-reviewed.json')]).stdout) as {
+  it('names the firmware check and the page behind an EIO', async () => {
+    const run = JSON.parse(
+      (await snpRef(['run', join(examples, '04-firmware-failure-reviewed.json')])).stdout,
+    ) as {
       steps: Record<string, unknown>[];
     };
     const eio = run.steps.find((s) => s.errno === 'EIO');
@@ -47,7 +49,7 @@ describe('why a scenario step failed', () => {
 });
 
 describe('snp-ref explain', () => {
-  it('lists the kernel-side checks behind ret -22 with fw_error 0, and only those', () => {
+  it('lists the kernel-side checks behind ret -22 with fw_error 0, and only those', async () => {
     const e = explain('launch_update', '-22', '0');
     expect(e.firmware).toEqual([]);
     expect(e.kernel.map((c) => c.check)).toEqual(
@@ -56,7 +58,8 @@ describe('snp-ref explain', () => {
         .map((c) => c.check),
     );
     expect(e.kernel.some((c) => 'abi' in c && c.abi === 'v4')).toBe(true);
-    const text = snpRef(['explain', '--cmd', 'launch_update', '--ret', '-22', '--fw-error', '0']).stdout;
+    const text = (await snpRef(['explain', '--cmd', 'launch_update', '--ret', '-22', '--fw-error', '0']))
+      .stdout;
     expect(text).toMatch(/^Kernel-side refusals \(fw_error 0: the firmware did not refuse\):$/m);
     expect(text).toMatch(/no memslot maps a page of the hva range .* \[v4 ABI only\]/);
     expect(text).not.toMatch(/pinning fails/);
@@ -72,16 +75,29 @@ describe('snp-ref explain', () => {
     );
   });
 
-  it('refuses what it does not know: exit 2, the flag named', () => {
-    expect(snpRef(['explain', '--cmd', 'launch_nothing', '--ret', '-22'])).toMatchObject({
+  it('reads the flags as typed: 0x16 as a status, -5 as the errno, with = or without', async () => {
+    const { stdout } = await snpRef([
+      'explain',
+      '--cmd=launch_update',
+      '--ret',
+      '-5',
+      '--fw-error',
+      '0x16',
+      '--json',
+    ]);
+    expect(JSON.parse(stdout)).toEqual(explain('launch_update', 'EIO', 'INVALID_PARAM'));
+  });
+
+  it('refuses what it does not know: exit 2, the flag named', async () => {
+    expect(await snpRef(['explain', '--cmd', 'launch_nothing', '--ret', '-22'])).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/--cmd: unknown command "launch_nothing"/),
     });
-    expect(snpRef(['explain', '--cmd', 'launch_update', '--ret', '-999']).stderr).toMatch(
+    expect((await snpRef(['explain', '--cmd', 'launch_update', '--ret', '-999'])).stderr).toMatch(
       /--ret: "-999" is not an errno/,
     );
-    expect(snpRef(['explain', '--cmd', 'launch_update', '--ret', '-5', '--fw-error', 'OOPS']).stderr).toMatch(
-      /--fw-error: "OOPS" is not a firmware status/,
-    );
+    expect(
+      (await snpRef(['explain', '--cmd', 'launch_update', '--ret', '-5', '--fw-error', 'OOPS'])).stderr,
+    ).toMatch(/--fw-error: "OOPS" is not a firmware status/);
   });
 });

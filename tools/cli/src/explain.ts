@@ -2,9 +2,14 @@
 import { type Check, explainFailure, type KvmCommand } from '@snp-ref/kvm-svm';
 import { SevStatus, type SevStatusName, sevStatusName } from '@snp-ref/psp-firmware';
 import { Errno, type ErrnoName } from '@snp-ref/rmp-core';
+import { CliInputError } from './commandLine/inputError.js';
 
 /** A flag value the user got wrong; the message names the flag. */
-export class ExplainError extends Error {}
+export class ExplainError extends CliInputError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
 
 const COMMANDS: readonly KvmCommand[] = ['launch_start', 'launch_update', 'launch_finish'];
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { snpRef } from './snpRefProcess.js';
+import { snpRefProcess } from './snpRefProcess.js';
 
 interface HostileCase {
   name: string;
@@ -20,7 +20,7 @@ describe('hostile input (test/hostile/cases.json): exit 2, a clear message, no s
     const dir = mkdtempSync(join(tmpdir(), 'snp-ref-hostile-'));
     for (const [name, content] of Object.entries(c.files ?? {}))
       writeFileSync(join(dir, name), typeof content === 'string' ? content : new Uint8Array(content.zeros));
-    const run = snpRef(
+    const run = snpRefProcess(
       c.args.map((a) => a.replaceAll('{dir}', dir)),
       c.stdin ?? '',
     );

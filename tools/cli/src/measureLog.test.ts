@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogStep } from './measureLog.js';
-import { measureOvmfArgs, snpRef } from './snpRefProcess.js';
+import { measureOvmfArgs, snpRef } from './snpRefRun.js';
 
 const launch = measureOvmfArgs('/usr/share/ovmf/OVMF.fd');
 
 describe('snp-ref measure --log', () => {
-  it('writes one JSON line per measured page: a chain from zero to the digest', () => {
+  it('writes one JSON line per measured page: a chain from zero to the digest', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'snp-ref-log-')), 'launch.jsonl');
-    const { stdout } = snpRef([...launch, '--log', file]);
+    const { stdout } = await snpRef([...launch, '--log', file]);
     const steps = readFileSync(file, 'utf8')
       .trimEnd()
       .split('\n')
@@ -30,14 +30,12 @@ describe('snp-ref measure --log', () => {
     });
   });
 
-  it('prints a table for a person, on stdout with - (and no digest line)', () => {
-    const lines = snpRef([...launch, '--log', '-', '--format', 'table'])
-      .stdout.trimEnd()
-      .split('\n');
+  it('prints a table for a person, on stdout with - (and no digest line)', async () => {
+    const lines = (await snpRef([...launch, '--log', '-', '--format', 'table'])).stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ +step +op +gpa +type +contents +digest after$/);
     expect(lines[1]).toMatch(/^ +0 +0 +0xffe00000 +NORMAL +[0-9a-f]{16}… +[0-9a-f]{16}…$/);
     expect(lines.at(-1)).toMatch(/^ +544 +7 +0xfffffffff000 +VMSA/);
-    expect(snpRef([...launch, '--log', '-', '--format', 'xml'])).toMatchObject({
+    expect(await snpRef([...launch, '--log', '-', '--format', 'xml'])).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/--format: expected json or table, got xml/),
     });

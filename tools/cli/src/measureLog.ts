@@ -1,5 +1,12 @@
 // The measurement log: one line per page LAUNCH_UPDATE measured, as JSON lines or a table.
-import { decodeVmsa, type MeasuredPage, PageType, pageTypeName } from '@snp-ref/psp-firmware/measure';
+import {
+  bytesToHex,
+  decodeVmsa,
+  type MeasuredPage,
+  PageType,
+  pageTypeName,
+} from '@snp-ref/psp-firmware/measure';
+import { hex } from '@snp-ref/rmp-core';
 
 /** One measured page: where in the chain, what was measured, and the digest around it. */
 export interface LogStep {
@@ -16,19 +23,14 @@ export interface LogStep {
   readonly vmsa?: Readonly<Record<string, string>>;
 }
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
-const hexNumber = (n: number | bigint) => `0x${n.toString(16)}`;
-
 /** The VMSA's non-zero fields as hex strings (bytes for arrays), reserved bytes that are set included. */
 export function vmsaFieldsOf(page: Uint8Array): Record<string, string> {
   const { values, reservedNonZero } = decodeVmsa(page);
   return {
     ...Object.fromEntries(
-      Object.entries(values).map(([k, v]) => [k, typeof v === 'bigint' ? hexNumber(v) : hex(v)]),
+      Object.entries(values).map(([k, v]) => [k, typeof v === 'bigint' ? hex(v) : bytesToHex(v)]),
     ),
-    ...Object.fromEntries(
-      reservedNonZero.map((at) => [`reserved@${hexNumber(at)}`, hexNumber(page[at] ?? 0)]),
-    ),
+    ...Object.fromEntries(reservedNonZero.map((at) => [`reserved@${hex(at)}`, hex(page[at] ?? 0)])),
   };
 }
 
@@ -36,11 +38,11 @@ export function logStep(index: number, page: MeasuredPage, op?: number): LogStep
   return {
     index,
     ...(op !== undefined && { op }),
-    gpa: hexNumber(page.gpa),
-    type: pageTypeName(page.type) ?? hexNumber(page.type),
-    contents: hex(page.contents),
-    before: hex(page.before),
-    after: hex(page.after),
+    gpa: hex(page.gpa),
+    type: pageTypeName(page.type) ?? hex(page.type),
+    contents: bytesToHex(page.contents),
+    before: bytesToHex(page.before),
+    after: bytesToHex(page.after),
     ...(page.type === PageType.VMSA && page.page && { vmsa: vmsaFieldsOf(page.page) }),
   };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildOvmfImage, type SyntheticOvmfSpec } from '@snp-ref/psp-firmware/measure';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_OVMF, expand, writeSyntheticFiles } from '../scripts/reference-runs.js';
-import { measureOvmfArgs, snpRef } from './snpRefProcess.js';
+import { measureOvmfArgs, snpRef } from './snpRefRun.js';
 
 interface ReferenceRuns {
   files: Record<string, string>;
@@ -15,7 +15,7 @@ interface ReferenceRuns {
 const reference = JSON.parse(
   readFileSync(join(import.meta.dirname, '../test/reference-runs.json'), 'utf8'),
 ) as ReferenceRuns;
-/** The published case (../shared/vectors/ovmf/): sev-snp-measure on Debian's OVMF, step by step. */
+/** The published case (packages/psp-firmware/test/vectors/ovmf/): sev-snp-measure on Debian's OVMF, step by step. */
 const debianCase = JSON.parse(
   readFileSync(
     join(
@@ -42,13 +42,13 @@ beforeAll(() => {
 });
 
 describe('snp-ref measure --mode snp: the same answer as sev-snp-measure', () => {
-  it("reproduces the published case on Debian's OVMF, op by op", () => {
+  it("reproduces the published case on Debian's OVMF, op by op", async () => {
     expect(sha('sha256', readFileSync(DEBIAN_OVMF)), `${DEBIAN_OVMF} is not the image of the vector`).toBe(
       reference.files.debian,
     );
     const args = debianCase.command.split(' ').slice(1);
-    expect(snpRef(['measure', ...args]).stdout).toBe(`${debianCase.stdout}\n`);
-    const plan = JSON.parse(snpRef(['measure', ...args, '--dump-plan']).stdout) as {
+    expect((await snpRef(['measure', ...args])).stdout).toBe(`${debianCase.stdout}\n`);
+    const plan = JSON.parse((await snpRef(['measure', ...args, '--dump-plan'])).stdout) as {
       ops: { op: string; gpa: string; pages?: number }[];
     };
     expect(plan.ops.map(({ op, gpa, pages }) => ({ op, gpa, pages: pages ?? 1 }))).toEqual(
@@ -58,12 +58,12 @@ describe('snp-ref measure --mode snp: the same answer as sev-snp-measure', () =>
         .concat([{ op: 'vmsa', gpa: '0xfffffffff000', pages: 1 }]),
     );
     const run = mkdtempSync(join(tmpdir(), 'snp-ref-vmsa-'));
-    expect(snpRef(['measure', ...args, '--dump-vmsa'], undefined, run).status).toBe(0);
+    expect((await snpRef(['measure', ...args, '--dump-vmsa'], { cwd: run })).status).toBe(0);
     expect(sha('sha384', readFileSync(join(run, 'vmsa0.bin')))).toBe(debianCase.ops.at(-1)?.contents_sha384);
   });
 
-  it.each(reference.runs.map((r) => [r.args.join(' '), r] as const))('%s', (_, run) => {
-    const ours = snpRef(['measure', ...expand(run.args, files)]);
+  it.each(reference.runs.map((r) => [r.args.join(' '), r] as const))('%s', async (_, run) => {
+    const ours = await snpRef(['measure', ...expand(run.args, files)]);
     if (run.rc === 0) {
       expect(ours).toMatchObject({ status: 0, stdout: run.stdout });
     } else {
@@ -72,16 +72,16 @@ describe('snp-ref measure --mode snp: the same answer as sev-snp-measure', () =>
     }
   });
 
-  it('explains every field of the VMSAs it measures: value and source, BSP and APs', () => {
+  it('explains every field of the VMSAs it measures: value and source, BSP and APs', async () => {
     const args = measureOvmfArgs(DEBIAN_OVMF, 3, 'EPYC-Milan');
-    const text = snpRef([...args, '--explain-vmsa']).stdout;
+    const text = (await snpRef([...args, '--explain-vmsa'])).stdout;
     expect(text).toMatch(/VMSA of vCPU 0 \(BSP, reset EIP 0xfffffff0\)/);
     expect(text).toMatch(/VMSA of vCPU 1-2 \(AP, reset EIP 0x80b004\)/);
     expect(text).toMatch(/rdx +0xa00f11 +.*vCPU type table: EPYC-Milan = family 25, model 1, stepping 1/);
-    const explained = JSON.parse(snpRef([...args, '--explain-vmsa', '--json']).stdout) as {
+    const explained = JSON.parse((await snpRef([...args, '--explain-vmsa', '--json'])).stdout) as {
       settings: { field: string; value: string }[];
     }[];
-    const plan = JSON.parse(snpRef([...args, '--dump-plan']).stdout) as {
+    const plan = JSON.parse((await snpRef([...args, '--dump-plan'])).stdout) as {
       ops: { op: string; vmsa?: Record<string, string> }[];
     };
     const measured = plan.ops.filter((o) => o.op === 'vmsa').map((o) => o.vmsa);
@@ -93,12 +93,14 @@ describe('snp-ref measure --mode snp: the same answer as sev-snp-measure', () =>
     ]);
   });
 
-  it('replays its own --dump-plan to the same digest', () => {
+  it('replays its own --dump-plan to the same digest', async () => {
     const args = ['--mode', 'snp', '--vcpus', '3', '--vcpu-type', 'EPYC-v4', '--ovmf', files.synthetic ?? ''];
     const withKernel = [...args, '--kernel', files.kernel ?? '', '--append', 'ro'];
-    const plan = snpRef(['measure', ...withKernel, '--dump-plan']).stdout;
+    const plan = (await snpRef(['measure', ...withKernel, '--dump-plan'])).stdout;
     expect(plan).toContain('"bytes"');
-    expect(snpRef(['measure', '--plan', '-'], plan).stdout).toBe(snpRef(['measure', ...withKernel]).stdout);
+    expect((await snpRef(['measure', '--plan', '-'], { stdin: plan })).stdout).toBe(
+      (await snpRef(['measure', ...withKernel])).stdout,
+    );
   });
 });
 
@@ -136,18 +138,18 @@ describe('snp-ref measure --mode snp refuses what it cannot measure: exit 2, the
       ['--vcpus', '1', '--vcpu-type', 'EPYC', '--output-format', 'yaml'],
       /--output-format: expected hex or base64/,
     ],
-  ])('%j', (flags, message) => {
-    const { status, stderr } = snpRef(['measure', ...debian, ...flags]);
+  ])('%j', async (flags, message) => {
+    const { status, stderr } = await snpRef(['measure', ...debian, ...flags]);
     expect(status).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('names the unsupported modes and the flags that make no sense with --plan', () => {
-    expect(snpRef(['measure', '--mode', 'sev', '--ovmf', DEBIAN_OVMF]).stderr).toMatch(
+  it('names the unsupported modes and the flags that make no sense with --plan', async () => {
+    expect((await snpRef(['measure', '--mode', 'sev', '--ovmf', DEBIAN_OVMF])).stderr).toMatch(
       /--mode: "sev" is not supported .* expected snp or snp:ovmf-hash/,
     );
-    expect(snpRef(['measure', '--plan', '-', '--vcpus', '2'], '{}').stderr).toMatch(
+    expect((await snpRef(['measure', '--plan', '-', '--vcpus', '2'], { stdin: '{}' })).stderr).toMatch(
       /--vcpus: not used with --plan/,
     );
   });
@@ -179,8 +181,8 @@ describe('snp-ref measure --mode snp refuses what it cannot measure: exit 2, the
       /footer table: no OVMF footer table/,
     ],
     ['no footer table', (b: Uint8Array) => b.fill(0, b.length - 64), /footer table: no OVMF footer table/],
-  ])('%s', (_, edit, message) => {
-    const { status, stderr } = snpRef(measureOvmfArgs(image(edit), 1, 'EPYC'));
+  ])('%s', async (_, edit, message) => {
+    const { status, stderr } = await snpRef(measureOvmfArgs(image(edit), 1, 'EPYC'));
     expect(status).toBe(2);
     expect(stderr).toMatch(message);
   });
@@ -206,11 +208,11 @@ describe('snp-ref measure --mode snp refuses what it cannot measure: exit 2, the
       good,
       /Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section/,
     ],
-  ])('%s', (name, spec, message) => {
+  ])('%s', async (name, spec, message) => {
     const path = join(dir, `${name.replaceAll(' ', '-')}.fd`);
     writeFileSync(path, buildOvmfImage(spec));
     const kernel = name.startsWith('a kernel') ? ['--kernel', files.kernel ?? ''] : [];
-    const { status, stderr } = snpRef([...measureOvmfArgs(path, 1, 'EPYC'), ...kernel]);
+    const { status, stderr } = await snpRef([...measureOvmfArgs(path, 1, 'EPYC'), ...kernel]);
     expect(status).toBe(2);
     expect(stderr).toMatch(message);
   });

@@ -21,6 +21,7 @@ import {
   vcpuTypeSignature,
   vcpuTypeSource,
 } from '@snp-ref/psp-firmware/measure';
+import { CliInputError } from './commandLine/inputError.js';
 
 /** The flags of sev-snp-measure that select and shape an SNP launch (values as typed, unparsed). */
 export interface OvmfFlags {
@@ -41,7 +42,11 @@ export interface OvmfFlags {
 }
 
 /** A flag the user got wrong: the message names it. */
-export class FlagError extends Error {}
+export class FlagError extends CliInputError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
 
 export const SUPPORTED_MODES = ['snp', 'snp:ovmf-hash'] as const;
 
@@ -66,11 +71,11 @@ async function readFileOrFail(flag: string, path: string): Promise<Uint8Array> {
   }
 }
 
-/** SHA-256 of a file, streamed (an initrd may be hundreds of MiB). */
-async function sha256File(flag: string, path: string): Promise<Uint8Array> {
+/** SHA-256 of a file (relative to `cwd`), streamed: an initrd may be hundreds of MiB. */
+async function sha256File(flag: string, path: string, cwd: string): Promise<Uint8Array> {
   const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream(resolve(cwd, path))) hash.update(chunk as Buffer);
   } catch (error) {
     throw new FlagError(`${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
@@ -113,16 +118,18 @@ function vmmTypeOf(text: string | undefined): VmmType {
   return name as VmmType;
 }
 
-async function kernelHashes(flags: OvmfFlags): Promise<KernelHashes | undefined> {
+async function kernelHashes(flags: OvmfFlags, cwd: string): Promise<KernelHashes | undefined> {
   if (flags.kernel === undefined) {
     if (flags.initrd !== undefined) throw new FlagError('--initrd: --kernel required when using --initrd');
     if (flags.append !== undefined) throw new FlagError('--append: --kernel required when using --append');
     return undefined;
   }
   return {
-    kernel: await sha256File('--kernel', flags.kernel),
+    kernel: await sha256File('--kernel', flags.kernel, cwd),
     initrd:
-      flags.initrd === undefined ? createHash('sha256').digest() : await sha256File('--initrd', flags.initrd),
+      flags.initrd === undefined
+        ? createHash('sha256').digest()
+        : await sha256File('--initrd', flags.initrd, cwd),
     cmdline: createHash('sha256').update(cmdlineBytes(flags.append)).digest(),
   };
 }
@@ -135,17 +142,17 @@ export interface OvmfLaunch {
 
 /**
  * The launch of `--mode snp` or `--mode snp:ovmf-hash` (firmware pages only), with the image
- * referred to by absolute path so the plan replays from anywhere. FlagError or FirmwareInputError
- * name what is wrong.
+ * referred to by absolute path so the plan replays from anywhere; relative paths are from `cwd`.
+ * FlagError or FirmwareInputError name what is wrong.
  */
-export async function ovmfLaunch(flags: OvmfFlags): Promise<OvmfLaunch> {
+export async function ovmfLaunch(flags: OvmfFlags, cwd: string): Promise<OvmfLaunch> {
   if (!(SUPPORTED_MODES as readonly string[]).includes(flags.mode)) {
     throw new FlagError(
       `--mode: ${JSON.stringify(flags.mode)} is not supported (snp-ref models SEV-SNP launches); expected ${SUPPORTED_MODES.join(' or ')}`,
     );
   }
   if (flags.ovmf === undefined) throw new FlagError('--ovmf: the OVMF image is required');
-  const imagePath = resolve(flags.ovmf);
+  const imagePath = resolve(cwd, flags.ovmf);
   const bytes = await readFileOrFail('--ovmf', imagePath);
   if (flags.mode === 'snp:ovmf-hash') {
     checkImageSize(bytes.length);
@@ -161,7 +168,7 @@ export async function ovmfLaunch(flags: OvmfFlags): Promise<OvmfLaunch> {
       '--snp-ovmf-hash: expected the 48-byte hash as 96 hex digits (from --mode snp:ovmf-hash)',
     );
   const image = parseOvmfImage(bytes);
-  const hashes = await kernelHashes(flags);
+  const hashes = await kernelHashes(flags, cwd);
   const signature = vcpuSignature(flags, vmmType);
   const options: OvmfLaunchOptions = {
     imagePath,
@@ -193,15 +200,12 @@ const FLAG_NAMES: Readonly<Record<keyof OvmfFlags, string>> = {
   snpOvmfHash: '--snp-ovmf-hash',
 };
 
-/** The OVMF flags as typed on the command line (the argument parser would turn "0x21" into 33). */
-export function ovmfFlags(argv: readonly string[]): Partial<OvmfFlags> {
+/** The OVMF flags given among a command's options (keyed as OvmfFlags is, values as typed). */
+export function ovmfFlags(options: Readonly<Record<string, unknown>>): Partial<OvmfFlags> {
   const flags: Partial<Record<keyof OvmfFlags, string>> = {};
-  for (const [key, flag] of Object.entries(FLAG_NAMES) as [keyof OvmfFlags, string][]) {
-    for (const [i, arg] of argv.entries()) {
-      const next = argv[i + 1];
-      if (arg === flag && next !== undefined) flags[key] = next;
-      else if (arg.startsWith(`${flag}=`)) flags[key] = arg.slice(flag.length + 1);
-    }
+  for (const key of Object.keys(FLAG_NAMES) as (keyof OvmfFlags)[]) {
+    const value = options[key];
+    if (typeof value === 'string') flags[key] = value;
   }
   return flags;
 }

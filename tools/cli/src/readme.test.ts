@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { snpRef } from './snpRefProcess.js';
+import { snpRef } from './snpRefRun.js';
 
 /** The README's console blocks: `$ snp-ref …` lines and what follows each up to the next command. */
 function consoleBlocks(markdown: string): { command: string; output: string }[][] {
@@ -23,12 +23,12 @@ const argv = (command: string) => [...command.matchAll(/'([^']*)'|(\S+)/g)].map(
 describe('tools/cli/README.md', () => {
   const blocks = consoleBlocks(readFileSync(join(import.meta.dirname, '../README.md'), 'utf8'));
 
-  it.each(blocks.map((b, i) => [i, b] as const))('console block %i prints what it shows', (_, runs) => {
+  it.each(blocks.map((b, i) => [i, b] as const))('console block %i prints what it shows', async (_, runs) => {
     const cwd = mkdtempSync(join(tmpdir(), 'snp-ref-readme-'));
     for (const { command, output } of runs) {
       const [program, ...args] = argv(command);
       expect(program).toBe('snp-ref');
-      expect(snpRef(args, undefined, cwd).stdout, command).toBe(`${output.trimEnd()}\n`);
+      expect((await snpRef(args, { cwd })).stdout, command).toBe(`${output.trimEnd()}\n`);
     }
   });
 });

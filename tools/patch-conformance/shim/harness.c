@@ -9,6 +9,7 @@
  * call GFN UADDR LEN TYPE (run KVM_SEV_SNP_LAUNCH_UPDATE; v4 ignores GFN).
  */
 #include "snp_shim.h"
+#include "sandbox.h"
 
 #define MAX_PAGES 4096
 #define MAX_MAPS 64
@@ -42,10 +43,28 @@ static void record_change(u64 pfn, const struct rmpentry *old, const struct rmpe
 	printf("\n");
 }
 
+/*
+ * Memory for the patch's allocations: a bump arena, since the sandbox allows no brk or mmap. Freed
+ * memory is not reused; a scenario allocates little.
+ */
+static unsigned char arena[16 << 20] __attribute__((aligned(16)));
+static size_t arena_used;
+
+static void *arena_alloc(size_t n, size_t size)
+{
+	size_t bytes = n * size, start = (arena_used + 15) & ~(size_t)15;
+
+	if ((size && bytes / size != n) || bytes > sizeof(arena) - start)
+		return NULL;
+	arena_used = start + bytes;
+	memset(arena + start, 0, bytes);
+	return arena + start;
+}
+
 struct kvm_sev_info *to_kvm_sev_info(struct kvm *kvm) { return &kvm->sev; }
 int copy_from_user(void *to, const void *from, unsigned long n) { memcpy(to, from, n); return 0; }
-void *kvcalloc(size_t n, size_t size, int flags) { (void)flags; return calloc(n, size); }
-void kvfree(const void *p) { free((void *)p); }
+void *kvcalloc(size_t n, size_t size, int flags) { (void)flags; return arena_alloc(n, size); }
+void kvfree(const void *p) { (void)p; }
 
 static struct page *translate(u64 hva)
 {
@@ -57,14 +76,15 @@ static struct page *translate(u64 hva)
 
 struct page **sev_pin_user_range(struct kvm *kvm, u64 uaddr, unsigned long npages)
 {
-	struct page **pinned = calloc(npages, sizeof(*pinned));
+	struct page **pinned = arena_alloc(npages, sizeof(*pinned));
 	(void)kvm;
+	if (!pinned)
+		return ERR_PTR(-ENOMEM);
 	for (unsigned long i = 0; i < npages; i++) {
 		pinned[i] = translate(uaddr + i * PAGE_SIZE);
 		if (!pinned[i]) {
 			while (i--)
 				pinned[i]->pins--;
-			free(pinned);
 			return ERR_PTR(-EFAULT);
 		}
 		pinned[i]->pins++;
@@ -90,7 +110,6 @@ void sev_unpin_memory(struct kvm *kvm, struct page **pinned, unsigned long npage
 	(void)kvm;
 	for (unsigned long i = 0; i < npages; i++)
 		release(pinned[i]);
-	free(pinned);
 }
 
 void unpin_user_page(struct page *page) { release(page); }
@@ -188,39 +207,88 @@ int rmpupdate(u64 pfn, struct rmp_state *state, const char *by) { (void)by; retu
 
 #include PATCH_C
 
+/* The scenario on stdin, read before the sandbox closes; its lines are parsed from here. */
+static char input[1 << 20];
+static char *cursor = input;
+
+/* The next whitespace-separated word of the input, or NULL at its end. */
+static const char *word(void)
+{
+	static char out[64];
+	size_t n = 0;
+
+	while (*cursor == ' ' || *cursor == '\t' || *cursor == '\n' || *cursor == '\r')
+		cursor++;
+	while (*cursor && *cursor != ' ' && *cursor != '\t' && *cursor != '\n' && *cursor != '\r')
+		if (n + 1 < sizeof(out))
+			out[n++] = *cursor++;
+		else
+			cursor++;
+	out[n] = '\0';
+	return n ? out : NULL;
+}
+
+/* The next word as a number in `base`; false if it is missing or not a number. */
+static bool number(int base, unsigned long long *value)
+{
+	const char *w = word();
+	char *end;
+
+	if (!w)
+		return false;
+	*value = strtoull(w, &end, base);
+	return *end == '\0';
+}
+
+static void finish(int status)
+{
+	fflush(stdout);
+	fflush(stderr);
+	snp_sandbox_exit(status);
+}
+
 int main(void)
 {
-	char op[16];
+	static char out[1 << 16];
 	static char context[4096];
+	const char *op;
 
+	snp_sandbox_enter(input, sizeof(input), 1);
+	setvbuf(stdout, out, _IOFBF, sizeof(out));
+	setvbuf(stderr, NULL, _IONBF, 0);
 	the_kvm.sev.snp_context = context;
 	for (u64 pfn = 0; pfn < MAX_PAGES; pfn++)
 		pages[pfn].pfn = pfn;
-	while (scanf("%15s", op) == 1) {
+	while ((op = word())) {
 		unsigned long long a, b, c, d, e, f;
+		bool psp;
 
-		if (!strcmp(op, "asid") && scanf("%llu", &a) == 1) {
+		if (!strcmp(op, "asid") && number(10, &a)) {
 			the_kvm.sev.asid = a;
 		} else if (!strcmp(op, "finish")) {
 			the_kvm.sev.snp_finished = true;
-		} else if (!strcmp(op, "reject") && scanf("%llu", &a) == 1) {
+		} else if (!strcmp(op, "reject") && number(10, &a)) {
 			snp_reject_assigned_on_update = a;
-		} else if (!strcmp(op, "map") && scanf("%llx %llx %llu", &a, &b, &c) == 3) {
+		} else if (!strcmp(op, "map") && number(16, &a) && number(16, &b) && number(10, &c) && nmaps < MAX_MAPS &&
+			   b + c <= MAX_PAGES) {
 			maps[nmaps++] = (typeof(maps[0])){ a, b, c };
-		} else if (!strcmp(op, "slot") && scanf("%llu %llx %llx %llu", &a, &b, &c, &d) == 4 && a < MAX_MAPS) {
+		} else if (!strcmp(op, "slot") && number(10, &a) && number(16, &b) && number(16, &c) && number(10, &d) &&
+			   a < MAX_MAPS) {
 			slots[a] = (struct kvm_memory_slot){ b >> PAGE_SHIFT, c, d / PAGE_SIZE }; /* size 0 deletes */
 			if ((int)a >= nslots)
 				nslots = a + 1;
-		} else if (!strcmp(op, "rmp") && scanf("%llx %llu %llu %llx %llu %llu", &a, &b, &c, &d, &e, &f) == 6) {
+		} else if (!strcmp(op, "rmp") && number(16, &a) && number(10, &b) && number(10, &c) && number(16, &d) &&
+			   number(10, &e) && number(10, &f) && a < MAX_PAGES) {
 			struct rmpentry old = rmp[a];
 			rmp[a] = (struct rmpentry){ .assigned = b, .asid = c, .gpa = d, .immutable = e, .validated = f };
 			record_change(a, &old, &rmp[a]);
-		} else if (!strcmp(op, "inject") && scanf("%15s %llu %llu", op, &a, &b) == 3) {
-			if (!strcmp(op, "psp"))
+		} else if (!strcmp(op, "inject") && (op = word()) && (psp = !strcmp(op, "psp"), number(10, &a)) &&
+			   number(10, &b)) {
+			if (psp)
 				psp_fail_at = psp_calls + a, psp_fail_code = b;
 			else
 				rmp_fail_at = rmp_calls + a, rmp_fail_code = b;
-		} else if (!strcmp(op, "call") && scanf("%llx %llx %llu %llu", &a, &b, &c, &d) == 4) {
+		} else if (!strcmp(op, "call") && number(16, &a) && number(16, &b) && number(10, &c) && number(10, &d)) {
 			struct kvm_sev_snp_launch_update params = { 0 };
 			struct kvm_sev_cmd argp = { .data = (u64)(uintptr_t)&params };
 			int ret;
@@ -233,9 +301,9 @@ int main(void)
 			ret = snp_launch_update(&the_kvm, &argp);
 			printf("result ret=%d\n", ret);
 		} else {
-			fprintf(stderr, "harness: bad scenario line at \"%s\"\n", op);
-			return 2;
+			fprintf(stderr, "harness: bad scenario line near byte %ld\n", (long)(cursor - input));
+			finish(2);
 		}
 	}
-	return 0;
+	finish(0);
 }

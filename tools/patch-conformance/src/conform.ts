@@ -1,14 +1,13 @@
 import { relative } from 'node:path';
 import { loadCModel } from './c/cModel.js';
 import { readPatch } from './c/patch.js';
-import { cliExampleScenarios } from './cliExamples.js';
-import { dynamicFindings, loadScenarios } from './dynamic.js';
+import { cliExampleScenarios, conformScenarios, dynamicFindings } from './dynamic/index.js';
 import { ConformInputError } from './input.js';
 import type { Finding, Rule } from './rules/rule.js';
 import { RULES } from './rules/rules.js';
 import { loadTsModel } from './ts/tsModel.js';
 
-export const MODEL_PACKAGES = ['packages/rmp-core', 'packages/kvm-svm'];
+export const MODEL_PACKAGES = ['packages/rmp-core', 'packages/psp-firmware', 'packages/kvm-svm'];
 
 export interface ConformReport {
   readonly patch: string;
@@ -32,7 +31,7 @@ export async function conform(
   rules: readonly Rule[] = RULES,
   options: ConformOptions = {},
 ): Promise<ConformReport> {
-  const patch = readPatch(patchFile, relative(root, patchFile));
+  const patch = readPatch(patchFile, patchFile === '-' ? '-' : relative(root, patchFile));
   const c = await loadCModel(patch);
   const ts = loadTsModel(root, MODEL_PACKAGES);
   for (const [id, entity] of c.entities) {
@@ -46,7 +45,7 @@ export async function conform(
   if (options.dynamic === true) {
     const reference = ts.entities.find((e) => e.id === 'kvm.snp_launch_update' && e.flavour === 'reviewed');
     findings.push(
-      ...dynamicFindings(c, reference?.location, [...loadScenarios(), ...cliExampleScenarios(root)]),
+      ...dynamicFindings(c, reference?.location, [...conformScenarios(), ...cliExampleScenarios(root)]),
     );
   }
   return { patch: patch.file, flavour: patch.flavour, paired: [...c.entities.keys()], findings };

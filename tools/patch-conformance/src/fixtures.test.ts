@@ -1,17 +1,19 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { conform, MODEL_PACKAGES } from './conform.js';
 import { RULES } from './rules/rules.js';
 
 const repo = resolve(import.meta.dirname, '../../..');
+const work = mkdtempSync(join(tmpdir(), 'conform-fixture-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 type Edit = readonly [file: string, edit: (text: string) => string];
 
 /** A copy of the model and the reviewed patch with deliberate breaks, each an edit of one file. */
 function broken(edits: readonly Edit[]): { root: string; patch: string } {
-  const root = mkdtempSync(join(tmpdir(), 'conform-fixture-'));
+  const root = mkdtempSync(join(work, 'root-'));
   for (const pkg of MODEL_PACKAGES)
     cpSync(join(repo, pkg, 'src'), join(root, pkg, 'src'), { recursive: true });
   cpSync(join(repo, 'patches'), join(root, 'patches'), { recursive: true });
@@ -39,6 +41,20 @@ const FIXTURES: readonly [rule: string, what: string, edits: readonly Edit[]][] 
           t.replace(
             '  const pages = len / PAGE_SIZE;',
             '  const pages = len / PAGE_SIZE;\n  vm.memslots.gpaOf(hva);',
+          ),
+      ],
+    ],
+  ],
+  [
+    'no-memslot-srcu',
+    "a memslot lookup in the firmware model's LAUNCH_UPDATE, which KVM's launch update calls",
+    [
+      [
+        'packages/psp-firmware/src/firmware/snpFirmware.ts',
+        (t) =>
+          t.replace(
+            '    const { pfn, pageType } = params;',
+            '    const { pfn, pageType } = params;\n    this.memslots.gpaOf(pfn);',
           ),
       ],
     ],

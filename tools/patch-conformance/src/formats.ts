@@ -1,25 +1,33 @@
 import type { Log } from 'sarif';
 import type { ConformReport } from './conform.js';
-import { DYNAMIC_RULE } from './dynamic.js';
+import { DYNAMIC_RULE, HARNESS_RULES } from './dynamic/index.js';
 import type { Location } from './input.js';
 import { RULES as STATIC_RULES } from './rules/rules.js';
 
-const RULES = [...STATIC_RULES, DYNAMIC_RULE];
+const RULES = [...STATIC_RULES, DYNAMIC_RULE, ...HARNESS_RULES];
 
-const rationale = (rule: string) => RULES.find((r) => r.id === rule)?.rationale ?? '';
 const where = (loc: Location | undefined, side: string) =>
   loc === undefined ? [] : [`${side} ${loc.file}:${loc.line}`];
 
-/** Readable: each finding with its rule, both locations and why the rule exists. */
+/** Readable: per patch, the findings grouped by rule, each rule with its rationale once and its count. */
 export function formatText(reports: readonly ConformReport[]): string {
   return reports
     .map((report) => {
-      const head = `${report.patch} (${report.flavour}): ${report.paired.length} annotations paired, ${report.findings.length} finding(s)`;
-      const lines = report.findings.map(
-        (f) =>
-          `  ${f.rule}: ${f.message}\n    at ${[...where(f.c, 'C'), ...where(f.ts, 'TS')].join('  ')}\n    why: ${rationale(f.rule)}`,
-      );
-      return [head, ...lines].join('\n');
+      const rules = RULES.filter((rule) => report.findings.some((f) => f.rule === rule.id));
+      const head = `${report.patch} (${report.flavour}): ${report.paired.length} annotations paired, ${report.findings.length} finding(s) in ${rules.length} rule(s)`;
+      const groups = rules.map((rule) => {
+        const findings = report.findings.filter((f) => f.rule === rule.id);
+        return [
+          '',
+          `  ${rule.id}: ${findings.length} finding(s)`,
+          `    why: ${rule.rationale}`,
+          ...findings.map((f) => {
+            const at = [...where(f.c, 'C'), ...where(f.ts, 'TS')].join('  ');
+            return `    - ${f.message}${at === '' ? '' : `\n      at ${at}`}`;
+          }),
+        ].join('\n');
+      });
+      return [head, ...groups].join('\n');
     })
     .join('\n\n');
 }

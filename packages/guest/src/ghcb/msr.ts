@@ -1,6 +1,6 @@
 /**
  * The GHCB MSR protocol (MSR 0xC0010130): GHCBInfo in bits 11:0, GHCBData above
- * (arch/x86/include/asm/sev-common.h; GHCB specification; ../shared/SPEC-NOTES.md 5.2). Values are
+ * (arch/x86/include/asm/sev-common.h; GHCB specification; docs/spec-notes.md §5.2). Values are
  * 64-bit, so bigint.
  */
 export const GHCB_MSR = 0xc001_0130;

@@ -1,6 +1,7 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AddressSpace, PAGE_SIZE } from './addressSpace.js';
+import { AddressSpace } from './addressSpace.js';
 import { HostPages } from './hostPages.js';
 
 const HVA = 0x7f00_0000_0000;

@@ -1,6 +1,5 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import type { HostPages } from './hostPages.js';
-
-export const PAGE_SIZE = 4096;
 
 /**
  * A VMM process's address space: which host page each 4 KiB virtual page maps to. Two VMMs (or

@@ -1,12 +1,5 @@
-import {
-  type FwStatus,
-  fwStatus,
-  runCommand,
-  type SevStatusName,
-  SnpAddr,
-  SnpCommand,
-  sevStatusName,
-} from '@snp-ref/psp-firmware';
+import { type FwStatus, fwStatusOfCode, runCommand, SnpAddr, SnpCommand } from '@snp-ref/psp-firmware';
+import { expectDefined, hex } from '@snp-ref/rmp-core';
 import type { Machine } from '../machine.js';
 
 export const paddr = (pfn: number) => BigInt(pfn) << 12n;
@@ -25,7 +18,8 @@ export function firmwareLaunchUpdate(
   pageType: number,
 ): FwStatus {
   const injected = machine.faults.next('psp.launch_update');
-  if (injected !== undefined) return fwStatus(sevStatusName(injected) as SevStatusName); // validated by FaultInjector.inject
+  // FaultInjector.inject takes only the codes the ABI defines.
+  if (injected !== undefined) return expectDefined(fwStatusOfCode(injected), `status ${hex(injected)}`);
   return machine.firmware.launchUpdate(gctx, { pfn, pageType });
 }
 

@@ -87,7 +87,7 @@ function runLaunches(abi: KvmAbi, rejectAssignedOnUpdate: boolean, steps: readon
       abi === 'reviewed'
         ? launchUpdateReviewed(vm, { gpa: s.gfn * 4096, hva, len, type: s.type })
         : launchUpdateV4(vm, { hva, len, type: s.type });
-    const label = `${JSON.stringify(s)} → ${result.errno ?? 'ok'}`;
+    const label = `${JSON.stringify(s)} → ${result.ok ? 'ok' : result.errno}`;
 
     const pinned = [...machine.pages.pinned().keys()];
     if (pinned.some((pfn) => !machine.pages.leaked.has(pfn)))

@@ -1,12 +1,11 @@
 import type { PageSize } from '@snp-ref/rmp-core';
-import { hostRmpUpdateRetName, RMPUPDATE_REFUSED_ASSIGNED, RmpUpdateRet } from '@snp-ref/rmp-core';
-import { PAGE_SIZE } from '../host/addressSpace.js';
-import { fail, type KvmResult } from '../result.js';
+import { hostRmpUpdateRetName, PAGE_SIZE, RMPUPDATE_REFUSED_ASSIGNED, RmpUpdateRet } from '@snp-ref/rmp-core';
+import { fail, type KvmFailure, type KvmResult } from '../result.js';
 import { KvmSnpPageType } from '../uapi/structs.js';
 import { firmwareLaunchUpdate } from './firmwareCalls.js';
 import type { SnpVm } from './snpVm.js';
 
-/** The RMP records gpas below 2^51 (its gfn field is bits 50:12; ../shared/SPEC-NOTES.md 1.1). */
+/** The RMP records gpas below 2^51 (its gfn field is bits 50:12; docs/spec-notes.md §1.1). */
 const GPA_LIMIT = 2 ** 51;
 const KVM_PAGE_TYPES: readonly number[] = Object.values(KvmSnpPageType);
 
@@ -24,7 +23,7 @@ export interface ReviewedLaunchUpdate {
 }
 
 /**
- * KVM_SEV_SNP_LAUNCH_UPDATE as the review settled it (../shared/ARCHITECTURE.md "The review"):
+ * KVM_SEV_SNP_LAUNCH_UPDATE as the review settled it (docs/review.md):
  * userspace gives hva and gpa; KVM pins the hva range and never looks at memslots or takes srcu;
  * each 4 KiB page is made private (assigned, ASID, gpa, immutable) by the traced rmpupdate(), then
  * measured by the firmware. On failure exactly the entries this call changed go back to
@@ -93,7 +92,7 @@ function leak(vm: SnpVm, pfn: number): false {
 }
 
 /** A failed rmpupdate() of page `done` of the call: EBUSY from the sanity check, else EFAULT. */
-function rmpupdateFailure(ret: number, pfn: number, done: number): KvmResult {
+function rmpupdateFailure(ret: number, pfn: number, done: number): KvmFailure {
   const at = `pfn 0x${pfn.toString(16)}`;
   if (ret === RMPUPDATE_REFUSED_ASSIGNED)
     return fail('launch_update.assigned', `${at} is already assigned`, { pages: done });
@@ -110,7 +109,7 @@ function firmwareUpdate(
   pfn: number,
   type: number,
   done: number,
-): KvmResult | undefined {
+): KvmFailure | undefined {
   const status = firmwareLaunchUpdate(vm.machine, gctx, pfn, type);
   if (status.name === 'SUCCESS') return undefined;
   return fail('launch_update.firmware', `SNP_LAUNCH_UPDATE of pfn 0x${pfn.toString(16)} failed`, {
@@ -120,7 +119,7 @@ function firmwareUpdate(
 }
 
 /** EINVAL refusals shared by both ABIs: length and userspace address. */
-function checkRange(hva: number, len: number): KvmResult | undefined {
+function checkRange(hva: number, len: number): KvmFailure | undefined {
   if (!Number.isSafeInteger(len) || len <= 0)
     return fail('launch_update.len', 'len must be a positive number of bytes');
   if (len % PAGE_SIZE !== 0) return fail('launch_update.len', 'len is not a multiple of 4096');

@@ -1,11 +1,13 @@
 import { SevStatus } from '@snp-ref/psp-firmware';
-import { RmpUpdateRet } from '@snp-ref/rmp-core';
-import { describe, expect, it } from 'vitest';
+import { PAGE_SIZE, RmpUpdateRet } from '@snp-ref/rmp-core';
+import { describe, expect, it, vi } from 'vitest';
 import { CHECKS, type CheckId } from '../checks.js';
 import { Kvm } from '../kvm.js';
 import { Machine } from '../machine.js';
-import type { KvmResult } from '../result.js';
+import type { KvmFailure, KvmResult } from '../result.js';
 import { HVA, host, POLICY, writeIdBlock } from '../test/host.js';
+import { memEncryptOp } from '../uapi/ioctl.js';
+import { KvmSevCmd, KvmSevCommand, KvmSevSnpLaunchUpdate } from '../uapi/structs.js';
 import { launchUpdateReviewed, launchUpdateV4 } from './launchUpdate.js';
 import type { SnpVm } from './snpVm.js';
 
@@ -13,7 +15,6 @@ import type { SnpVm } from './snpVm.js';
 // errno from the catalogue, the check id, the message and the extra fields.
 
 const NORMAL = 1;
-const PAGE = 4096;
 const { FAIL_INUSE } = RmpUpdateRet;
 const { INVALID_PAGE_STATE } = SevStatus;
 
@@ -36,7 +37,7 @@ const started = (options: Parameters<typeof host>[0] = {}, vcpus = 0) => {
 /** A v4 VM whose memslot 0 maps its 16 pages at gpa 0. */
 const startedV4 = (options: Parameters<typeof host>[0] = {}) => {
   const h = started({ ...options, abi: 'v4' });
-  h.vm.memslots.set(0, 0, HVA, 16 * PAGE);
+  h.vm.memslots.set(0, 0, HVA, 16 * PAGE_SIZE);
   return h;
 };
 
@@ -44,15 +45,15 @@ const startedV4 = (options: Parameters<typeof host>[0] = {}) => {
 const writeOtherIdBlock = (vm: SnpVm, idHva: number) =>
   expect(writeIdBlock(vm, idHva, new Uint8Array(48).fill(0xff))).toBe(true);
 
-const ID = { idBlockEn: true, idBlockHva: HVA, idAuthHva: HVA + PAGE } as const;
+const ID = { idBlockEn: true, idBlockHva: HVA, idAuthHva: HVA + PAGE_SIZE } as const;
 
 interface Case {
   readonly name: string;
   readonly run: () => readonly [KvmResult, Machine];
-  readonly expected: KvmResult;
+  readonly expected: KvmFailure;
 }
 
-const EINVAL = (check: CheckId, message: string): KvmResult => ({
+const EINVAL = (check: CheckId, message: string): KvmFailure => ({
   ok: false,
   errno: 'EINVAL',
   check,
@@ -180,7 +181,7 @@ const launchStart: Case[] = [
 const reviewed = (params: Partial<Parameters<typeof launchUpdateReviewed>[1]>) => () => {
   const { machine, vm } = started();
   return [
-    launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: PAGE, type: NORMAL, ...params }),
+    launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: PAGE_SIZE, type: NORMAL, ...params }),
     machine,
   ] as const;
 };
@@ -192,7 +193,7 @@ const launchUpdate: Case[] = [
       const { machine, kvm } = host();
       const vm = kvm.createVm({ name: 'a' });
       vm.addressSpace.map(HVA, 0x100, 1);
-      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: PAGE, type: NORMAL }), machine];
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: EINVAL('launch_update.state', 'the VM is not launching'),
   },
@@ -201,7 +202,7 @@ const launchUpdate: Case[] = [
     run: () => {
       const { machine, vm } = started();
       expect(vm.launchFinish().ok).toBe(true);
-      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: PAGE, type: NORMAL }), machine];
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: EINVAL('launch_update.state', 'the VM is not launching'),
   },
@@ -215,7 +216,7 @@ const launchUpdate: Case[] = [
     run: reviewed({ type: 2 }),
     expected: EINVAL('launch_update.type', 'unknown page type 2'),
   },
-  ...[0, -PAGE, PAGE + 0.5, 2 ** 53].map(
+  ...[0, -PAGE_SIZE, PAGE_SIZE + 0.5, 2 ** 53].map(
     (len): Case => ({
       name: `len ${len}`,
       run: reviewed({ len }),
@@ -224,7 +225,7 @@ const launchUpdate: Case[] = [
   ),
   {
     name: 'len 4097',
-    run: reviewed({ len: PAGE + 1 }),
+    run: reviewed({ len: PAGE_SIZE + 1 }),
     expected: EINVAL('launch_update.len', 'len is not a multiple of 4096'),
   },
   {
@@ -232,7 +233,7 @@ const launchUpdate: Case[] = [
     run: reviewed({ hva: HVA + 8 }),
     expected: EINVAL('launch_update.hva', 'hva is not 4 KiB aligned'),
   },
-  ...[-PAGE, HVA + 0.5].map(
+  ...[-PAGE_SIZE, HVA + 0.5].map(
     (hva): Case => ({
       name: `hva ${hva}`,
       run: reviewed({ hva }),
@@ -241,7 +242,7 @@ const launchUpdate: Case[] = [
   ),
   {
     name: 'hva + len beyond 2^53',
-    run: reviewed({ hva: 2 ** 53 - PAGE }),
+    run: reviewed({ hva: 2 ** 53 - PAGE_SIZE }),
     expected: EINVAL('launch_update.hva', 'hva + len overflows the 2^53 bytes the model addresses'),
   },
   {
@@ -251,12 +252,12 @@ const launchUpdate: Case[] = [
   },
   {
     name: 'a range ending past 2^51',
-    run: reviewed({ gpa: 2 ** 51 - PAGE, len: 2 * PAGE }),
+    run: reviewed({ gpa: 2 ** 51 - PAGE_SIZE, len: 2 * PAGE_SIZE }),
     expected: EINVAL('launch_update.gpa', 'gpa + len overflows the guest physical address space'),
   },
   {
     name: 'an hva range partly unmapped',
-    run: reviewed({ hva: HVA + 15 * PAGE, len: 2 * PAGE }),
+    run: reviewed({ hva: HVA + 15 * PAGE_SIZE, len: 2 * PAGE_SIZE }),
     expected: {
       ok: false,
       errno: 'EFAULT',
@@ -268,9 +269,9 @@ const launchUpdate: Case[] = [
     name: 'an hva range mapping a pfn beyond host memory',
     run: () => {
       const { machine, vm } = started();
-      vm.addressSpace.map(HVA + 16 * PAGE, 4096, 1);
+      vm.addressSpace.map(HVA + 16 * PAGE_SIZE, 4096, 1);
       return [
-        launchUpdateReviewed(vm, { gpa: 0, hva: HVA + 15 * PAGE, len: 2 * PAGE, type: NORMAL }),
+        launchUpdateReviewed(vm, { gpa: 0, hva: HVA + 15 * PAGE_SIZE, len: 2 * PAGE_SIZE, type: NORMAL }),
         machine,
       ];
     },
@@ -285,12 +286,14 @@ const launchUpdate: Case[] = [
     name: 'a page another guest owns, with rejectAssignedOnUpdate',
     run: () => {
       const { machine, kvm, vm } = started({ rejectAssignedOnUpdate: true });
-      expect(launchUpdateReviewed(vm, { gpa: 0, hva: HVA + PAGE, len: PAGE, type: NORMAL }).ok).toBe(true);
+      expect(
+        launchUpdateReviewed(vm, { gpa: 0, hva: HVA + PAGE_SIZE, len: PAGE_SIZE, type: NORMAL }).ok,
+      ).toBe(true);
       const other = kvm.createVm({ name: 'b' });
       other.addressSpace.map(HVA, 0x200, 1);
-      other.addressSpace.map(HVA + PAGE, 0x101, 1); // a's page
+      other.addressSpace.map(HVA + PAGE_SIZE, 0x101, 1); // a's page
       expect(other.launchStart({ policy: POLICY }).ok).toBe(true);
-      return [launchUpdateReviewed(other, { gpa: 0, hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+      return [launchUpdateReviewed(other, { gpa: 0, hva: HVA, len: 2 * PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: {
       ok: false,
@@ -305,7 +308,7 @@ const launchUpdate: Case[] = [
     run: () => {
       const { machine, vm } = started();
       machine.faults.inject('rmpupdate', 2, FAIL_INUSE);
-      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: {
       ok: false,
@@ -321,7 +324,7 @@ const launchUpdate: Case[] = [
     run: () => {
       const { machine, vm } = started();
       machine.faults.inject('psp.launch_update', 2, INVALID_PAGE_STATE);
-      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 3 * PAGE, type: NORMAL }), machine];
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 3 * PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: {
       ok: false,
@@ -338,7 +341,7 @@ const launchUpdate: Case[] = [
       const { machine, vm } = started();
       machine.faults.inject('psp.launch_update', 2, INVALID_PAGE_STATE);
       machine.faults.inject('rmpupdate', 3, FAIL_INUSE); // 1, 2: make private; 3: reset of the failed page
-      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: {
       ok: false,
@@ -355,7 +358,7 @@ const launchUpdate: Case[] = [
     run: () => {
       const { machine, vm } = started();
       expect(machine.firmware.snpShutdown().name).toBe('SUCCESS');
-      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+      return [launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: {
       ok: false,
@@ -371,7 +374,7 @@ const launchUpdate: Case[] = [
 
 const v4 = (params: Partial<Parameters<typeof launchUpdateV4>[1]>) => () => {
   const { machine, vm } = startedV4();
-  return [launchUpdateV4(vm, { hva: HVA, len: PAGE, type: NORMAL, ...params }), machine] as const;
+  return [launchUpdateV4(vm, { hva: HVA, len: PAGE_SIZE, type: NORMAL, ...params }), machine] as const;
 };
 
 const launchUpdateRfcV4: Case[] = [
@@ -381,8 +384,8 @@ const launchUpdateRfcV4: Case[] = [
       const { machine, kvm } = host({ abi: 'v4' });
       const vm = kvm.createVm({ name: 'a' });
       vm.addressSpace.map(HVA, 0x100, 1);
-      vm.memslots.set(0, 0, HVA, PAGE);
-      return [launchUpdateV4(vm, { hva: HVA, len: PAGE, type: NORMAL }), machine];
+      vm.memslots.set(0, 0, HVA, PAGE_SIZE);
+      return [launchUpdateV4(vm, { hva: HVA, len: PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: EINVAL('launch_update.state', 'the VM is not launching'),
   },
@@ -391,7 +394,7 @@ const launchUpdateRfcV4: Case[] = [
     run: () => {
       const { machine, vm } = startedV4();
       expect(vm.launchFinish().ok).toBe(true);
-      return [launchUpdateV4(vm, { hva: HVA, len: PAGE, type: NORMAL }), machine];
+      return [launchUpdateV4(vm, { hva: HVA, len: PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: EINVAL('launch_update.state', 'the VM is not launching'),
   },
@@ -407,7 +410,7 @@ const launchUpdateRfcV4: Case[] = [
   },
   {
     name: 'v4 an hva range partly unmapped',
-    run: v4({ hva: HVA + 15 * PAGE, len: 2 * PAGE }),
+    run: v4({ hva: HVA + 15 * PAGE_SIZE, len: 2 * PAGE_SIZE }),
     expected: {
       ok: false,
       errno: 'EFAULT',
@@ -419,8 +422,8 @@ const launchUpdateRfcV4: Case[] = [
     name: 'v4 a range its memslot covers only in part',
     run: () => {
       const { machine, vm } = startedV4();
-      vm.memslots.set(0, 0, HVA, 2 * PAGE);
-      return [launchUpdateV4(vm, { hva: HVA, len: 3 * PAGE, type: NORMAL }), machine];
+      vm.memslots.set(0, 0, HVA, 2 * PAGE_SIZE);
+      return [launchUpdateV4(vm, { hva: HVA, len: 3 * PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: {
       ok: false,
@@ -435,7 +438,7 @@ const launchUpdateRfcV4: Case[] = [
     run: () => {
       const { machine, vm } = startedV4();
       machine.faults.inject('rmpupdate', 2, FAIL_INUSE);
-      return [launchUpdateV4(vm, { hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+      return [launchUpdateV4(vm, { hva: HVA, len: 2 * PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: {
       ok: false,
@@ -451,7 +454,7 @@ const launchUpdateRfcV4: Case[] = [
     run: () => {
       const { machine, vm } = startedV4();
       machine.faults.inject('psp.launch_update', 2, INVALID_PAGE_STATE);
-      return [launchUpdateV4(vm, { hva: HVA, len: 2 * PAGE, type: NORMAL }), machine];
+      return [launchUpdateV4(vm, { hva: HVA, len: 2 * PAGE_SIZE, type: NORMAL }), machine];
     },
     expected: {
       ok: false,
@@ -606,13 +609,71 @@ const launchFinish: Case[] = [
   ),
 ];
 
-const ALL = [...launchStart, ...launchUpdate, ...launchUpdateRfcV4, ...launchFinish];
+/** ioctl(KVM_MEMORY_ENCRYPT_OP) of command `id` whose struct is at `data` in the VMM. */
+const memEncrypt = (vm: SnpVm, id: number, data: number) =>
+  memEncryptOp(vm, KvmSevCmd.encode({ id, data: BigInt(data), error: 0, sevFd: 3 })).result;
+const UNMAPPED = 0xdead_0000;
+const { KVM_SEV_SNP_LAUNCH_START, KVM_SEV_SNP_LAUNCH_UPDATE, KVM_SEV_SNP_LAUNCH_FINISH } = KvmSevCommand;
+
+const memoryEncryptOp: Case[] = [
+  ...(
+    [
+      [2, 'EPERM', 'memory_encrypt_op.snp_only'],
+      [103, 'EINVAL', 'memory_encrypt_op.command'],
+    ] as const
+  ).map(
+    ([id, errno, check]): Case => ({
+      name: `KVM_MEMORY_ENCRYPT_OP with command id ${id}`,
+      run: () => {
+        const { machine, vm } = started();
+        return [memEncrypt(vm, id, HVA), machine];
+      },
+      expected: { ok: false, errno, message: `command id ${id}`, check },
+    }),
+  ),
+  ...(
+    [
+      [KVM_SEV_SNP_LAUNCH_START, 'launch_start.copy_from_user'],
+      [KVM_SEV_SNP_LAUNCH_UPDATE, 'launch_update.copy_from_user'],
+      [KVM_SEV_SNP_LAUNCH_FINISH, 'launch_finish.copy_from_user'],
+    ] as const
+  ).map(
+    ([id, check]): Case => ({
+      name: `command ${id} with its struct at an unmapped address`,
+      run: () => {
+        const { machine, vm } = started();
+        return [memEncrypt(vm, id, UNMAPPED), machine];
+      },
+      expected: { ok: false, errno: 'EFAULT', message: 'the command struct is not mapped', check },
+    }),
+  ),
+  {
+    // The model cannot unmap the struct during the call: copy_to_user fails as if it had been.
+    name: 'LAUNCH_UPDATE whose progress cannot be copied back',
+    run: () => {
+      const { machine, vm } = started();
+      const struct = HVA + 15 * PAGE_SIZE;
+      const update = { gfnStart: 0n, uaddr: BigInt(HVA), len: BigInt(PAGE_SIZE), type: NORMAL, flags: 0 };
+      vm.copyToUser(struct, KvmSevSnpLaunchUpdate.encode(update));
+      vi.spyOn(vm, 'copyToUser').mockReturnValue(false);
+      return [memEncrypt(vm, KVM_SEV_SNP_LAUNCH_UPDATE, struct), machine];
+    },
+    expected: {
+      ok: false,
+      errno: 'EFAULT',
+      message: 'copying the progress back failed',
+      check: 'launch_update.copy_to_user',
+    },
+  },
+];
+
+const ALL = [...memoryEncryptOp, ...launchStart, ...launchUpdate, ...launchUpdateRfcV4, ...launchFinish];
 
 describe('every refusal of the launch commands', () => {
   it.each(ALL)('$name: $expected.errno ($expected.check)', ({ run, expected }) => {
     const [result, machine] = run();
     expect(result).toEqual(expected);
-    expect(expected.check && CHECKS[expected.check].errno).toBe(expected.errno); // the catalogue's errno
+    expect(CHECKS[expected.check].errno).toBe(expected.errno); // the catalogue's errno
     // Whatever failed, no page stays pinned but a leaked one (which keeps its own reference).
     expect([...machine.pages.pinned().keys()].filter((pfn) => !machine.pages.leaked.has(pfn))).toEqual([]);
     for (const pfn of result.leaked ?? []) expect(machine.pages.leaked.has(pfn)).toBe(true);

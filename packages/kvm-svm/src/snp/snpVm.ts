@@ -10,11 +10,11 @@ import {
   SnpLaunchStart,
   VMSA_GPA,
 } from '@snp-ref/psp-firmware';
-import { hostRmpUpdateRetName, RmpUpdateRet } from '@snp-ref/rmp-core';
-import { AddressSpace, PAGE_SIZE } from '../host/addressSpace.js';
+import { expectDefined, hex, hostRmpUpdateRetName, PAGE_SIZE, RmpUpdateRet } from '@snp-ref/rmp-core';
+import { AddressSpace } from '../host/addressSpace.js';
 import { Memslots } from '../host/memslots.js';
 import type { Machine } from '../machine.js';
-import { fail, type KvmResult, OK } from '../result.js';
+import { fail, type KvmFailure, type KvmResult, OK } from '../result.js';
 import { ID_AUTH_SIZE, ID_BLOCK_SIZE } from '../uapi/structs.js';
 import { firmwareLaunchUpdate, firmwareReclaim, paddr } from './firmwareCalls.js';
 
@@ -23,18 +23,23 @@ export type KvmAbi = 'reviewed' | 'v4';
 /** KVM's view of the launch: no firmware context yet, launching, or finished. */
 export type SnpVmState = 'CREATED' | 'LAUNCH' | 'RUNNING';
 
-/** SNP_POLICY_MASK_VALID: bits KVM accepts (API minor/major, SMT, RSVD_MBO, DEBUG, SINGLE_SOCKET; ../shared/SPEC-NOTES.md 2.3). */
+/** SNP_POLICY_MASK_VALID: bits KVM accepts (API minor/major, SMT, RSVD_MBO, DEBUG, SINGLE_SOCKET; docs/spec-notes.md §2.3). */
 const POLICY_MASK_VALID = 0x1b_ffffn; // bits 17:0, 19, 20
 const POLICY_RSVD_MBO = 1n << 17n;
 
-export interface LaunchStartParams {
+/**
+ * KVM_SEV_SNP_LAUNCH_START's parameters, the fields of struct kvm_sev_snp_launch_start (not the
+ * firmware's SNP_LAUNCH_START, psp-firmware's LaunchStartParams).
+ */
+export interface KvmLaunchStartParams {
   readonly policy: bigint;
   readonly gosvw?: Uint8Array;
   /** Must be zero. */
   readonly flags?: number;
 }
 
-export interface LaunchFinishParams {
+/** KVM_SEV_SNP_LAUNCH_FINISH's parameters, from struct kvm_sev_snp_launch_finish (hvas where it has uaddrs). */
+export interface KvmLaunchFinishParams {
   readonly idBlockHva?: number;
   readonly idAuthHva?: number;
   readonly idBlockEn?: boolean;
@@ -73,7 +78,7 @@ export class SnpVm {
    * firmware page for the context, SNP_GCTX_CREATE, SNP_LAUNCH_START and SNP_ACTIVATE; any firmware
    * failure decommissions and frees the context.
    */
-  launchStart(params: LaunchStartParams): KvmResult {
+  launchStart(params: KvmLaunchStartParams): KvmResult {
     if (this.state !== 'CREATED') return fail('launch_start.state', 'the VM already has an SNP context');
     if ((params.flags ?? 0) !== 0) return fail('launch_start.flags', 'flags must be 0');
     if ((params.policy & ~POLICY_MASK_VALID) !== 0n)
@@ -117,7 +122,7 @@ export class SnpVm {
    * and measured (SNP_LAUNCH_UPDATE, type VMSA), then SNP_LAUNCH_FINISH with the ID block and ID
    * authentication copied from userspace when enabled, and HOST_DATA.
    */
-  launchFinish(params: LaunchFinishParams = {}): KvmResult {
+  launchFinish(params: KvmLaunchFinishParams = {}): KvmResult {
     const gctx = this.gctx;
     if (this.state !== 'LAUNCH' || gctx === undefined)
       return fail('launch_finish.state', 'the VM is not launching');
@@ -174,7 +179,10 @@ export class SnpVm {
     }
     const bytes = new Uint8Array(len);
     for (let done = 0; done < len; ) {
-      const pfn = this.addressSpace.translate(hva + done) as number;
+      const pfn = expectDefined(
+        this.addressSpace.translate(hva + done),
+        `the page at hva ${hex(hva + done)}`,
+      );
       const offset = (hva + done) % PAGE_SIZE;
       const chunk = Math.min(len - done, PAGE_SIZE - offset);
       bytes.set(this.machine.memory.read(pfn).subarray(offset, offset + chunk), done);
@@ -266,7 +274,7 @@ export class SnpVm {
   }
 
   /** snp_decommission_context() after a failed LAUNCH_START or ACTIVATE. */
-  private decommission(gctx: number, status: FwStatus): KvmResult {
+  private decommission(gctx: number, status: FwStatus): KvmFailure {
     runCommand(this.machine.firmware, SnpCommand.SNP_DECOMMISSION, SnpAddr.encode({ address: paddr(gctx) }));
     return this.freeContext(
       gctx,
@@ -274,7 +282,7 @@ export class SnpVm {
     );
   }
 
-  private freeContext(gctx: number, result: KvmResult): KvmResult {
+  private freeContext(gctx: number, result: KvmFailure): KvmFailure {
     return this.reclaimAndReset(gctx) ? result : { ...result, leaked: [gctx] };
   }
 }

@@ -5,7 +5,7 @@ import {
   IdAuthInfo,
   P384SigningKey,
 } from '@snp-ref/psp-firmware';
-import { TraceRing } from '@snp-ref/rmp-core';
+import { PAGE_SIZE, TraceRing } from '@snp-ref/rmp-core';
 import { Kvm } from '../kvm.js';
 import { Machine } from '../machine.js';
 import type { KvmAbi, SnpVm } from '../snp/snpVm.js';
@@ -24,7 +24,7 @@ export function host(options: { abi?: KvmAbi; rejectAssignedOnUpdate?: boolean }
     let hva = HVA;
     for (const [pfn, pages] of mappings) {
       created.addressSpace.map(hva, pfn, pages);
-      hva += pages * 4096;
+      hva += pages * PAGE_SIZE;
     }
     const started = created.launchStart({ policy: POLICY });
     if (!started.ok) throw new Error(`launch start failed: ${started.errno}`);
@@ -63,5 +63,5 @@ export function writeIdBlock(vm: SnpVm, hva: number, ld: Uint8Array, idKey?: P38
     idKeySig: new Uint8Array(0x200),
     authorKey: new Uint8Array(0x404),
   });
-  return vm.copyToUser(hva, block) && vm.copyToUser(hva + 4096, auth);
+  return vm.copyToUser(hva, block) && vm.copyToUser(hva + PAGE_SIZE, auth);
 }

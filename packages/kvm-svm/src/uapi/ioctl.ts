@@ -1,6 +1,6 @@
 import { SevStatus } from '@snp-ref/psp-firmware';
-import { Errno } from '@snp-ref/rmp-core';
-import type { KvmResult } from '../result.js';
+import { Errno, PAGE_SIZE } from '@snp-ref/rmp-core';
+import { fail, type KvmResult } from '../result.js';
 import { launchUpdateReviewed, launchUpdateV4 } from '../snp/launchUpdate.js';
 import type { SnpVm } from '../snp/snpVm.js';
 import {
@@ -12,6 +12,8 @@ import {
   KvmSevSnpLaunchUpdateV4,
   KvmSnpPageType,
 } from './structs.js';
+
+const UNMAPPED = 'the command struct is not mapped';
 
 /** What ioctl(KVM_MEMORY_ENCRYPT_OP) gives back: the return value and the kvm_sev_cmd as copied back. */
 export interface IoctlOutcome {
@@ -32,18 +34,17 @@ export interface IoctlOutcome {
 export function memEncryptOp(vm: SnpVm, cmd: Uint8Array): IoctlOutcome {
   const envelope = KvmSevCmd.decode(cmd);
   const done = (result: KvmResult): IoctlOutcome => {
-    const error = result.fwError === undefined ? 0 : SevStatus[result.fwError];
-    const ret = result.ok ? 0 : -Errno[result.errno ?? 'EINVAL'];
+    const error = result.ok || result.fwError === undefined ? 0 : SevStatus[result.fwError];
+    const ret = result.ok ? 0 : -Errno[result.errno];
     return { ret, cmd: KvmSevCmd.encode({ ...envelope, error }), result };
   };
   const data = Number(envelope.data);
   const read = (size: number) => vm.copyFromUser(data, size);
-  const efault = { ok: false, errno: 'EFAULT', message: 'the command struct is not mapped' } as const;
 
   switch (envelope.id) {
     case KvmSevCommand.KVM_SEV_SNP_LAUNCH_START: {
       const bytes = read(KvmSevSnpLaunchStart.size);
-      if (bytes === undefined) return done(efault);
+      if (bytes === undefined) return done(fail('launch_start.copy_from_user', UNMAPPED));
       const params = KvmSevSnpLaunchStart.decode(bytes);
       return done(vm.launchStart({ policy: params.policy, gosvw: params.gosvw, flags: params.flags }));
     }
@@ -51,7 +52,7 @@ export function memEncryptOp(vm: SnpVm, cmd: Uint8Array): IoctlOutcome {
       return done(vm.abi === 'v4' ? launchUpdateV4Ioctl(vm, read) : launchUpdateIoctl(vm, data, read));
     case KvmSevCommand.KVM_SEV_SNP_LAUNCH_FINISH: {
       const bytes = read(KvmSevSnpLaunchFinish.size);
-      if (bytes === undefined) return done(efault);
+      if (bytes === undefined) return done(fail('launch_finish.copy_from_user', UNMAPPED));
       const p = KvmSevSnpLaunchFinish.decode(bytes);
       return done(
         vm.launchFinish({
@@ -66,11 +67,14 @@ export function memEncryptOp(vm: SnpVm, cmd: Uint8Array): IoctlOutcome {
       );
     }
     default:
-      return done({
-        ok: false,
-        errno: envelope.id < 100 ? 'EPERM' : 'EINVAL',
-        message: `command id ${envelope.id}`,
-      });
+      return done(
+        fail(
+          envelope.id < KvmSevCommand.KVM_SEV_SNP_LAUNCH_START
+            ? 'memory_encrypt_op.snp_only'
+            : 'memory_encrypt_op.command',
+          `command id ${envelope.id}`,
+        ),
+      );
   }
 }
 
@@ -81,25 +85,25 @@ function launchUpdateIoctl(
   read: (size: number) => Uint8Array | undefined,
 ): KvmResult {
   const bytes = read(KvmSevSnpLaunchUpdate.size);
-  if (bytes === undefined) return { ok: false, errno: 'EFAULT', message: 'the command struct is not mapped' };
+  if (bytes === undefined) return fail('launch_update.copy_from_user', UNMAPPED);
   const p = KvmSevSnpLaunchUpdate.decode(bytes);
-  const [gpa, hva, len] = [Number(p.gfnStart) * 4096, Number(p.uaddr), Number(p.len)];
+  const [gpa, hva, len] = [Number(p.gfnStart) * PAGE_SIZE, Number(p.uaddr), Number(p.len)];
   const result = launchUpdateReviewed(vm, { gpa, hva, len, type: p.type, flags: p.flags });
   if (result.ok) {
     const pages = BigInt(result.pages ?? 0);
     // KVM advances uaddr too, except for ZERO pages, whose uaddr it ignores (arch/x86/kvm/svm/sev.c).
-    const uaddr = p.type === KvmSnpPageType.ZERO ? p.uaddr : p.uaddr + pages * 4096n;
-    const advanced = { ...p, gfnStart: p.gfnStart + pages, uaddr, len: p.len - pages * 4096n };
-    if (!vm.copyToUser(data, KvmSevSnpLaunchUpdate.encode(advanced))) {
-      return { ok: false, errno: 'EFAULT', message: 'copying the progress back failed' };
-    }
+    const measured = pages * BigInt(PAGE_SIZE);
+    const uaddr = p.type === KvmSnpPageType.ZERO ? p.uaddr : p.uaddr + measured;
+    const advanced = { ...p, gfnStart: p.gfnStart + pages, uaddr, len: p.len - measured };
+    if (!vm.copyToUser(data, KvmSevSnpLaunchUpdate.encode(advanced)))
+      return fail('launch_update.copy_to_user', 'copying the progress back failed');
   }
   return result;
 }
 
 function launchUpdateV4Ioctl(vm: SnpVm, read: (size: number) => Uint8Array | undefined): KvmResult {
   const bytes = read(KvmSevSnpLaunchUpdateV4.size);
-  if (bytes === undefined) return { ok: false, errno: 'EFAULT', message: 'the command struct is not mapped' };
+  if (bytes === undefined) return fail('launch_update.copy_from_user', UNMAPPED);
   const p = KvmSevSnpLaunchUpdateV4.decode(bytes);
   return launchUpdateV4(vm, { hva: Number(p.uaddr), len: p.len, type: p.pageType });
 }

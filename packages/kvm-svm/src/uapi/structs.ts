@@ -1,6 +1,6 @@
 import { PackedStruct } from '@snp-ref/psp-firmware';
 
-// The KVM SEV uAPI (include/uapi/linux/kvm.h; ../shared/SPEC-NOTES.md 3). These structs are not
+// The KVM SEV uAPI (include/uapi/linux/kvm.h; docs/spec-notes.md §3). These structs are not
 // __packed: the offsets below are the natural-alignment layout a C compiler gives them, which
 // src/uapi/uapi_layout.c checks against the machine's compiler. Bytes no field names are padding.
 

@@ -1,5 +1,5 @@
 /*
- * The KVM SEV uAPI structs, declared from the field lists of ../shared/SPEC-NOTES.md 3 (written
+ * The KVM SEV uAPI structs, declared from the field lists of docs/spec-notes.md §3 (written
  * here, not copied from the kernel), printed as "struct field offset size" lines so that a test
  * can check the TypeScript codecs against what this machine's C compiler lays out.
  */

@@ -4,7 +4,7 @@ import { FirmwareInputError, LengthError } from '../errors.js';
 
 /**
  * The SNP guest message (struct snp_guest_msg_hdr + payload, arch/x86/include/asm/sev.h;
- * ../shared/SPEC-NOTES.md 5.3): a 0x60-byte header, then the payload encrypted with AES-256-GCM
+ * docs/spec-notes.md §5.3): a 0x60-byte header, then the payload encrypted with AES-256-GCM
  * under a VMPCK. The IV is the 64-bit sequence number, zero-padded to 12 bytes; the additional
  * data is the header from ALGO (0x30) to its end; the 16-byte tag sits in AUTHTAG.
  */

@@ -2,7 +2,7 @@ import { copyBytes } from '../bytes.js';
 import { LengthError } from '../errors.js';
 import { PackedStruct, type StructValue } from '../struct.js';
 
-/** ATTESTATION_REPORT size and its signed part (../shared/SPEC-NOTES.md 5.3; virtee/sev AttestationReport). */
+/** ATTESTATION_REPORT size and its signed part (docs/spec-notes.md §5.3; virtee/sev AttestationReport). */
 export const REPORT_BYTES = 0x4a0;
 export const SIGNED_BYTES = 0x2a0;
 /** SIGNATURE_ALGO 1: ECDSA P-384 with SHA-384. */
@@ -14,7 +14,7 @@ const S_AT = R_AT + SIGNATURE_COMPONENT_BYTES;
 const SCALAR_BYTES = 48;
 
 /**
- * The signed part of the version-2 report, every field at its offset (../shared/SPEC-NOTES.md 5.3;
+ * The signed part of the version-2 report, every field at its offset (docs/spec-notes.md §5.3;
  * AMD-ASPFW snp_attestation_report_t). Bytes no field covers are reserved and zero.
  */
 export const ReportBody = new PackedStruct('attestation report', SIGNED_BYTES, {

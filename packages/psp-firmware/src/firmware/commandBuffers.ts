@@ -1,7 +1,7 @@
 import { PackedStruct } from '../struct.js';
 
-// Command buffers of the SNP commands (include/linux/psp-sev.h, all __packed; ../shared/SPEC-NOTES.md
-// 2.5). Flag words stay whole fields; the mailbox checks their reserved bits.
+// Command buffers of the SNP commands (include/linux/psp-sev.h, all __packed; docs/spec-notes.md
+// §2.5). Flag words stay whole fields; the mailbox checks their reserved bits.
 
 /** sev_data_snp_addr: GCTX_CREATE, DECOMMISSION, PLATFORM_STATUS. */
 export const SnpAddr = new PackedStruct('sev_data_snp_addr', 8, { address: [0, 'u64'] });

@@ -1,7 +1,7 @@
-import { PAGE_BYTES } from '../measure/launchDigest.js';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 
 /**
- * The CPUID page (struct snp_cpuid_table, arch/x86/include/asm/sev.h; ../shared/SPEC-NOTES.md 5.4):
+ * The CPUID page (struct snp_cpuid_table, arch/x86/include/asm/sev.h; docs/spec-notes.md §5.4):
  * count u32, 12 reserved bytes, then up to 64 entries of 48 bytes {eax_in, ecx_in u32; xcr0_in,
  * xss_in u64; eax, ebx, ecx, edx u32; reserved u64}.
  */
@@ -21,7 +21,7 @@ export interface CpuidEntry {
 }
 
 export function encodeCpuidPage(entries: readonly CpuidEntry[]): Buffer {
-  const page = Buffer.alloc(PAGE_BYTES);
+  const page = Buffer.alloc(PAGE_SIZE);
   page.writeUInt32LE(entries.length, 0);
   entries.slice(0, CPUID_MAX_ENTRIES).forEach((e, i) => {
     const at = ENTRIES_AT + i * ENTRY_BYTES;

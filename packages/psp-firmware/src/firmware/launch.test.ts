@@ -1,7 +1,6 @@
-import { checkHostAccess, checkInvariants, PAGES_PER_2M } from '@snp-ref/rmp-core';
+import { checkHostAccess, checkInvariants, PAGE_SIZE, PAGES_PER_2M } from '@snp-ref/rmp-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PAGE_BYTES } from '../measure/launchDigest.js';
 import { measurePlan } from '../measure/measurePlan.js';
 import { type LaunchPlan, PLAN_OP_TYPES, type PlanOpName, SeededPages } from '../measure/plan.js';
 import { isContentMeasured, PageType } from '../pageType.js';
@@ -20,7 +19,7 @@ import { cpuidKey, decodeCpuidPage, encodeCpuidPage } from './cpuidPage.js';
 import { SECRETS_PAGE_VERSION, SecretsPage } from './secretsPage.js';
 import type { LaunchUpdateParams } from './snpFirmware.js';
 
-const page = (byte: number) => new Uint8Array(PAGE_BYTES).fill(byte);
+const page = (byte: number) => new Uint8Array(PAGE_SIZE).fill(byte);
 
 function update(m: Machine, pfn: number, gpa: number, pageType: number, contents?: Uint8Array) {
   preGuestPage(m, pfn, gpa, contents);
@@ -32,11 +31,11 @@ describe('SNP_LAUNCH_UPDATE', () => {
     const m = machineIn('ACTIVE');
     const types = [PageType.NORMAL, PageType.VMSA, PageType.ZERO, PageType.UNMEASURED, PageType.SECRETS];
     for (const [i, type] of types.entries()) {
-      expect(update(m, GUEST_BASE + i, i * PAGE_BYTES, type, page(7))).toBe('SUCCESS');
+      expect(update(m, GUEST_BASE + i, i * PAGE_SIZE, type, page(7))).toBe('SUCCESS');
       expect(m.rmp.read(GUEST_BASE + i)).toMatchObject({
         assigned: true,
         asid: ASID,
-        gpa: i * PAGE_BYTES,
+        gpa: i * PAGE_SIZE,
         immutable: false,
         validated: true,
         vmsa: type === PageType.VMSA,
@@ -48,7 +47,7 @@ describe('SNP_LAUNCH_UPDATE', () => {
   it('encrypts the page under the guest key: the host reads ciphertext, the guest its plaintext', () => {
     const m = machineIn('ACTIVE');
     update(m, GUEST_BASE, 0, PageType.NORMAL, page(7));
-    update(m, GUEST_BASE + 1, PAGE_BYTES, PageType.NORMAL, page(7));
+    update(m, GUEST_BASE + 1, PAGE_SIZE, PageType.NORMAL, page(7));
     expect(m.memory.readPrivate(ASID, GUEST_BASE)).toEqual(Buffer.from(page(7)));
     const [a, b] = [m.memory.read(GUEST_BASE), m.memory.read(GUEST_BASE + 1)];
     expect(a.equals(Buffer.from(page(7)))).toBe(false);
@@ -59,7 +58,7 @@ describe('SNP_LAUNCH_UPDATE', () => {
   it('zeroes ZERO pages and writes the secrets page (version 3, VMPCKs) for SECRETS', () => {
     const m = machineIn('ACTIVE');
     update(m, GUEST_BASE, 0, PageType.ZERO, page(0xee));
-    expect(m.memory.readPrivate(ASID, GUEST_BASE)).toEqual(Buffer.alloc(PAGE_BYTES));
+    expect(m.memory.readPrivate(ASID, GUEST_BASE)).toEqual(Buffer.alloc(PAGE_SIZE));
     update(m, SECRETS_PFN, 0x8000, PageType.SECRETS, page(0xee));
     const secrets = m.memory.readPrivate(ASID, SECRETS_PFN);
     expect(secrets.readUInt32LE(SecretsPage.VERSION)).toBe(SECRETS_PAGE_VERSION);
@@ -151,7 +150,7 @@ describe('SNP_LAUNCH_UPDATE', () => {
       { ...entry, ecx: 0xffff_ffff },
       { ...entry, eaxIn: 0x4000_0000, eax: 1 },
     ]);
-    preGuestPage(m, GUEST_BASE + 1, PAGE_BYTES, lying);
+    preGuestPage(m, GUEST_BASE + 1, PAGE_SIZE, lying);
     const before = observable(m);
     expect(m.fw.launchUpdate(GCTX, { pfn: GUEST_BASE + 1, pageType: PageType.CPUID }).name).toBe(
       'INVALID_PARAM',
@@ -183,7 +182,7 @@ describe('firmware launch digest = measurePlan of the same launch', () => {
           const plan: LaunchPlan = {
             name: 'random',
             seed,
-            ops: names.map((op, i) => ({ op, gpa: i * PAGE_BYTES, pages: 1 })),
+            ops: names.map((op, i) => ({ op, gpa: i * PAGE_SIZE, pages: 1 })),
           };
           for (const [i, op] of plan.ops.entries()) {
             const type = PLAN_OP_TYPES[op.op];

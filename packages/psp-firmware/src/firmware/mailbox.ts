@@ -1,6 +1,7 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { SnpCommand } from '../commands.js';
-import { PAGE_BYTES } from '../measure/launchDigest.js';
 import { type FwStatus, fwStatus } from '../status.js';
+import { refuse } from './checks.js';
 import {
   IdAuthInfo,
   IdBlockBuffer,
@@ -21,7 +22,7 @@ import type { SnpFirmware } from './snpFirmware.js';
 /** The C-bit (encryption bit) of a system physical address: CPUID 0x8000001F EBX[5:0], 51 on EPYC. */
 export const C_BIT = 51;
 const ALGO_ECDSA_P384_SHA384 = 1;
-const PAGE_MASK = BigInt(PAGE_BYTES - 1);
+const PAGE_MASK = BigInt(PAGE_SIZE - 1);
 const WITHOUT_C_BIT = ~(1n << BigInt(C_BIT));
 
 const status = fwStatus;
@@ -62,7 +63,7 @@ export function runCommand(
     case SnpCommand.SNP_ACTIVATE: {
       const args = SnpActivate.decode(buffer);
       const gctx = pfnOf(args.gctxPaddr);
-      return gctx === undefined ? INVALID_PARAM : fw.activate(gctx, args.asid);
+      return gctx === undefined ? refuse('SNP_ACTIVATE', 'INVALID_PARAM') : fw.activate(gctx, args.asid);
     }
     case SnpCommand.SNP_LAUNCH_START:
       return launchStart(fw, buffer);
@@ -97,7 +98,7 @@ export function runCommand(
  */
 function writeOutput(fw: SnpFirmware, paddr: bigint, bytes: Uint8Array): FwStatus {
   const address = paddr & WITHOUT_C_BIT;
-  if ((address & PAGE_MASK) + BigInt(bytes.length) > BigInt(PAGE_BYTES)) return INVALID_PARAM;
+  if ((address & PAGE_MASK) + BigInt(bytes.length) > BigInt(PAGE_SIZE)) return INVALID_PARAM;
   const pfn = Number(address >> 12n);
   if (fw.rmp.has(pfn)) {
     const e = fw.rmp.read(pfn);
@@ -131,8 +132,8 @@ function launchStart(fw: SnpFirmware, buffer: Uint8Array): FwStatus {
   const args = SnpLaunchStart.decode(buffer);
   const gctx = pfnOf(args.gctxPaddr);
   if (gctx === undefined || (args.flags & ~0b11) !== 0 || (args.maGctxPaddr & PAGE_MASK) !== 0n)
-    return INVALID_PARAM;
-  if ((args.flags & 1) !== 0) return status('UNSUPPORTED'); // migration agents are not modelled
+    return refuse('SNP_LAUNCH_START', 'INVALID_PARAM');
+  if ((args.flags & 1) !== 0) return refuse('SNP_LAUNCH_START', 'UNSUPPORTED'); // migration agents are not modelled
   return fw.launchStart(gctx, { policy: args.policy, gosvw: args.gosvw, imiEnabled: (args.flags & 2) !== 0 });
 }
 
@@ -141,7 +142,8 @@ function launchUpdate(fw: SnpFirmware, buffer: Uint8Array): FwStatus {
   const [gctx, pfn] = [pfnOf(args.gctxPaddr), pfnOf(args.address)];
   const reserved =
     (args.flags & ~0x1f) !== 0 || args.rsvd2 !== 0 || (args.perms & 0xff) !== 0 || args.rsvd4 !== 0;
-  if (gctx === undefined || pfn === undefined || reserved) return INVALID_PARAM;
+  if (gctx === undefined || pfn === undefined || reserved)
+    return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PARAM');
   return fw.launchUpdate(gctx, {
     pfn,
     pageSize: (args.flags & 1) !== 0 ? '2M' : '4K',
@@ -154,19 +156,21 @@ function launchUpdate(fw: SnpFirmware, buffer: Uint8Array): FwStatus {
 function launchFinish(fw: SnpFirmware, buffer: Uint8Array): FwStatus {
   const args = SnpLaunchFinish.decode(buffer);
   const gctx = pfnOf(args.gctxPaddr);
-  if (gctx === undefined || args.flags >> 3n !== 0n) return INVALID_PARAM;
-  if ((args.flags & 4n) !== 0n) return status('UNSUPPORTED'); // VCEK_DISABLED: the model always signs with the VCEK
+  if (gctx === undefined || args.flags >> 3n !== 0n) return refuse('SNP_LAUNCH_FINISH', 'INVALID_PARAM');
+  if ((args.flags & 4n) !== 0n) return refuse('SNP_LAUNCH_FINISH', 'UNSUPPORTED'); // VCEK_DISABLED: the model always signs with the VCEK
   if ((args.flags & 1n) === 0n) return fw.launchFinish(gctx, { hostData: args.hostData });
   const [blockPfn, authPfn] = [pfnOf(args.idBlockPaddr), pfnOf(args.idAuthPaddr)];
-  if (blockPfn === undefined || authPfn === undefined) return INVALID_PARAM;
+  if (blockPfn === undefined || authPfn === undefined) return refuse('SNP_LAUNCH_FINISH', 'INVALID_PARAM');
   const idBlock = IdBlockBuffer.decode(fw.memory.read(blockPfn).subarray(0, IdBlockBuffer.size));
   const auth = IdAuthInfo.decode(fw.memory.read(authPfn));
   const authorKeyEnabled = (args.flags & 2n) !== 0n;
-  if (auth.idKeyAlgo !== ALGO_ECDSA_P384_SHA384) return INVALID_PARAM;
-  if (authorKeyEnabled && auth.authKeyAlgo !== ALGO_ECDSA_P384_SHA384) return INVALID_PARAM;
+  if (auth.idKeyAlgo !== ALGO_ECDSA_P384_SHA384) return refuse('SNP_LAUNCH_FINISH', 'INVALID_PARAM');
+  if (authorKeyEnabled && auth.authKeyAlgo !== ALGO_ECDSA_P384_SHA384)
+    return refuse('SNP_LAUNCH_FINISH', 'INVALID_PARAM');
   const idKey = decodeEcdsaPublicKey(auth.idKey);
   const authorKey = authorKeyEnabled ? decodeEcdsaPublicKey(auth.authorKey) : undefined;
-  if (idKey === undefined || (authorKeyEnabled && authorKey === undefined)) return status('BAD_SIGNATURE');
+  if (idKey === undefined || (authorKeyEnabled && authorKey === undefined))
+    return refuse('SNP_LAUNCH_FINISH', 'BAD_SIGNATURE');
   const idAuth: IdAuth = {
     idKey,
     idBlockSignature: decodeEcdsaSignature(auth.idBlockSig),

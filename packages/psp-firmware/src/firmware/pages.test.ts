@@ -1,6 +1,5 @@
-import { PAGES_PER_2M } from '@snp-ref/rmp-core';
+import { PAGE_SIZE, PAGES_PER_2M } from '@snp-ref/rmp-core';
 import { describe, expect, it } from 'vitest';
-import { PAGE_BYTES } from '../measure/launchDigest.js';
 import { ASID, GCTX, machineIn, observable } from '../test/machine.js';
 
 const BASE = 0x400; // a 2 MiB-aligned run of 512 pages
@@ -38,15 +37,15 @@ describe('SNP_PAGE_UNSMASH', () => {
 
   it('merges 512 consecutive pre-guest pages into one 2 MiB page', () => {
     const m = machineIn('ACTIVE');
-    launchRange(m, (i) => 0x20_0000 + i * PAGE_BYTES);
+    launchRange(m, (i) => 0x20_0000 + i * PAGE_SIZE);
     expect(m.fw.pageUnsmash(BASE).name).toBe('SUCCESS');
     expect(m.rmp.read(BASE)).toMatchObject({ pageSize: '2M', gpa: 0x20_0000, immutable: true });
     expect(m.rmp.read(BASE + 511).pageSize).toBe('2M');
   });
 
   it.each([
-    ['gpas that are not consecutive', (i: number) => 0x20_0000 + (i === 7 ? 0 : i * PAGE_BYTES)],
-    ['a first gpa that is not 2 MiB aligned', (i: number) => 0x1000 + i * PAGE_BYTES],
+    ['gpas that are not consecutive', (i: number) => 0x20_0000 + (i === 7 ? 0 : i * PAGE_SIZE)],
+    ['a first gpa that is not 2 MiB aligned', (i: number) => 0x1000 + i * PAGE_SIZE],
   ])('refuses %s with INVALID_PAGE_STATE, changing nothing', (_, gpaOf) => {
     const m = machineIn('ACTIVE');
     launchRange(m, gpaOf);

@@ -1,7 +1,7 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { copyBytes } from '../bytes.js';
-import { PAGE_BYTES } from '../measure/launchDigest.js';
 
-/** The SNP secrets page (struct snp_secrets_page, arch/x86/include/asm/sev.h; ../shared/SPEC-NOTES.md 5.4). */
+/** The SNP secrets page (struct snp_secrets_page, arch/x86/include/asm/sev.h; docs/spec-notes.md §5.4). */
 export const SecretsPage = {
   VERSION: 0x00,
   IMIEN: 0x04,
@@ -33,7 +33,7 @@ export interface SecretsPageFields {
  * zeroed, then these fields set; the OS area, the VMSA tweak bitmap (no tweak) and SVSM fields stay zero.
  */
 export function buildSecretsPage(fields: SecretsPageFields): Buffer {
-  const page = Buffer.alloc(PAGE_BYTES);
+  const page = Buffer.alloc(PAGE_SIZE);
   page.writeUInt32LE(SECRETS_PAGE_VERSION, SecretsPage.VERSION);
   page.writeUInt32LE(fields.imiEnabled ? 1 : 0, SecretsPage.IMIEN);
   page.writeUInt32LE(fields.fms, SecretsPage.FMS);

@@ -1,5 +1,8 @@
 import { hkdfSync } from 'node:crypto';
 import {
+  expectDefined,
+  hex,
+  PAGE_SIZE,
   PAGES_PER_2M,
   type PageSize,
   type RmpEntry,
@@ -19,11 +22,12 @@ import {
 import { REPORT_BYTES, SIGNATURE_ALGO_ECDSA_P384_SHA384 } from '../attestation/report.js';
 import { P384SigningKey } from '../attestation/signingKey.js';
 import { signReport } from '../attestation/verify.js';
-import { type MeasuredPage, PAGE_BYTES, type PageInfoOptions } from '../measure/launchDigest.js';
+import type { MeasuredPage, PageInfoOptions } from '../measure/launchDigest.js';
 import type { PhysicalMemory } from '../memory/physicalMemory.js';
 import { PageType, pageTypeName } from '../pageType.js';
 import { policyViolation, singleSocketViolation } from '../policy.js';
 import { FW_SUCCESS, type FwStatus, fwStatus, type SevStatusName } from '../status.js';
+import { refuse } from './checks.js';
 import { type FirmwareConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { correctCpuidEntries, decodeCpuidPage, encodeCpuidPage } from './cpuidPage.js';
 import { encodeIdBlock, GuestContext, GuestState, type IdBlock } from './guestContext.js';
@@ -58,7 +62,7 @@ export interface LaunchFinishParams {
   readonly hostData?: Uint8Array;
 }
 
-/** SNP_PLATFORM_STATUS output (struct sev_user_data_snp_status, ../shared/SPEC-NOTES.md 2.5). */
+/** SNP_PLATFORM_STATUS output (struct sev_user_data_snp_status, docs/spec-notes.md §2.5). */
 export interface SnpPlatformStatus {
   readonly apiMajor: number;
   readonly apiMinor: number;
@@ -91,7 +95,7 @@ const validPfn = (pfn: number) => Number.isSafeInteger(pfn) && pfn >= 0;
 
 /**
  * The SNP firmware (AMD secure processor) of one platform, modelled on the published Genoa
- * firmware 1.55.25 (AMD-ASPFW fw/psp_bl_uapps/sev_uapp/src/sev_mcmd.c; ../shared/SPEC-NOTES.md 2): the
+ * firmware 1.55.25 (AMD-ASPFW fw/psp_bl_uapps/sev_uapp/src/sev_mcmd.c; docs/spec-notes.md §2): the
  * platform and guest state machines, the SNP commands with their check order and status codes,
  * and the RMP and memory effects of each. Every command returns a status and, when it fails,
  * changes nothing. RMP changes are traced as kind 'firmware', by 'psp'.
@@ -179,7 +183,7 @@ export class SnpFirmware {
     if (entry === undefined || !isFirmwarePage(entry)) return status('INVALID_PAGE_STATE');
     if (entry.pageSize !== '4K') return status('INVALID_PAGE_SIZE');
     this.setEntry(gctxPfn, { ...entry, vmsa: true }, 'gctx_create');
-    this.memory.write(gctxPfn, new Uint8Array(PAGE_BYTES));
+    this.memory.write(gctxPfn, new Uint8Array(PAGE_SIZE));
     const guest = new GuestContext(++this.generations, this.config.tcb);
     const observer = this.onMeasuredPage;
     if (observer) guest.digest.onPage = (page) => observer(guest.asid, page);
@@ -190,10 +194,11 @@ export class SnpFirmware {
   /** SNP_LAUNCH_START: checks the policy, generates the guest's VMPCKs and REPORT_ID, INIT → LAUNCH. */
   launchStart(gctxPfn: number, params: LaunchStartParams): FwStatus {
     const gosvw = params.gosvw ?? new Uint8Array(16);
-    if (!validPfn(gctxPfn) || gosvw.length !== 16) return status('INVALID_PARAM');
+    if (!validPfn(gctxPfn) || gosvw.length !== 16) return refuse('SNP_LAUNCH_START', 'INVALID_PARAM');
     const found = this.guestIn(gctxPfn, 'INIT');
-    if (!(found instanceof GuestContext)) return found;
-    if (policyViolation(params.policy, this.config) !== undefined) return status('POLICY_FAILURE');
+    if (typeof found === 'string') return refuse('SNP_LAUNCH_START', found);
+    if (policyViolation(params.policy, this.config) !== undefined)
+      return refuse('SNP_LAUNCH_START', 'POLICY_FAILURE');
     found.policy = params.policy;
     found.gosvw = Uint8Array.from(gosvw);
     found.imiEnabled = params.imiEnabled ?? false;
@@ -206,17 +211,17 @@ export class SnpFirmware {
 
   /** SNP_ACTIVATE: binds an ASID to a guest in LAUNCH or RUNNING (AMD-ASPFW snp_mcmd_activate, check order). */
   activate(gctxPfn: number, asid: number): FwStatus {
-    if (!validPfn(gctxPfn) || !Number.isInteger(asid)) return status('INVALID_PARAM');
+    if (!validPfn(gctxPfn) || !Number.isInteger(asid)) return refuse('SNP_ACTIVATE', 'INVALID_PARAM');
     const guest = this.guestOf(gctxPfn);
-    if (!(guest instanceof GuestContext)) return guest;
-    if (guest.state === 'INIT') return status('INVALID_GUEST_STATE');
-    if (this.asidHasPages(asid)) return status('INVALID_CONFIG');
-    if (singleSocketViolation(guest.policy, this.config)) return status('POLICY_FAILURE');
-    if (asid < 1 || asid > this.config.maxSnpAsid) return status('INVALID_ASID');
+    if (typeof guest === 'string') return refuse('SNP_ACTIVATE', guest);
+    if (guest.state === 'INIT') return refuse('SNP_ACTIVATE', 'INVALID_GUEST_STATE');
+    if (this.asidHasPages(asid)) return refuse('SNP_ACTIVATE', 'INVALID_CONFIG');
+    if (singleSocketViolation(guest.policy, this.config)) return refuse('SNP_ACTIVATE', 'POLICY_FAILURE');
+    if (asid < 1 || asid > this.config.maxSnpAsid) return refuse('SNP_ACTIVATE', 'INVALID_ASID');
     for (const other of this.guests.values())
-      if (other !== guest && other.asid === asid) return status('ASID_OWNED');
-    if (guest.asid !== 0) return status('ACTIVE');
-    if (this.allAsidsDirty || this.dirtyAsids.has(asid)) return status('DFFLUSH_REQUIRED');
+      if (other !== guest && other.asid === asid) return refuse('SNP_ACTIVATE', 'ASID_OWNED');
+    if (guest.asid !== 0) return refuse('SNP_ACTIVATE', 'ACTIVE');
+    if (this.allAsidsDirty || this.dirtyAsids.has(asid)) return refuse('SNP_ACTIVATE', 'DFFLUSH_REQUIRED');
     guest.asid = asid;
     return FW_SUCCESS;
   }
@@ -225,7 +230,6 @@ export class SnpFirmware {
    * SNP_LAUNCH_UPDATE: measures a PRE_GUEST page, fills ZERO and SECRETS pages, checks CPUID pages,
    * encrypts the page under the guest's key and makes it GUEST_VALID (validated, immutable cleared,
    * VMSA bit for VMSA pages). Check order of AMD-ASPFW snp_mcmd_launch_update.
-   * @conforms psp.launch_update
    */
   launchUpdate(gctxPfn: number, params: LaunchUpdateParams): FwStatus {
     const { pfn, pageType } = params;
@@ -236,25 +240,25 @@ export class SnpFirmware {
       !validPfn(pfn) ||
       vmplPerms.some((p) => !Number.isInteger(p) || p < 0 || p > 0xff)
     ) {
-      return status('INVALID_PARAM');
+      return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PARAM');
     }
-    if (this.platformState !== 'INIT') return status('INVALID_PLATFORM_STATE');
+    if (this.platformState !== 'INIT') return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PLATFORM_STATE');
     const guest = this.guests.get(gctxPfn);
-    if (guest === undefined || !this.isContext(gctxPfn)) return status('INVALID_GUEST');
+    if (guest === undefined || !this.isContext(gctxPfn)) return refuse('SNP_LAUNCH_UPDATE', 'INVALID_GUEST');
     const entry = this.entry(pfn);
-    if (entry === undefined || !isPreGuest(entry)) return status('INVALID_PAGE_STATE');
-    if (entry.pageSize !== pageSize) return status('INVALID_PAGE_SIZE');
+    if (entry === undefined || !isPreGuest(entry)) return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PAGE_STATE');
+    if (entry.pageSize !== pageSize) return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PAGE_SIZE');
     const twoMeg = pageSize === '2M';
-    if (twoMeg && pfn % PAGES_PER_2M !== 0) return status('INVALID_ADDRESS');
+    if (twoMeg && pfn % PAGES_PER_2M !== 0) return refuse('SNP_LAUNCH_UPDATE', 'INVALID_ADDRESS');
     const type = pageTypeName(pageType) === undefined ? undefined : (pageType as PageType);
     if (twoMeg && (type === PageType.VMSA || type === PageType.SECRETS || type === PageType.CPUID)) {
-      return status('INVALID_PAGE_SIZE');
+      return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PAGE_SIZE');
     }
-    if (type === undefined) return status('INVALID_PARAM');
-    if (guest.state !== 'LAUNCH') return status('INVALID_GUEST_STATE');
-    if (guest.asid === 0) return status('INACTIVE');
-    if (entry.asid !== guest.asid) return status('INVALID_PAGE_OWNER');
-    if (guest.imiEnabled && params.imiPage !== true) return status('INVALID_PARAM');
+    if (type === undefined) return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PARAM');
+    if (guest.state !== 'LAUNCH') return refuse('SNP_LAUNCH_UPDATE', 'INVALID_GUEST_STATE');
+    if (guest.asid === 0) return refuse('SNP_LAUNCH_UPDATE', 'INACTIVE');
+    if (entry.asid !== guest.asid) return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PAGE_OWNER');
+    if (guest.imiEnabled && params.imiPage !== true) return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PARAM');
     if (type === PageType.CPUID) {
       const rejected = this.checkCpuidPage(pfn);
       if (rejected !== undefined) return rejected;
@@ -262,8 +266,9 @@ export class SnpFirmware {
     const pages = twoMeg ? PAGES_PER_2M : 1;
     const options = { imiPage: params.imiPage === true, vmplPerms };
     for (let i = 0; i < pages; i++) {
-      this.measureAndEncrypt(guest, type, pfn + i, entry.gpa + i * PAGE_BYTES, options);
-      const current = i === 0 ? entry : (this.entry(pfn + i) as RmpEntry);
+      this.measureAndEncrypt(guest, type, pfn + i, entry.gpa + i * PAGE_SIZE, options);
+      const current =
+        i === 0 ? entry : expectDefined(this.entry(pfn + i), `the RMP entry of pfn ${hex(pfn + i)}`);
       const after = {
         ...current,
         immutable: false,
@@ -279,11 +284,12 @@ export class SnpFirmware {
   /** SNP_LAUNCH_FINISH: checks the optional ID block and its signatures, stores HOST_DATA, LAUNCH → RUNNING. */
   launchFinish(gctxPfn: number, params: LaunchFinishParams = {}): FwStatus {
     const hostData = params.hostData ?? new Uint8Array(32);
-    if (!validPfn(gctxPfn) || hostData.length !== 32) return status('INVALID_PARAM');
+    if (!validPfn(gctxPfn) || hostData.length !== 32) return refuse('SNP_LAUNCH_FINISH', 'INVALID_PARAM');
     const guest = this.guestOf(gctxPfn);
-    if (!(guest instanceof GuestContext)) return guest;
-    if (guest.state !== 'LAUNCH' || guest.imiEnabled) return status('INVALID_GUEST_STATE');
-    if (guest.asid === 0) return status('INACTIVE');
+    if (typeof guest === 'string') return refuse('SNP_LAUNCH_FINISH', guest);
+    if (guest.state !== 'LAUNCH' || guest.imiEnabled)
+      return refuse('SNP_LAUNCH_FINISH', 'INVALID_GUEST_STATE');
+    if (guest.asid === 0) return refuse('SNP_LAUNCH_FINISH', 'INACTIVE');
     const { idBlock, idAuth } = params;
     if (idBlock !== undefined) {
       const rejected = this.checkIdBlock(guest, idBlock, idAuth);
@@ -307,11 +313,12 @@ export class SnpFirmware {
   decommission(gctxPfn: number): FwStatus {
     if (!validPfn(gctxPfn)) return status('INVALID_PARAM');
     const guest = this.guestOf(gctxPfn);
-    if (!(guest instanceof GuestContext)) return guest;
+    if (typeof guest === 'string') return status(guest);
     if (guest.asid !== 0 && guest.state === 'RUNNING') this.dirtyAsids.add(guest.asid);
     if (guest.state !== 'INIT') this.guestCount--;
     this.guests.delete(gctxPfn);
-    this.setEntry(gctxPfn, { ...(this.entry(gctxPfn) as RmpEntry), vmsa: false }, 'decommission');
+    const context = expectDefined(this.entry(gctxPfn), `the RMP entry of context page ${hex(gctxPfn)}`);
+    this.setEntry(gctxPfn, { ...context, vmsa: false }, 'decommission');
     return FW_SUCCESS;
   }
 
@@ -344,7 +351,7 @@ export class SnpFirmware {
     if (this.platformState !== 'INIT') return status('INVALID_PLATFORM_STATE');
     const head = this.entry(pfn);
     if (head === undefined || pfn + PAGES_PER_2M > this.rmp.hostPages) return status('INVALID_ADDRESS');
-    if (head.gpa % (PAGES_PER_2M * PAGE_BYTES) !== 0) return status('INVALID_PAGE_STATE');
+    if (head.gpa % (PAGES_PER_2M * PAGE_SIZE) !== 0) return status('INVALID_PAGE_STATE');
     const entries: RmpEntry[] = [];
     for (let i = 0; i < PAGES_PER_2M; i++) {
       const e = this.rmp.read(pfn + i);
@@ -356,7 +363,7 @@ export class SnpFirmware {
         e.assigned &&
         e.asid === head.asid &&
         e.validated === head.validated &&
-        e.gpa === head.gpa + i * PAGE_BYTES &&
+        e.gpa === head.gpa + i * PAGE_SIZE &&
         e.vmplPerms.every((p, j) => p === head.vmplPerms[j]);
       if (!matches) return status('INVALID_PAGE_STATE');
       entries.push(e);
@@ -368,7 +375,7 @@ export class SnpFirmware {
   /** SNP_GUEST_STATUS. */
   guestStatus(gctxPfn: number): { status: FwStatus; guest?: SnpGuestStatus } {
     const guest = this.guestOf(gctxPfn);
-    if (!(guest instanceof GuestContext)) return { status: guest };
+    if (typeof guest === 'string') return { status: status(guest) };
     return {
       status: FW_SUCCESS,
       guest: { policy: guest.policy, asid: guest.asid, state: GuestState[guest.state] },
@@ -389,7 +396,7 @@ export class SnpFirmware {
   guestRequest(gctxPfn: number, requestPfn: number, responsePfn: number): FwStatus {
     if (!validPfn(gctxPfn) || !validPfn(requestPfn) || !validPfn(responsePfn)) return status('INVALID_PARAM');
     const guest = this.guestOf(gctxPfn);
-    if (!(guest instanceof GuestContext)) return guest;
+    if (typeof guest === 'string') return status(guest);
     const response = this.entry(responsePfn);
     if (response === undefined || !isFirmwarePage(response)) return status('INVALID_PAGE_STATE');
     if (response.pageSize !== '4K' || this.entry(requestPfn)?.pageSize === '2M')
@@ -398,7 +405,7 @@ export class SnpFirmware {
     const raw = this.memory.read(requestPfn);
     const header = readGuestMessageHeader(raw);
     if (header.vmpck > 3 || header.msgSize === 0 || header.msgSize % 16 !== 0) return status('INVALID_PARAM');
-    const key = guest.vmpcks[header.vmpck] as Uint8Array;
+    const key = expectDefined(guest.vmpcks[header.vmpck], `VMPCK${header.vmpck}`); // made at LAUNCH_START
     const message = openGuestMessage(key, raw);
     if (message === undefined) return status('BAD_MEASUREMENT'); // tag mismatch (AMD-ASPFW)
     const count = guest.msgCounts[header.vmpck] ?? 0n;
@@ -467,17 +474,18 @@ export class SnpFirmware {
   }
 
   private checkIdBlock(guest: GuestContext, block: IdBlock, auth: IdAuth | undefined): FwStatus | undefined {
-    if (!Buffer.from(block.ld).equals(Buffer.from(guest.digest.digest()))) return status('BAD_MEASUREMENT');
-    if (block.policy !== guest.policy) return status('POLICY_FAILURE');
-    if (auth === undefined) return status('BAD_SIGNATURE'); // an ID block needs its ID key signature
+    if (!Buffer.from(block.ld).equals(Buffer.from(guest.digest.digest())))
+      return refuse('SNP_LAUNCH_FINISH', 'BAD_MEASUREMENT');
+    if (block.policy !== guest.policy) return refuse('SNP_LAUNCH_FINISH', 'POLICY_FAILURE');
+    if (auth === undefined) return refuse('SNP_LAUNCH_FINISH', 'BAD_SIGNATURE'); // an ID block needs its ID key signature
     if (!ecdsaVerifies(encodeIdBlock(block), auth.idBlockSignature, auth.idKey))
-      return status('BAD_SIGNATURE');
+      return refuse('SNP_LAUNCH_FINISH', 'BAD_SIGNATURE');
     const author = auth.author;
     if (
       author !== undefined &&
       !ecdsaVerifies(encodeEcdsaPublicKey(auth.idKey), author.idKeySignature, author.key)
     ) {
-      return status('BAD_SIGNATURE');
+      return refuse('SNP_LAUNCH_FINISH', 'BAD_SIGNATURE');
     }
     return undefined;
   }
@@ -495,7 +503,7 @@ export class SnpFirmware {
   ): void {
     const memory = this.memory;
     if (type === PageType.ZERO || type === PageType.SECRETS) {
-      const page = type === PageType.ZERO ? new Uint8Array(PAGE_BYTES) : this.secretsPage(guest);
+      const page = type === PageType.ZERO ? new Uint8Array(PAGE_SIZE) : this.secretsPage(guest);
       guest.digest.update(type, gpa, page, options);
       memory.writePrivate(guest.asid, pfn, page);
       return;
@@ -518,22 +526,28 @@ export class SnpFirmware {
   private checkCpuidPage(pfn: number): FwStatus | undefined {
     const page = this.memory.read(pfn);
     const entries = decodeCpuidPage(page);
-    if (entries === undefined || page.subarray(4, 16).some((b) => b !== 0)) return status('INVALID_PARAM');
+    if (entries === undefined || page.subarray(4, 16).some((b) => b !== 0))
+      return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PARAM');
     const corrected = correctCpuidEntries(entries, this.config.cpuid);
     if (JSON.stringify(corrected, bigints) === JSON.stringify(entries, bigints)) return undefined;
     this.memory.write(pfn, encodeCpuidPage(corrected));
-    return status('INVALID_PARAM');
+    return refuse('SNP_LAUNCH_UPDATE', 'INVALID_PARAM');
   }
 
-  private guestOf(gctxPfn: number): GuestContext | FwStatus {
-    if (this.platformState !== 'INIT') return status('INVALID_PLATFORM_STATE');
+  /** The guest whose context page is `gctxPfn`, or the status that says why there is none. */
+  private guestOf(gctxPfn: number): GuestContext | 'INVALID_PLATFORM_STATE' | 'INVALID_GUEST' {
+    if (this.platformState !== 'INIT') return 'INVALID_PLATFORM_STATE';
     const guest = this.guests.get(gctxPfn);
-    return guest !== undefined && this.isContext(gctxPfn) ? guest : status('INVALID_GUEST');
+    return guest !== undefined && this.isContext(gctxPfn) ? guest : 'INVALID_GUEST';
   }
 
-  private guestIn(gctxPfn: number, state: GuestContext['state']): GuestContext | FwStatus {
+  /** The guest of `gctxPfn` if it is in `state`, or the status that says why not. */
+  private guestIn(
+    gctxPfn: number,
+    state: GuestContext['state'],
+  ): GuestContext | 'INVALID_PLATFORM_STATE' | 'INVALID_GUEST' | 'INVALID_GUEST_STATE' {
     const guest = this.guestOf(gctxPfn);
-    if (guest instanceof GuestContext && guest.state !== state) return status('INVALID_GUEST_STATE');
+    if (typeof guest !== 'string' && guest.state !== state) return 'INVALID_GUEST_STATE';
     return guest;
   }
 

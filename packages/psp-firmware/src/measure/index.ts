@@ -1,6 +1,7 @@
 // @snp-ref/psp-firmware/measure: the launch digest alone, without the firmware, the attestation
 // crypto and their dependencies, for tools that only measure (snp-ref measure loads in a fraction
 // of the time).
+export { bytesToHex } from '../bytes.js';
 export {
   FirmwareInputError,
   LaunchOptionsError,
@@ -53,7 +54,6 @@ export {
   DIGEST_BYTES,
   LaunchDigest,
   type MeasuredPage,
-  PAGE_BYTES,
   type PageHasher,
   PageInfo,
   type PageInfoOptions,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PageType } from '../pageType.js';
-import { LaunchDigest, PAGE_BYTES } from './launchDigest.js';
+import { LaunchDigest } from './launchDigest.js';
 import { measurePlan } from './measurePlan.js';
 import { type LaunchPlan, parseLaunchPlan } from './plan.js';
 
@@ -48,9 +49,9 @@ describe('launch digest vectors (sev-snp-measure)', () => {
       }
       const gpa = Number(op.gpa);
       for (let i = 0; i < (op.pages ?? 1); i++) {
-        const at = gpa + i * PAGE_BYTES;
+        const at = gpa + i * PAGE_SIZE;
         if (op.op === 'normal')
-          digest.update(PageType.NORMAL, at, image.subarray(i * PAGE_BYTES, (i + 1) * PAGE_BYTES));
+          digest.update(PageType.NORMAL, at, image.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
         else
           digest.update(
             op.op === 'zero' ? PageType.ZERO : op.op === 'secrets' ? PageType.SECRETS : PageType.CPUID,
@@ -77,9 +78,9 @@ describe(LaunchDigest, () => {
   it('records every VMSA page at the fixed VMSA gpa, whatever gpa it is given', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 39 - 1 }), (gfn) => {
-        const page = Buffer.alloc(PAGE_BYTES, 0xab);
+        const page = Buffer.alloc(PAGE_SIZE, 0xab);
         const [a, b] = [new LaunchDigest(), new LaunchDigest()];
-        a.update(PageType.VMSA, gfn * PAGE_BYTES, page);
+        a.update(PageType.VMSA, gfn * PAGE_SIZE, page);
         b.update(PageType.VMSA, 0, page);
         expect(a.hex()).toBe(b.hex());
       }),
@@ -104,9 +105,9 @@ describe(measurePlan, () => {
     fc.assert(
       fc.property(fc.string(), fc.array(rangeOp, { maxLength: 4 }), (seed, ops) => {
         const plan = (planOps: LaunchPlan['ops']): LaunchPlan => ({ name: 'p', seed, ops: planOps });
-        const ranges = ops.map(({ op, gfn, pages }) => ({ op, gpa: gfn * PAGE_BYTES, pages }));
+        const ranges = ops.map(({ op, gfn, pages }) => ({ op, gpa: gfn * PAGE_SIZE, pages }));
         const singles = ranges.flatMap(({ op, gpa, pages }) =>
-          Array.from({ length: pages }, (_, i) => ({ op, gpa: gpa + i * PAGE_BYTES, pages: 1 })),
+          Array.from({ length: pages }, (_, i) => ({ op, gpa: gpa + i * PAGE_SIZE, pages: 1 })),
         );
         expect(measurePlan(plan(ranges)).digest).toBe(measurePlan(plan(singles)).digest);
       }),
@@ -118,10 +119,10 @@ describe(measurePlan, () => {
 describe('LaunchDigest.updatePages', () => {
   it('measures a range page by page, and names a length that is not a whole number of pages', () => {
     const [range, single] = [new LaunchDigest(), new LaunchDigest()];
-    const bytes = Buffer.alloc(2 * PAGE_BYTES, 3);
+    const bytes = Buffer.alloc(2 * PAGE_SIZE, 3);
     range.updatePages(PageType.NORMAL, 0x1000, bytes);
-    single.update(PageType.NORMAL, 0x1000, bytes.subarray(0, PAGE_BYTES));
-    single.update(PageType.NORMAL, 0x2000, bytes.subarray(PAGE_BYTES));
+    single.update(PageType.NORMAL, 0x1000, bytes.subarray(0, PAGE_SIZE));
+    single.update(PageType.NORMAL, 0x2000, bytes.subarray(PAGE_SIZE));
     expect(range.hex()).toBe(single.hex());
     expect(() => range.updatePages(PageType.NORMAL, 0, new Uint8Array(5000))).toThrow(
       'a range of pages must be a multiple of 4096 bytes, got 5000',

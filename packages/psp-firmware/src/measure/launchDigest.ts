@@ -1,15 +1,15 @@
 import { hash } from 'node:crypto';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { copyBytes } from '../bytes.js';
 import { LengthError } from '../errors.js';
 import { isContentMeasured, PageType } from '../pageType.js';
 
 /** SHA-384 digest size: the launch digest and each page's CONTENTS. */
 export const DIGEST_BYTES = 48;
-export const PAGE_BYTES = 4096;
 
 /**
  * PAGE_INFO, the 0x70-byte structure hashed per measured page (SNP firmware ABI, "PAGE_INFO";
- * offsets as sev-snp-measure gctx.py lays them out, ../shared/SPEC-NOTES.md 2.7).
+ * offsets as sev-snp-measure gctx.py lays them out, docs/spec-notes.md §2.7).
  */
 export const PageInfo = {
   BYTES: 0x70,
@@ -94,7 +94,7 @@ export class LaunchDigest {
       this.extend(type, gpa, NO_CONTENTS, options);
       return;
     }
-    if (page?.length !== PAGE_BYTES) throw new LengthError('a measured page', '4096', page?.length ?? 0);
+    if (page?.length !== PAGE_SIZE) throw new LengthError('a measured page', '4096', page?.length ?? 0);
     // A binary (latin1) string is the cheapest way out of crypto.hash on Node 20 (a Buffer result costs twice as much).
     this.info.write(hash('sha384', page, 'binary'), PageInfo.CONTENTS, 'latin1');
     this.chain(type, gpa, options, page);
@@ -105,11 +105,11 @@ export class LaunchDigest {
    * `bytes` holds the pages' contents (for NORMAL and VMSA) and must be a whole number of pages.
    */
   updatePages(type: PageType, gpa: number, bytes: Uint8Array, options?: PageInfoOptions): void {
-    if (bytes.length % PAGE_BYTES !== 0) {
+    if (bytes.length % PAGE_SIZE !== 0) {
       throw new LengthError('a range of pages', 'a multiple of 4096', bytes.length);
     }
-    for (let at = 0; at < bytes.length; at += PAGE_BYTES) {
-      this.update(type, gpa + at, bytes.subarray(at, at + PAGE_BYTES), options);
+    for (let at = 0; at < bytes.length; at += PAGE_SIZE) {
+      this.update(type, gpa + at, bytes.subarray(at, at + PAGE_SIZE), options);
     }
   }
 
@@ -130,7 +130,7 @@ export class LaunchDigest {
     }
     hasher.hashPages(bytes, (index, hashes, offset) => {
       hashes.copy(this.info, PageInfo.CONTENTS, offset, offset + DIGEST_BYTES); // Buffer#copy: fast from shared memory
-      this.chain(type, gpa + index * PAGE_BYTES, options);
+      this.chain(type, gpa + index * PAGE_SIZE, options);
     });
   }
 

@@ -1,6 +1,7 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { PlanError } from '../errors.js';
 import { isContentMeasured } from '../pageType.js';
-import { LaunchDigest, PAGE_BYTES } from './launchDigest.js';
+import { LaunchDigest } from './launchDigest.js';
 import { explicitPage, type LaunchPlan, PLAN_OP_TYPES, type PlanOp, SeededPages } from './plan.js';
 
 /** The digest after one plan operation (after its last page). */
@@ -32,13 +33,13 @@ export function measurePlan(plan: LaunchPlan): PlanMeasurement {
   return { digest: digest.hex(), steps };
 }
 
-const scratch = Buffer.alloc(PAGE_BYTES);
+const scratch = Buffer.alloc(PAGE_SIZE);
 
 /** Measures every page of an op whose contents are not in a file: spelled out, or the next seeded pages. */
 export function measureOp(digest: LaunchDigest, op: PlanOp, seeded: SeededPages): void {
   const type = PLAN_OP_TYPES[op.op];
   for (let i = 0; i < op.pages; i++) {
     const contents = isContentMeasured(type) ? (explicitPage(op, i) ?? seeded.next(scratch)) : undefined;
-    digest.update(type, op.gpa + i * PAGE_BYTES, contents);
+    digest.update(type, op.gpa + i * PAGE_SIZE, contents);
   }
 }

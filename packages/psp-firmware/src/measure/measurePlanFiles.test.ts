@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlanError } from '../errors.js';
-import { PAGE_BYTES } from './launchDigest.js';
 import { measurePlan } from './measurePlan.js';
 import { measurePlanWithFiles } from './measurePlanFiles.js';
 import { ParallelPageHasher } from './parallelPageHasher.js';
@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'plan-files-'));
 const PAGES = 2100; // more than one 1024-page chunk, not a multiple of it
 const seeded = new SeededPages('image');
 const image = Buffer.concat([
-  Buffer.alloc(PAGE_BYTES, 0xee),
+  Buffer.alloc(PAGE_SIZE, 0xee),
   ...Array.from({ length: PAGES }, () => seeded.next()),
 ]);
 writeFileSync(join(dir, 'image.bin'), image);
@@ -23,7 +23,7 @@ const withFile = (extra: object = {}): LaunchPlan =>
     name: 'file',
     seed: 'other',
     ops: [
-      { op: 'normal', gpa: '0xffe00000', pages: PAGES, file: 'image.bin', offset: PAGE_BYTES, ...extra },
+      { op: 'normal', gpa: '0xffe00000', pages: PAGES, file: 'image.bin', offset: PAGE_SIZE, ...extra },
       { op: 'normal', gpa: '0x0', pages: 1 },
       { op: 'zero', gpa: '0x1000', pages: 2 },
     ],
@@ -46,7 +46,7 @@ describe('measurePlanWithFiles', () => {
     const fileOnly = parseLaunchPlan({
       name: 'f',
       seed: '',
-      ops: [{ op: 'normal', gpa: '0xffe00000', pages: PAGES, file: 'image.bin', offset: PAGE_BYTES }],
+      ops: [{ op: 'normal', gpa: '0xffe00000', pages: PAGES, file: 'image.bin', offset: PAGE_SIZE }],
     });
     const expected = measurePlan(seededPlan).digest;
     expect((await measurePlanWithFiles(fileOnly, { baseDir: dir })).digest).toBe(expected);
@@ -68,12 +68,12 @@ describe('measurePlanWithFiles', () => {
     await expect(measurePlanWithFiles(withFile({ file: 'nope.bin' }), { baseDir: dir })).rejects.toThrow(
       'ops[0].file: cannot open nope.bin (ENOENT)',
     );
-    await expect(
-      measurePlanWithFiles(withFile({ offset: 2 * PAGE_BYTES }), { baseDir: dir }),
-    ).rejects.toThrow(PlanError);
-    await expect(
-      measurePlanWithFiles(withFile({ offset: 2 * PAGE_BYTES }), { baseDir: dir }),
-    ).rejects.toThrow(/has \d+ bytes; 2100 pages from offset 8192 need/);
+    await expect(measurePlanWithFiles(withFile({ offset: 2 * PAGE_SIZE }), { baseDir: dir })).rejects.toThrow(
+      PlanError,
+    );
+    await expect(measurePlanWithFiles(withFile({ offset: 2 * PAGE_SIZE }), { baseDir: dir })).rejects.toThrow(
+      /has \d+ bytes; 2100 pages from offset 8192 need/,
+    );
     expect(() =>
       parseLaunchPlan({ name: 'p', seed: '', ops: [{ op: 'zero', gpa: '0x0', pages: 1, file: 'x' }] }),
     ).toThrow('ops[0].file: only normal pages take their contents from a file');

@@ -1,8 +1,9 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { PlanError } from '../errors.js';
 import { PageType } from '../pageType.js';
-import { LaunchDigest, type MeasuredPage, PAGE_BYTES, type PageHasher } from './launchDigest.js';
+import { LaunchDigest, type MeasuredPage, type PageHasher } from './launchDigest.js';
 import { measureOp, type PlanMeasurement, type PlanStep } from './measurePlan.js';
 import { type LaunchPlan, type PlanOp, SeededPages } from './plan.js';
 
@@ -36,7 +37,7 @@ export async function measurePlanWithFiles(
   const seeded = new SeededPages(plan.seed);
   const total = plan.ops.reduce((n, op) => n + op.pages, 0);
   let done = 0;
-  const bytes = CHUNK_PAGES * PAGE_BYTES;
+  const bytes = CHUNK_PAGES * PAGE_SIZE;
   const buffer = () =>
     new Uint8Array(options.hasher === undefined ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes));
   const buffers = [buffer(), buffer()] as const;
@@ -47,7 +48,7 @@ export async function measurePlanWithFiles(
       await streamFile(op, index, options, buffers, (chunk, gpa) => {
         if (options.hasher === undefined) digest.updatePages(PageType.NORMAL, gpa, chunk);
         else digest.updatePagesParallel(options.hasher, PageType.NORMAL, gpa, chunk);
-        done += chunk.length / PAGE_BYTES;
+        done += chunk.length / PAGE_SIZE;
         options.onProgress?.(done, total);
       });
     } else {
@@ -79,7 +80,7 @@ async function streamFile(
     );
   }
   try {
-    const needed = file.offset + op.pages * PAGE_BYTES;
+    const needed = file.offset + op.pages * PAGE_SIZE;
     const { size } = await handle.stat();
     if (size < needed)
       throw new PlanError(
@@ -87,13 +88,13 @@ async function streamFile(
         `${file.path} has ${size} bytes; ${op.pages} pages from offset ${file.offset} need ${needed}`,
       );
     const readChunk = async (page: number, into: Uint8Array) => {
-      const bytes = into.subarray(0, Math.min(CHUNK_PAGES, op.pages - page) * PAGE_BYTES);
+      const bytes = into.subarray(0, Math.min(CHUNK_PAGES, op.pages - page) * PAGE_SIZE);
       for (let read = 0; read < bytes.length; ) {
         const { bytesRead } = await handle.read(
           bytes,
           read,
           bytes.length - read,
-          file.offset + page * PAGE_BYTES + read,
+          file.offset + page * PAGE_SIZE + read,
         );
         if (bytesRead === 0) throw new PlanError(where, `${file.path} ended early`);
         read += bytesRead;
@@ -106,9 +107,9 @@ async function streamFile(
       // Read ahead into the other buffer while this one is hashed.
       next =
         page + CHUNK_PAGES < op.pages
-          ? readChunk(page + CHUNK_PAGES, buffers[turn ^ 1] as Uint8Array)
+          ? readChunk(page + CHUNK_PAGES, buffers[turn === 0 ? 1 : 0])
           : undefined;
-      each(bytes, op.gpa + page * PAGE_BYTES);
+      each(bytes, op.gpa + page * PAGE_SIZE);
     }
   } finally {
     await handle.close();

@@ -1,7 +1,8 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PageType } from '../pageType.js';
-import { LaunchDigest, PAGE_BYTES } from './launchDigest.js';
+import { LaunchDigest } from './launchDigest.js';
 import { ParallelPageHasher, sharedPages } from './parallelPageHasher.js';
 
 describe(ParallelPageHasher, () => {
@@ -15,7 +16,7 @@ describe(ParallelPageHasher, () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 255 }), (pages, salt) => {
         const bytes = sharedPages(
-          Uint8Array.from({ length: pages * PAGE_BYTES }, (_, i) => (i * 31 + salt) & 0xff),
+          Uint8Array.from({ length: pages * PAGE_SIZE }, (_, i) => (i * 31 + salt) & 0xff),
         );
         const [serial, parallel] = [new LaunchDigest(), new LaunchDigest()];
         serial.updatePages(PageType.NORMAL, 0x10_0000, bytes);
@@ -28,7 +29,7 @@ describe(ParallelPageHasher, () => {
 
   it('copies pages that are not in shared memory, and names a length that is not whole pages', () => {
     const [serial, parallel] = [new LaunchDigest(), new LaunchDigest()];
-    const bytes = new Uint8Array(3 * PAGE_BYTES).fill(9);
+    const bytes = new Uint8Array(3 * PAGE_SIZE).fill(9);
     serial.updatePages(PageType.VMSA, 0, bytes);
     parallel.updatePagesParallel(hasher, PageType.VMSA, 0, bytes);
     expect(parallel.hex()).toBe(serial.hex());

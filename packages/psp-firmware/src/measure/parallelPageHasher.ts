@@ -1,8 +1,9 @@
 import { hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { LengthError } from '../errors.js';
-import { DIGEST_BYTES, PAGE_BYTES, type PageHasher } from './launchDigest.js';
+import { DIGEST_BYTES, type PageHasher } from './launchDigest.js';
 
 /** Pages per unit of work: small, so the caller can interleave chaining and hashing finely. */
 const CHUNK_PAGES = 32;
@@ -20,7 +21,7 @@ parentPort.on('message', ({ pages, hashes, next, done, pageCount }) => {
   for (let chunk = Atomics.add(next, 0, 1); chunk * ${CHUNK_PAGES} < pageCount; chunk = Atomics.add(next, 0, 1)) {
     const end = Math.min(pageCount, (chunk + 1) * ${CHUNK_PAGES});
     for (let page = chunk * ${CHUNK_PAGES}; page < end; page++) {
-      const bytes = input.subarray(page * ${PAGE_BYTES}, (page + 1) * ${PAGE_BYTES});
+      const bytes = input.subarray(page * ${PAGE_SIZE}, (page + 1) * ${PAGE_SIZE});
       output.write(hash('sha384', bytes, 'binary'), page * ${DIGEST_BYTES}, 'latin1');
     }
     Atomics.store(done, chunk, 1);
@@ -58,11 +59,11 @@ export class ParallelPageHasher implements PageHasher {
    * `sharedPages`); other memory is copied into one first.
    */
   hashPages(pages: Uint8Array, each: (index: number, hashes: Buffer, offset: number) => void): void {
-    if (pages.length % PAGE_BYTES !== 0)
+    if (pages.length % PAGE_SIZE !== 0)
       throw new LengthError('a range of pages', 'a multiple of 4096', pages.length);
     const shared = pages.buffer instanceof SharedArrayBuffer ? pages : sharedPages(pages);
     const input = Buffer.from(shared.buffer, shared.byteOffset, shared.byteLength);
-    const pageCount = shared.length / PAGE_BYTES;
+    const pageCount = shared.length / PAGE_SIZE;
     const chunks = Math.ceil(pageCount / CHUNK_PAGES);
     const hashes = Buffer.from(new SharedArrayBuffer(Math.max(1, pageCount) * DIGEST_BYTES));
     const next = new Int32Array(new SharedArrayBuffer(4));
@@ -83,7 +84,7 @@ export class ParallelPageHasher implements PageHasher {
       }
       const end = Math.min(pageCount, (chunk + 1) * CHUNK_PAGES);
       for (let page = chunk * CHUNK_PAGES; page < end; page++) {
-        const bytes = input.subarray(page * PAGE_BYTES, (page + 1) * PAGE_BYTES);
+        const bytes = input.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
         hashes.write(hash('sha384', bytes, 'binary'), page * DIGEST_BYTES, 'latin1');
       }
       Atomics.store(done, chunk, 1);

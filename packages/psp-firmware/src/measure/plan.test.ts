@@ -1,6 +1,6 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { describe, expect, it } from 'vitest';
 import { PlanError } from '../errors.js';
-import { PAGE_BYTES } from './launchDigest.js';
 import { parseLaunchPlan, SeededPages } from './plan.js';
 
 const plan = (ops: unknown[]) => ({ name: 'p', seed: 's', ops });
@@ -72,7 +72,7 @@ describe(SeededPages, () => {
     expect(first.subarray(0, 32).toString('hex')).toBe(
       'ff8c77f2dd5ced8eb7d5c2df74eff7292d4ac8adb101dd4cfea6114180eb4cd8',
     );
-    expect(first.length).toBe(PAGE_BYTES);
+    expect(first.length).toBe(PAGE_SIZE);
     const second = new SeededPages('single');
     second.next();
     expect(second.next().equals(pages.next())).toBe(true);

@@ -1,8 +1,10 @@
 import { hash } from 'node:crypto';
+import { hex, PAGE_SIZE } from '@snp-ref/rmp-core';
+import { bytesToHex } from '../bytes.js';
 import { FirmwareInputError, PlanError } from '../errors.js';
 import { PageType } from '../pageType.js';
 import { encodeVmsa, type VmsaValues, vmsaField } from '../vmsa/layout.js';
-import { DIGEST_BYTES, PAGE_BYTES } from './launchDigest.js';
+import { DIGEST_BYTES } from './launchDigest.js';
 
 /** Plan operations (test/vectors/README.md "Synthetic plan format"); normal and zero cover `pages` pages. */
 export type PlanOpName = 'normal' | 'zero' | 'unmeasured' | 'secrets' | 'cpuid' | 'vmsa';
@@ -43,7 +45,7 @@ export const PLAN_OP_TYPES: Readonly<Record<PlanOpName, PageType>> = {
 };
 
 const RANGE_OPS = new Set<string>(['normal', 'zero', 'unmeasured']);
-/** Largest gpa + 1 the RMP can record: the gfn field is bits 50:12 (../shared/SPEC-NOTES.md 1.1). */
+/** Largest gpa + 1 the RMP can record: the gfn field is bits 50:12 (docs/spec-notes.md §1.1). */
 const GPA_LIMIT = 2 ** 51;
 /**
  * Pages one plan may measure: 2^28, a 1 TiB guest. Far beyond any launch (which measures the
@@ -61,7 +63,7 @@ function parseGpa(value: unknown, path: string): number {
   const gpa = Number.parseInt(value.slice(2), 16);
   if (gpa >= GPA_LIMIT)
     throw new PlanError(path, `${value} is beyond the 51-bit guest physical address space`);
-  if (gpa % PAGE_BYTES !== 0) throw new PlanError(path, `${value} is not 4 KiB aligned`);
+  if (gpa % PAGE_SIZE !== 0) throw new PlanError(path, `${value} is not 4 KiB aligned`);
   return gpa;
 }
 
@@ -90,7 +92,7 @@ function parseOp(value: unknown, path: string): PlanOp {
   if (typeof pages !== 'number' || !Number.isSafeInteger(pages) || pages < 0) {
     throw new PlanError(`${path}.pages`, `expected a page count ≥ 0, got ${JSON.stringify(pages)}`);
   }
-  if (gpa + pages * PAGE_BYTES > GPA_LIMIT)
+  if (gpa + pages * PAGE_SIZE > GPA_LIMIT)
     throw new PlanError(`${path}.pages`, 'the range runs past the 51-bit guest physical address space');
   if (value.file === undefined) {
     if (value.offset !== undefined) throw new PlanError(`${path}.offset`, 'an offset needs a file');
@@ -120,7 +122,7 @@ function parseBytes(value: unknown, pages: number, path: string): NonNullable<Pl
   if (typeof value.hex !== 'string' || !HEX_BYTES.test(value.hex))
     throw new PlanError(`${path}.hex`, 'expected bytes as an even number of hex digits');
   const data = Buffer.from(value.hex, 'hex');
-  if (offset + data.length > pages * PAGE_BYTES)
+  if (offset + data.length > pages * PAGE_SIZE)
     throw new PlanError(path, `${data.length} bytes at offset ${offset} do not fit in ${pages} page(s)`);
   return { offset, data: new Uint8Array(data) };
 }
@@ -180,28 +182,24 @@ export function parseLaunchPlan(value: unknown): LaunchPlan {
   return { name, seed, ...(initialDigest && { initialDigest }), ops: parsed };
 }
 
-const hexNumber = (n: number | bigint) => `0x${n.toString(16)}`;
-const hexBytes = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
-
 /** The plan as the JSON value parseLaunchPlan reads (its inverse). */
 export function launchPlanJson(plan: LaunchPlan): Record<string, unknown> {
   const op = (o: PlanOp) => ({
     op: o.op,
-    gpa: hexNumber(o.gpa),
+    gpa: hex(o.gpa),
     ...(RANGE_OPS.has(o.op) && { pages: o.pages }),
     ...(o.file && { file: o.file.path, offset: o.file.offset }),
-    ...(o.bytes && { bytes: { offset: o.bytes.offset, hex: hexBytes(o.bytes.data) } }),
+    ...(o.bytes && { bytes: { offset: o.bytes.offset, hex: bytesToHex(o.bytes.data) } }),
     ...(o.vmsa && {
       vmsa: Object.fromEntries(
-        Object.entries(o.vmsa).map(([k, v]) => [k, typeof v === 'bigint' ? hexNumber(v) : hexBytes(v)]),
+        Object.entries(o.vmsa).map(([k, v]) => [k, typeof v === 'bigint' ? hex(v) : bytesToHex(v)]),
       ),
     }),
   });
   return {
     name: plan.name,
     seed: plan.seed,
-    ...(plan.initialDigest && { initialDigest: hexBytes(plan.initialDigest) }),
+    ...(plan.initialDigest && { initialDigest: bytesToHex(plan.initialDigest) }),
     ops: plan.ops.map(op),
   };
 }
@@ -213,11 +211,11 @@ export function launchPlanJson(plan: LaunchPlan): Record<string, unknown> {
 export function explicitPage(op: PlanOp, index: number): Uint8Array | undefined {
   if (op.vmsa !== undefined) return encodeVmsa(op.vmsa);
   if (op.bytes === undefined) return undefined;
-  const page = new Uint8Array(PAGE_BYTES);
-  const start = index * PAGE_BYTES;
+  const page = new Uint8Array(PAGE_SIZE);
+  const start = index * PAGE_SIZE;
   const { offset, data } = op.bytes;
   const from = Math.max(offset, start);
-  const to = Math.min(offset + data.length, start + PAGE_BYTES);
+  const to = Math.min(offset + data.length, start + PAGE_SIZE);
   if (from < to) page.set(data.subarray(from - offset, to - offset), from - start);
   return page;
 }
@@ -237,9 +235,9 @@ export class SeededPages {
   }
 
   /** The next 4096 bytes of the stream, written into `page` (a new buffer if not given). */
-  next(page: Buffer = Buffer.alloc(PAGE_BYTES)): Buffer {
+  next(page: Buffer = Buffer.alloc(PAGE_SIZE)): Buffer {
     const counterAt = this.input.length - 4;
-    for (let at = 0; at < PAGE_BYTES; at += 32) {
+    for (let at = 0; at < PAGE_SIZE; at += 32) {
       this.input.writeUInt32LE(this.counter++, counterAt);
       page.write(hash('sha256', this.input, 'binary'), at, 'latin1');
     }

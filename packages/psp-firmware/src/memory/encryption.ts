@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
-import { PAGE_BYTES } from '../measure/launchDigest.js';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 
 /**
  * Per-ASID memory encryption, the model's stand-in for the memory controller's VEKs: each ASID has
@@ -35,7 +35,7 @@ export class MemoryEncryption {
 
 function tweak(pfn: number): Buffer {
   const iv = Buffer.alloc(16);
-  const pa = pfn * PAGE_BYTES;
+  const pa = pfn * PAGE_SIZE;
   iv.writeUInt32LE(pa % 2 ** 32, 0);
   iv.writeUInt32LE(Math.floor(pa / 2 ** 32), 4);
   return iv;

@@ -1,6 +1,6 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PAGE_BYTES } from '../measure/launchDigest.js';
 import { MemoryEncryption } from './encryption.js';
 import { PhysicalMemory } from './physicalMemory.js';
 
@@ -9,7 +9,7 @@ class EagerMemory {
   private readonly pages = new Map<number, Buffer>();
   constructor(private readonly encryption: MemoryEncryption) {}
   read(pfn: number): Buffer {
-    return Buffer.from(this.pages.get(pfn) ?? Buffer.alloc(PAGE_BYTES));
+    return Buffer.from(this.pages.get(pfn) ?? Buffer.alloc(PAGE_SIZE));
   }
   write(pfn: number, bytes: Uint8Array, offset: number): void {
     const page = this.read(pfn);
@@ -51,7 +51,7 @@ describe(PhysicalMemory, () => {
             lazy.write(o.pfn, o.bytes, o.offset);
             eager.write(o.pfn, o.bytes, o.offset);
           } else if (o.kind === 'writePrivate') {
-            const page = new Uint8Array(PAGE_BYTES).fill(o.fill);
+            const page = new Uint8Array(PAGE_SIZE).fill(o.fill);
             lazy.writePrivate(o.asid, o.pfn, page);
             eager.writePrivate(o.asid, o.pfn, page);
           } else {
@@ -69,7 +69,7 @@ describe(PhysicalMemory, () => {
 
   it('shows the host ciphertext that differs per ASID and per address, and the owner its plaintext', () => {
     const memory = PhysicalMemory.create('seed');
-    const plaintext = new Uint8Array(PAGE_BYTES).fill(0x42);
+    const plaintext = new Uint8Array(PAGE_SIZE).fill(0x42);
     memory.writePrivate(1, 10, plaintext);
     memory.writePrivate(2, 11, plaintext);
     memory.writePrivate(1, 12, plaintext);

@@ -1,8 +1,8 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { LengthError } from '../errors.js';
-import { PAGE_BYTES } from '../measure/launchDigest.js';
 import { MemoryEncryption } from './encryption.js';
 
-const ZERO_PAGE = new Uint8Array(PAGE_BYTES);
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 
 /**
  * Host physical memory, page by page (only written pages take space), with SEV's memory
@@ -37,10 +37,10 @@ export class PhysicalMemory {
 
   /** Writes raw bytes at `offset` within the page (an unencrypted write: the page holds no plaintext after). */
   write(pfn: number, bytes: Uint8Array, offset = 0): void {
-    if (offset < 0 || offset + bytes.length > PAGE_BYTES) {
+    if (offset < 0 || offset + bytes.length > PAGE_SIZE) {
       throw new LengthError(
         `a write at offset ${offset} of a page`,
-        `at most ${PAGE_BYTES - offset}`,
+        `at most ${PAGE_SIZE - offset}`,
         bytes.length,
       );
     }
@@ -56,7 +56,7 @@ export class PhysicalMemory {
 
   /** Stores `plaintext` (a whole page) encrypted under `asid`. */
   writePrivate(asid: number, pfn: number, plaintext: Uint8Array): void {
-    if (plaintext.length !== PAGE_BYTES)
+    if (plaintext.length !== PAGE_SIZE)
       throw new LengthError('a private page write', '4096', plaintext.length);
     this.pages.set(pfn, Buffer.from(plaintext));
     this.owners.set(pfn, asid);
@@ -87,7 +87,7 @@ export class PhysicalMemory {
       this.pages.set(pfn, page);
       this.owners.delete(pfn);
     } else if (page === undefined) {
-      page = Buffer.alloc(PAGE_BYTES);
+      page = Buffer.alloc(PAGE_SIZE);
       this.pages.set(pfn, page);
     }
     return page;

@@ -1,3 +1,4 @@
+import { hex, PAGE_SIZE } from '@snp-ref/rmp-core';
 import { OvmfError } from '../errors.js';
 import { guidText } from './guid.js';
 
@@ -44,7 +45,6 @@ export interface OvmfImage {
 }
 
 const FOUR_GIB = 2 ** 32;
-const PAGE = 4096;
 /** The footer table ends 32 bytes before the end of the image, right before the reset vector. */
 const FOOTER_END_GAP = 32;
 /** Each table entry ends with u16 size (of the whole entry) and the GUID. */
@@ -53,7 +53,6 @@ const ENTRY_HEADER = 18;
 const METADATA_HEADER = 16;
 const METADATA_ITEM = 12;
 
-const hex = (n: number) => `0x${n.toString(16)}`;
 const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
 const u32 = (bytes: Uint8Array, at: number) => view(bytes).getUint32(at, true);
 const u16 = (bytes: Uint8Array, at: number) => view(bytes).getUint16(at, true);
@@ -77,7 +76,7 @@ export function parseOvmfImage(bytes: Uint8Array): OvmfImage {
 
 /** The image is measured as whole pages and mapped below 4 GiB. */
 export function checkImageSize(size: number): void {
-  if (size === 0 || size % PAGE !== 0)
+  if (size === 0 || size % PAGE_SIZE !== 0)
     throw new OvmfError('image', `size ${size} is not a non-zero multiple of 4096 bytes (truncated?)`);
   if (size > FOUR_GIB) throw new OvmfError('image', `size ${size} does not fit below 4 GiB`);
 }
@@ -162,9 +161,9 @@ function checkSections(sections: readonly MetadataSection[], imageGpa: number): 
   const describe = (s: MetadataSection, i: number) => `section ${i} (${s.type} ${hex(s.gpa)}+${hex(s.size)})`;
   sections.forEach((s, i) => {
     const where = `SEV metadata ${describe(s, i)}`;
-    if (s.gpa % PAGE !== 0 || s.size % PAGE !== 0 || s.size === 0)
+    if (s.gpa % PAGE_SIZE !== 0 || s.size % PAGE_SIZE !== 0 || s.size === 0)
       throw new OvmfError(where, 'gpa and size must be non-zero multiples of 4096');
-    if ((s.type === 'SNP_SECRETS' || s.type === 'CPUID') && s.size !== PAGE)
+    if ((s.type === 'SNP_SECRETS' || s.type === 'CPUID') && s.size !== PAGE_SIZE)
       throw new OvmfError(where, 'a secrets or CPUID section is one page');
     if (s.gpa + s.size > FOUR_GIB) throw new OvmfError(where, 'runs past 4 GiB');
     if (s.gpa + s.size > imageGpa)

@@ -1,5 +1,5 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { LaunchOptionsError, OvmfError } from '../errors.js';
-import { PAGE_BYTES } from '../measure/launchDigest.js';
 import type { LaunchPlan, PlanOp } from '../measure/plan.js';
 import { BSP_RESET_EIP, resetSettings, resetVmsaValues, type VmmType } from '../vmsa/resetState.js';
 import { type MetadataSection, OvmfGuid, type OvmfImage } from './image.js';
@@ -27,7 +27,7 @@ export function firmwareOp(image: Pick<OvmfImage, 'gpa' | 'bytes'>, imagePath: s
   return {
     op: 'normal',
     gpa: image.gpa,
-    pages: image.bytes.length / PAGE_BYTES,
+    pages: image.bytes.length / PAGE_SIZE,
     file: { path: imagePath, offset: 0 },
   };
 }
@@ -93,7 +93,7 @@ export function ovmfVmsaProvenance(image: OvmfImage, options: OvmfLaunchOptions)
 
 function sectionOp(section: MetadataSection, image: OvmfImage, options: OvmfLaunchOptions): PlanOp {
   const { gpa, size } = section;
-  const pages = size / PAGE_BYTES;
+  const pages = size / PAGE_SIZE;
   switch (section.type) {
     case 'SNP_SEC_MEM':
       return { op: options.vmmType === 'gce' ? 'unmeasured' : 'zero', gpa, pages };
@@ -114,13 +114,13 @@ function hashesTable(image: OvmfImage, section: MetadataSection, hashes: KernelH
   const tableGpa = image.sevHashesTableGpa;
   if (tableGpa === undefined)
     throw new OvmfError('footer table', `no SEV hashes table entry (GUID ${OvmfGuid.SEV_HASH_TABLE_RV})`);
-  if (section.size !== PAGE_BYTES)
+  if (section.size !== PAGE_SIZE)
     throw new OvmfError(
       'SEV metadata',
       `the SNP_KERNEL_HASHES section is ${section.size} bytes, expected one page`,
     );
-  const offset = tableGpa % PAGE_BYTES;
-  if (offset + SEV_HASHES_TABLE_BYTES > PAGE_BYTES)
+  const offset = tableGpa % PAGE_SIZE;
+  if (offset + SEV_HASHES_TABLE_BYTES > PAGE_SIZE)
     throw new OvmfError(
       'footer table',
       `the SEV hashes table at 0x${tableGpa.toString(16)} crosses a page boundary`,

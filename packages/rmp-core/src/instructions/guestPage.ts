@@ -1,14 +1,14 @@
 import {
   checkOwnership,
   type Fault,
-  type GuestContext,
+  type GuestAsidVmpl,
   inTwoMegPage,
   NPF_PRIVATE_RMP,
   NpfInfo,
   npf,
 } from '../access.js';
 import type { PageSize } from '../entry.js';
-import { PAGES_PER_2M } from '../layout.js';
+import { PAGE_SIZE, PAGES_PER_2M } from '../layout.js';
 import type { RmpTable } from '../table.js';
 
 /** The page a guest instruction (PVALIDATE, RMPADJUST, RMPQUERY) names by virtual address, translated. */
@@ -35,11 +35,11 @@ export type InstructionOutcome<Ret extends number> = { readonly kind: 'ret'; rea
  */
 export function checkGuestPage(
   table: RmpTable,
-  guest: GuestContext,
+  guest: GuestAsidVmpl,
   page: GuestPage,
 ): Fault | 'input' | 'size-mismatch' | undefined {
   const twoMeg = page.pageSize === '2M';
-  if (twoMeg && page.gpa % (PAGES_PER_2M * 4096) !== 0) return 'input';
+  if (twoMeg && page.gpa % (PAGES_PER_2M * PAGE_SIZE) !== 0) return 'input';
   const failed = checkOwnership(table, guest, page.pfn, page.gpa);
   if (failed !== undefined) return npf(failed, NPF_PRIVATE_RMP);
   const rmp2M = inTwoMegPage(table, page.pfn);

@@ -1,4 +1,4 @@
-import type { GuestContext } from '../access.js';
+import type { GuestAsidVmpl } from '../access.js';
 import { W1_VALIDATED } from '../layout.js';
 import { PvalidateRet } from '../returnCodes.js';
 import type { RmpTable } from '../table.js';
@@ -19,7 +19,7 @@ export interface PvalidateOperand extends GuestPage {
  */
 export function pvalidate(
   table: RmpTable,
-  guest: GuestContext,
+  guest: GuestAsidVmpl,
   operand: PvalidateOperand,
 ): InstructionOutcome<PvalidateRet> {
   if (guest.vmpl !== 0) return { kind: 'ret', ret: PvalidateRet.FAIL_PERMISSION };

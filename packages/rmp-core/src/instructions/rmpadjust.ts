@@ -1,4 +1,4 @@
-import { type GuestContext, VC_PAGE_NOT_VALIDATED } from '../access.js';
+import { type GuestAsidVmpl, VC_PAGE_NOT_VALIDATED } from '../access.js';
 import { VMPL_PERMS_ALL, vmplPermsOfW2, W1_VALIDATED, W1_VMSA } from '../layout.js';
 import { RmpAdjustRet } from '../returnCodes.js';
 import type { RmpTable } from '../table.js';
@@ -23,7 +23,7 @@ export interface RmpAdjustOperand extends GuestPage {
  */
 export function rmpadjust(
   table: RmpTable,
-  guest: GuestContext,
+  guest: GuestAsidVmpl,
   operand: RmpAdjustOperand,
 ): InstructionOutcome<RmpAdjustRet> {
   const { targetVmpl, perms } = operand;

@@ -1,7 +1,7 @@
 import {
   checkOwnership,
   type Fault,
-  type GuestContext,
+  type GuestAsidVmpl,
   inTwoMegPage,
   NPF_PRIVATE_RMP,
   npf,
@@ -34,7 +34,7 @@ export type RmpQueryOutcome =
  * page size of its own page (MSVC __rmpquery). Assumed, as the read side of RMPADJUST: the same
  * ownership #NPF, and FAIL_PERMISSION for a target more privileged than the caller.
  */
-export function rmpquery(table: RmpTable, guest: GuestContext, operand: RmpQueryOperand): RmpQueryOutcome {
+export function rmpquery(table: RmpTable, guest: GuestAsidVmpl, operand: RmpQueryOperand): RmpQueryOutcome {
   const { pfn, targetVmpl } = operand;
   if (!Number.isInteger(targetVmpl) || targetVmpl < 0 || targetVmpl > 3) {
     return { kind: 'ret', ret: RmpReadRet.FAIL_INPUT };

@@ -5,6 +5,7 @@ import {
   gpaToW0,
   gpaToW1,
   MAX_ASID,
+  PAGE_SIZE,
   PAGES_PER_2M,
   W0_ASSIGNED,
   W0_IMMUTABLE,
@@ -61,7 +62,7 @@ export function rmpupdate(table: RmpTable, pfn: number, state: RmpState): RmpUpd
   }
   if (
     pfn % PAGES_PER_2M !== 0 ||
-    state.gpa % (PAGES_PER_2M * 4096) !== 0 ||
+    state.gpa % (PAGES_PER_2M * PAGE_SIZE) !== 0 ||
     pfn + PAGES_PER_2M > table.hostPages
   ) {
     return RmpUpdateRet.FAIL_INPUT;
@@ -70,7 +71,7 @@ export function rmpupdate(table: RmpTable, pfn: number, state: RmpState): RmpUpd
   if (table.anyW0(pfn, end, W0_IMMUTABLE)) return RmpUpdateRet.FAIL_PERMISSION;
   if (table.anyW0(pfn, end, W0_ASSIGNED) && !inTwoMegPage(table, pfn)) return RmpUpdateRet.FAIL_OVERLAP;
   for (let i = 0; i < PAGES_PER_2M; i++) {
-    const gpa = state.assigned ? state.gpa + i * 4096 : state.gpa;
+    const gpa = state.assigned ? state.gpa + i * PAGE_SIZE : state.gpa;
     table.store(pfn + i, (flags | W0_PAGE_SIZE_2M | gpaToW0(gpa)) >>> 0, (gpaToW1(gpa) | w1Asid) >>> 0, 0);
   }
   return RmpUpdateRet.SUCCESS;

@@ -1,9 +1,9 @@
-import type { GuestContext } from '../access.js';
+import type { GuestAsidVmpl } from '../access.js';
 import { HYPERVISOR_OWNED, type RmpEntry } from '../entry.js';
 import type { RmpState } from '../instructions/rmpupdate.js';
 import { RmpTable } from '../table.js';
 
-export const GUEST: GuestContext = { asid: 1, vmpl: 0 };
+export const GUEST: GuestAsidVmpl = { asid: 1, vmpl: 0 };
 
 export const privateState = (gpa: number, fields: Partial<RmpState> = {}): RmpState => ({
   gpa,

@@ -1,6 +1,7 @@
-// Random scenarios in the SCENARIO.md format: up to four VMs over a small host whose pages they may
+// Random scenarios in the scenario format (README.md): up to four VMs over a small host whose pages they may
 // share, every op of the format, and injected firmware and RMPUPDATE failures. The output is the
 // JSON a user would write, so a failing sequence is a replayable scenario file.
+import { hex, PAGE_SIZE } from '@snp-ref/rmp-core';
 import { Prng } from './prng.js';
 
 /**
@@ -8,8 +9,6 @@ import { Prng } from './prng.js';
  * contexts) come from the top, outside it.
  */
 export const HOST_PAGES = 1024;
-const PAGE = 4096;
-const hex = (n: number) => `0x${n.toString(16)}`;
 
 export interface GeneratedScenario {
   scenario: 1;
@@ -55,7 +54,7 @@ export function generateScenario(
       pages: 16,
       fill: rng.chance(0.7) ? { seed: `${seed}/${vm}` } : 'zero',
     });
-    out.push({ op: 'memslot.set', vm, slot: 0, gpa: '0x0', hva: hex(hvaBase(i)), size: hex(16 * PAGE) });
+    out.push({ op: 'memslot.set', vm, slot: 0, gpa: '0x0', hva: hex(hvaBase(i)), size: hex(16 * PAGE_SIZE) });
     if (twoMegPrologue && i === 0) {
       const entry = { assigned: true, asid: 1, gpa: '0x0', pageSize: '2M', immutable: false };
       out.push({ op: 'hv.rmpupdate', pfn: 0, entry });
@@ -65,7 +64,7 @@ export function generateScenario(
   }
   const vmIndex = () => rng.int(0, vmCount - 1);
   const page = () => rng.int(0, 17); // a little past the 16 mapped pages, now and then
-  const gpa = () => (rng.chance(0.05) ? rng.int(0, 16 * PAGE) : page() * PAGE);
+  const gpa = () => (rng.chance(0.05) ? rng.int(0, 16 * PAGE_SIZE) : page() * PAGE_SIZE);
   const ops: (() => Record<string, unknown>)[] = [
     () => {
       const i = vmIndex();
@@ -82,9 +81,9 @@ export function generateScenario(
       return {
         op: 'snp.launch_update',
         vm: vms[i],
-        hva: hex(hvaBase(i) + start * PAGE + (rng.chance(0.03) ? 0x800 : 0)),
-        gpa: hex(rng.chance(0.8) ? start * PAGE : gpa()),
-        len: rng.chance(0.03) ? 100 : pages * PAGE,
+        hva: hex(hvaBase(i) + start * PAGE_SIZE + (rng.chance(0.03) ? 0x800 : 0)),
+        gpa: hex(rng.chance(0.8) ? start * PAGE_SIZE : gpa()),
+        len: rng.chance(0.03) ? 100 : pages * PAGE_SIZE,
         type: rng.pick(TYPES),
       };
     }),
@@ -101,7 +100,13 @@ export function generateScenario(
     () => {
       const i = vmIndex();
       const p = rng.int(0, 15);
-      const entry = { assigned: true, asid: i + 1, gpa: hex(p * PAGE), pageSize: '4K', immutable: false };
+      const entry = {
+        assigned: true,
+        asid: i + 1,
+        gpa: hex(p * PAGE_SIZE),
+        pageSize: '4K',
+        immutable: false,
+      };
       return { op: 'hv.rmpupdate', pfn: (bases[i] ?? 0) + p, entry };
     },
     () => {
@@ -115,7 +120,7 @@ export function generateScenario(
           : {
               assigned: true,
               asid: rng.int(1, vmCount),
-              gpa: hex(twoMeg ? 0 : page() * PAGE),
+              gpa: hex(twoMeg ? 0 : page() * PAGE_SIZE),
               pageSize: twoMeg ? '2M' : '4K',
               immutable: rng.chance(0.2),
             },
@@ -129,28 +134,28 @@ export function generateScenario(
         op: 'guest.pvalidate',
         vm: vms[i],
         ...(twoMeg
-          ? { gpa: hex(rng.chance(0.5) ? 0 : page() * PAGE), pageSize: '2M' }
-          : { gpa: hex(page() * PAGE) }),
+          ? { gpa: hex(rng.chance(0.5) ? 0 : page() * PAGE_SIZE), pageSize: '2M' }
+          : { gpa: hex(page() * PAGE_SIZE) }),
         validate: rng.chance(0.8),
       };
     },
     () => ({
       op: 'guest.read',
       vm: vms[vmIndex()],
-      gpa: hex(page() * PAGE + rng.int(0, 8) * 64),
+      gpa: hex(page() * PAGE_SIZE + rng.int(0, 8) * 64),
       len: 64,
       private: rng.chance(0.8),
     }),
     () => ({
       op: 'guest.write',
       vm: vms[vmIndex()],
-      gpa: hex(page() * PAGE),
+      gpa: hex(page() * PAGE_SIZE),
       data: 'c0ffee',
       private: rng.chance(0.8),
     }),
     () => {
       const i = vmIndex();
-      return { op: 'hv.write', vm: vms[i], hva: hex(hvaBase(i) + page() * PAGE), data: 'deadbeef' };
+      return { op: 'hv.write', vm: vms[i], hva: hex(hvaBase(i) + page() * PAGE_SIZE), data: 'deadbeef' };
     },
     () => {
       const i = vmIndex();
@@ -158,9 +163,9 @@ export function generateScenario(
         op: 'memslot.set',
         vm: vms[i],
         slot: 0,
-        gpa: hex(rng.pick([0, 0, 16 * PAGE])),
+        gpa: hex(rng.pick([0, 0, 16 * PAGE_SIZE])),
         hva: hex(hvaBase(i)),
-        size: hex(rng.pick([16, 16, 0]) * PAGE),
+        size: hex(rng.pick([16, 16, 0]) * PAGE_SIZE),
       };
     },
   ];

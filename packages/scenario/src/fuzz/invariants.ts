@@ -1,12 +1,15 @@
 // What must hold after every step of any scenario: the fuzzer checks these around each step.
 import type { SnpVm } from '@snp-ref/kvm-svm';
-import { isContentMeasured, LaunchDigest, PageType, VMSA_GPA } from '@snp-ref/psp-firmware/measure';
-import { checkInvariants, entryText, type RmpEntry, type RmpTable } from '@snp-ref/rmp-core';
+import {
+  bytesToHex,
+  isContentMeasured,
+  LaunchDigest,
+  PageType,
+  VMSA_GPA,
+} from '@snp-ref/psp-firmware/measure';
+import { checkInvariants, entryText, hex, PAGE_SIZE, type RmpEntry, type RmpTable } from '@snp-ref/rmp-core';
 import type { Step } from '../schema.js';
-import type { ScenarioSession, StepResult } from '../session.js';
-
-const PAGE = 4096;
-const hex = (n: number) => `0x${n.toString(16)}`;
+import type { ScenarioSession, StepFailure, StepResult } from '../session.js';
 
 export type InvariantRule =
   | 'rmp-table'
@@ -49,13 +52,13 @@ class HostSnapshot {
     const { rmp, memory } = this.machine;
     if (this.words.length !== 3 * rmp.hostPages) {
       this.words = new Uint32Array(3 * rmp.hostPages);
-      this.contents = new Uint8Array(rmp.hostPages * PAGE);
+      this.contents = new Uint8Array(rmp.hostPages * PAGE_SIZE);
     }
     for (let pfn = 0; pfn < rmp.hostPages; pfn++) {
       this.words[3 * pfn] = rmp.w0(pfn);
       this.words[3 * pfn + 1] = rmp.w1(pfn);
       this.words[3 * pfn + 2] = rmp.w2(pfn);
-      this.contents.set(memory.peek(pfn), pfn * PAGE);
+      this.contents.set(memory.peek(pfn), pfn * PAGE_SIZE);
     }
     return this;
   }
@@ -71,7 +74,7 @@ class HostSnapshot {
   }
 
   contentsChanged(pfn: number): boolean {
-    const was = this.contents.subarray(pfn * PAGE, (pfn + 1) * PAGE);
+    const was = this.contents.subarray(pfn * PAGE_SIZE, (pfn + 1) * PAGE_SIZE);
     return Buffer.compare(this.machine.memory.peek(pfn), was) !== 0;
   }
 }
@@ -93,7 +96,7 @@ export function predictGuestAccess(
   const e = rmp.read(pfn);
   if (!isPrivate) return write && (e.assigned || inTwoMeg) ? 'NPF' : 'OK';
   if (!e.assigned || e.asid !== vm.asid) return 'NPF';
-  if (e.gpa !== gpa - (gpa % PAGE)) return 'NPF';
+  if (e.gpa !== gpa - (gpa % PAGE_SIZE)) return 'NPF';
   if (e.immutable) return 'NPF';
   if (inTwoMeg) return 'NPF'; // the guest maps 4 KiB pages: a page-size mismatch
   return e.validated ? 'OK' : '#VC';
@@ -115,9 +118,9 @@ export function predictPvalidate(
   validate: boolean,
   pageSize: '4K' | '2M',
 ): PvalidateOutcome {
-  if (pageSize === '2M' && gpa % (512 * PAGE) !== 0) return 'FAIL_INPUT'; // rAX, the guest's address
+  if (pageSize === '2M' && gpa % (512 * PAGE_SIZE) !== 0) return 'FAIL_INPUT'; // rAX, the guest's address
   const e = rmp.read(pfn);
-  if (!e.assigned || e.asid !== vm.asid || e.gpa !== gpa - (gpa % PAGE) || e.immutable) return 'NPF';
+  if (!e.assigned || e.asid !== vm.asid || e.gpa !== gpa - (gpa % PAGE_SIZE) || e.immutable) return 'NPF';
   const base = rmp.read(pfn - (pfn % 512));
   const inTwoMeg = base.assigned && base.pageSize === '2M';
   if (pageSize === '4K' && inTwoMeg) return 'NPF';
@@ -134,7 +137,8 @@ export class InvariantChecker {
   private readonly host: HostSnapshot;
   /** Pfns whose rmpupdate() by KVM failed during the current step: the only excuse for a leak. */
   private readonly failedKvmRmpupdates = new Set<number>();
-  private pending: (() => Violation[]) | undefined;
+  /** The checks of the step under way, given its result. */
+  private pending: ((result: StepResult) => Violation[]) | undefined;
 
   constructor(
     private readonly session: ScenarioSession,
@@ -160,10 +164,11 @@ export class InvariantChecker {
     if (step.op === 'snp.launch_update') {
       const vm = this.vm(step.vm);
       if (vm === undefined) return;
-      const pages = step.len % PAGE === 0 && step.len > 0 && step.len <= 64 * PAGE ? step.len / PAGE : 0;
+      const pages =
+        step.len % PAGE_SIZE === 0 && step.len > 0 && step.len <= 64 * PAGE_SIZE ? step.len / PAGE_SIZE : 0;
       const range = Array.from({ length: pages }, (_, i) => {
-        const pfn = vm.addressSpace.translate(step.hva + i * PAGE);
-        const gpa = vm.abi === 'v4' ? vm.memslots.gpaOf(step.hva + i * PAGE) : step.gpa + i * PAGE;
+        const pfn = vm.addressSpace.translate(step.hva + i * PAGE_SIZE);
+        const gpa = vm.abi === 'v4' ? vm.memslots.gpaOf(step.hva + i * PAGE_SIZE) : step.gpa + i * PAGE_SIZE;
         return {
           pfn,
           gpa,
@@ -172,20 +177,21 @@ export class InvariantChecker {
       });
       const snapshot = vm.abi === 'reviewed' || this.reviewedPromisesForV4 ? this.host.take() : undefined;
       const leakedBefore = new Set(machine.pages.leaked);
-      this.pending = () => this.afterUpdate(step, vm, range, snapshot, leakedBefore);
+      this.pending = (result) => this.afterUpdate(step, result, vm, range, snapshot, leakedBefore);
     } else if (step.op === 'snp.launch_finish') {
       const vm = this.vm(step.vm);
       const before = vm?.vmsas.length ?? 0;
       this.pending = () => {
         const shadow = vm && this.shadows.get(vm.name);
         for (let i = before; shadow && vm && i < vm.vmsas.length; i++)
-          shadow.update(PageType.VMSA, VMSA_GPA, new Uint8Array(PAGE));
+          shadow.update(PageType.VMSA, VMSA_GPA, new Uint8Array(PAGE_SIZE));
         return [];
       };
     } else if (step.op === 'guest.read' || step.op === 'guest.write') {
       const vm = this.vm(step.vm);
       const pfn = vm?.translateGpa(step.gpa);
-      const crosses = (step.gpa % PAGE) + (step.op === 'guest.read' ? step.len : step.data.length) > PAGE;
+      const crosses =
+        (step.gpa % PAGE_SIZE) + (step.op === 'guest.read' ? step.len : step.data.length) > PAGE_SIZE;
       if (vm === undefined || pfn === undefined || crosses || !machine.rmp.has(pfn)) return;
       const expected = predictGuestAccess(
         machine.rmp,
@@ -195,7 +201,7 @@ export class InvariantChecker {
         step.op === 'guest.write',
         step.private ?? true,
       );
-      this.pending = () => this.afterAccess(expected, step.gpa);
+      this.pending = (result) => this.afterAccess(result, expected, step.gpa);
     } else if (step.op === 'guest.pvalidate') {
       const vm = this.vm(step.vm);
       const pfn = vm?.translateGpa(step.gpa);
@@ -209,11 +215,11 @@ export class InvariantChecker {
         const was = machine.rmp.read(p);
         return { pfn: p, entry: expected === 'SUCCESS' ? { ...was, validated: step.validate } : was };
       });
-      this.pending = () => this.afterPvalidate(expected, step.gpa, entries);
+      this.pending = (result) => this.afterPvalidate(result, expected, step.gpa, entries);
     } else if (step.op === 'hv.rmpupdate' && !step.entry.assigned) {
       const pfn = step.pfn;
-      this.pending = () => {
-        if (this.lastResult?.ok) this.released.add(pfn);
+      this.pending = (result) => {
+        if (result.ok) this.released.add(pfn);
         return [];
       };
     }
@@ -221,8 +227,7 @@ export class InvariantChecker {
 
   /** Every invariant that fails after the step. */
   after(step: Step, result: StepResult): Violation[] {
-    this.lastResult = result;
-    const violations = [...(this.pending?.() ?? [])];
+    const violations = [...(this.pending?.(result) ?? [])];
     this.pending = undefined;
     if (step.op === 'snp.launch_start' && result.ok) {
       const vm = this.vm(step.vm);
@@ -239,7 +244,7 @@ export class InvariantChecker {
     }
     for (const vm of kvm.all()) {
       if (vm.gctx === undefined) continue;
-      const actual = Buffer.from(machine.firmware.launchDigest(vm.gctx) ?? []).toString('hex');
+      const actual = bytesToHex(machine.firmware.launchDigest(vm.gctx) ?? new Uint8Array());
       const expected = this.shadows.get(vm.name)?.hex();
       if (actual !== expected)
         violations.push({
@@ -255,17 +260,15 @@ export class InvariantChecker {
     return violations;
   }
 
-  private lastResult: StepResult | undefined;
-
   private afterUpdate(
     step: Extract<Step, { op: 'snp.launch_update' }>,
+    result: StepResult,
     vm: SnpVm,
     range: readonly { pfn: number | undefined; gpa: number | undefined; contents: Uint8Array | undefined }[],
     snapshot: HostSnapshot | undefined,
     leakedBefore: ReadonlySet<number>,
   ): Violation[] {
-    const result = this.lastResult as StepResult;
-    const measured = result.ok ? range.length : typeof result.pages === 'number' ? result.pages : 0;
+    const measured = result.ok ? range.length : (result.pages ?? 0);
     const shadow = this.shadows.get(vm.name);
     const type = FIRMWARE_TYPES[step.type];
     for (const page of range.slice(0, measured)) {
@@ -275,7 +278,7 @@ export class InvariantChecker {
     const violations = result.ok ? this.guestValid(vm, range, step.type) : [];
     if (snapshot === undefined) return violations;
     // The reviewed ABI's promises. Past the pin (a `pages` count), every page is released dirty.
-    if (result.ok || typeof result.pages === 'number') violations.push(...this.releasedDirty(range));
+    if (result.ok || result.pages !== undefined) violations.push(...this.releasedDirty(range));
     if (!result.ok)
       violations.push(...this.changedOnlyTouched(result, range, measured, snapshot, leakedBefore));
     return violations;
@@ -327,7 +330,7 @@ export class InvariantChecker {
    * one only where giving it back failed.
    */
   private changedOnlyTouched(
-    result: StepResult,
+    result: StepFailure,
     range: readonly { pfn: number | undefined }[],
     measured: number,
     snapshot: HostSnapshot,
@@ -363,9 +366,8 @@ export class InvariantChecker {
     return violations;
   }
 
-  private afterAccess(expected: 'OK' | 'NPF' | '#VC', gpa: number): Violation[] {
-    const result = this.lastResult as StepResult;
-    const actual = result.ok ? 'OK' : (result.fault as string | undefined);
+  private afterAccess(result: StepResult, expected: 'OK' | 'NPF' | '#VC', gpa: number): Violation[] {
+    const actual = result.ok ? 'OK' : result.fault;
     if (actual === undefined || actual === expected) return [];
     return [
       {
@@ -377,12 +379,12 @@ export class InvariantChecker {
 
   /** PVALIDATE returned what the table predicts, and changed Validated of its pages only on SUCCESS. */
   private afterPvalidate(
+    result: StepResult,
     expected: PvalidateOutcome,
     gpa: number,
     entries: readonly { pfn: number; entry: RmpEntry }[],
   ): Violation[] {
-    const result = this.lastResult as StepResult;
-    const actual = result.ok ? 'SUCCESS' : ((result.rmpRet ?? result.fault) as string | undefined);
+    const actual = result.ok ? 'SUCCESS' : (result.rmpRet ?? result.fault);
     if (actual === undefined) return [];
     const rule = 'pvalidate-as-predicted';
     if (actual !== expected)

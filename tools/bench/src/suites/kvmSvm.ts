@@ -1,16 +1,17 @@
 import { Kvm, launchUpdateReviewed, Machine, type SnpVm } from '@snp-ref/kvm-svm';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import type { Figure } from '../figure.js';
 import { opensslSha384 } from '../references.js';
 import { bytesPerSecond } from '../throughput.js';
 
 const GUEST_PAGES = 262_144; // a 1 GiB guest
-const GUEST_BYTES = GUEST_PAGES * 4096;
+const GUEST_BYTES = GUEST_PAGES * PAGE_SIZE;
 const HVA = 0x7f00_0000_0000;
 
 /** A host with the guest's memory filled (deterministic contents) and a VM at LAUNCH, ready for LAUNCH_UPDATE. */
 function launchingVm(rejectAssignedOnUpdate: boolean): SnpVm {
   const machine = Machine.create({ hostPages: GUEST_PAGES + 4096, seed: 'bench', rejectAssignedOnUpdate });
-  const page = new Uint8Array(4096);
+  const page = new Uint8Array(PAGE_SIZE);
   const words = new Uint32Array(page.buffer);
   let x = 0x5eed;
   for (let pfn = 0; pfn < GUEST_PAGES; pfn++) {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { LaunchDigest, PAGE_BYTES, PageType, ParallelPageHasher } from '@snp-ref/psp-firmware';
+import { LaunchDigest, PageType, ParallelPageHasher } from '@snp-ref/psp-firmware';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import type { Figure } from '../figure.js';
 import { opensslSha384 } from '../references.js';
 import { bytesPerSecond } from '../throughput.js';
@@ -41,7 +42,7 @@ export async function pspFirmwareFigures(): Promise<Figure[]> {
     const reference = { name: 'openssl speed -evp sha384, 1 core', value: openssl };
     return [
       {
-        name: `launch digest, 64 MiB NORMAL, 1 thread (${PLAN_BYTES / PAGE_BYTES} pages)`,
+        name: `launch digest, 64 MiB NORMAL, 1 thread (${PLAN_BYTES / PAGE_SIZE} pages)`,
         value: rate.serial ?? Number.NaN,
         unit: 'B/s',
         reference,

@@ -3,7 +3,7 @@ import { decodePolicy } from '@snp-ref/psp-firmware';
 import { encodeRmpEntry, MAX_ASID, type RmpEntry, VMPL_PERMS_ALL } from '@snp-ref/rmp-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { snpRef } from '../snpRefProcess.js';
+import { snpRef } from '../snpRefRun.js';
 import { joinBits } from './bitfields.js';
 import { type Decoded, DecodeError, decodeValue } from './decode.js';
 import { KINDS } from './kinds.js';
@@ -119,16 +119,16 @@ describe(decodeValue, () => {
 });
 
 describe('snp-ref decode', () => {
-  it('names every field, flags reserved bits that are set, and cites its source', () => {
-    const { status, stdout } = snpRef(['decode', 'rmp-entry', '[0x4000000000001008', '-', '0x0]']);
+  it('names every field, flags reserved bits that are set, and cites its source', async () => {
+    const { status, stdout } = await snpRef(['decode', 'rmp-entry', '[0x4000000000001008', '-', '0x0]']);
     expect(status).toBe(0);
     expect(stdout).toMatch(/^source: Linux arch\/x86\/virt\/svm\/sev\.c/m);
     expect(stdout).toMatch(/^11:3 +reserved +0x1 +SET \(reserved bits must be zero\)$/m);
-    expect(JSON.parse(snpRef(['decode', 'fw-status', '0x16', '--json']).stdout)).toMatchObject({
+    expect(JSON.parse((await snpRef(['decode', 'fw-status', '0x16', '--json'])).stdout)).toMatchObject({
       fields: [{ name: 'code', value: '0x16', meaning: 'INVALID_PARAM' }],
     });
-    expect(snpRef(['decode']).stdout).toMatch(/ghcb-msr +a GHCB MSR protocol value/);
-    expect(snpRef(['decode', 'policy'])).toMatchObject({
+    expect((await snpRef(['decode'])).stdout).toMatch(/ghcb-msr +a GHCB MSR protocol value/);
+    expect(await snpRef(['decode', 'policy'])).toMatchObject({
       status: 2,
       stderr: 'snp-ref: VALUE: what to decode as policy is missing\n',
     });

@@ -1,3 +1,5 @@
+import { hex } from '@snp-ref/rmp-core';
+import { CliInputError } from '../commandLine/inputError.js';
 import { type DecodedField, splitBits } from './bitfields.js';
 import { KINDS } from './kinds.js';
 
@@ -10,7 +12,11 @@ export interface Decoded {
 }
 
 /** A problem with what the user asked to decode; the message says what was expected. */
-export class DecodeError extends Error {}
+export class DecodeError extends CliInputError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
 
 /** An integer as sev-snp-measure and C read them: 0x… hex, or decimal (a leading minus for errnos is refused). */
 function integer(text: string): bigint | undefined {
@@ -35,8 +41,6 @@ export function decodeValue(kind: string, text: string): Decoded {
     fields: splitBits(value, k.width, k.layout(value)),
   };
 }
-
-const hex = (v: bigint) => `0x${v.toString(16)}`;
 
 /** A person's view: one line per field, reserved bits that are set flagged. */
 export function formatDecoded(d: Decoded): string {

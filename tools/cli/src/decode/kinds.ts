@@ -1,6 +1,6 @@
 // What `snp-ref decode KIND VALUE` knows: each kind's layout, with the source it follows.
 import { PolicyBit, SevStatus } from '@snp-ref/psp-firmware';
-import { PsmashRet, PvalidateRet, RMP_FIELDS, RmpAdjustRet, RmpUpdateRet } from '@snp-ref/rmp-core';
+import { hex, PsmashRet, PvalidateRet, RMP_FIELDS, RmpAdjustRet, RmpUpdateRet } from '@snp-ref/rmp-core';
 import { type BitRange, flag, named } from './bitfields.js';
 
 export interface Kind {
@@ -86,7 +86,6 @@ const HV_FEATURES: readonly [string, bigint][] = [
   ['SNP_AP_CREATION', 1n],
   ['SNP_MULTI_VMPL', 5n],
 ];
-const hexOf = (v: bigint) => `0x${v.toString(16)}`;
 
 function ghcbLayout(value: bigint): BitRange[] {
   const info: BitRange = { name: 'GHCBInfo', lo: 0, width: 12, meaning: named(GHCB_INFO) };
@@ -103,18 +102,18 @@ function ghcbLayout(value: bigint): BitRange[] {
       return [
         info,
         { name: 'register', lo: 30, width: 2, meaning: named(CPUID_REG) },
-        { name: (value & 0xfffn) === 4n ? 'function' : 'value', lo: 32, width: 32, meaning: hexOf },
+        { name: (value & 0xfffn) === 4n ? 'function' : 'value', lo: 32, width: 32, meaning: hex },
       ];
     case GHCB_INFO.AP_RESET_HOLD_RESP:
       return [info, { name: 'result', lo: 12, width: 52 }];
     case GHCB_INFO.PREF_GPA_RESP:
     case GHCB_INFO.REG_GPA_REQ:
     case GHCB_INFO.REG_GPA_RESP:
-      return [info, { name: 'gfn', lo: 12, width: 52, meaning: (v) => `gpa ${hexOf(v << 12n)}` }];
+      return [info, { name: 'gfn', lo: 12, width: 52, meaning: (v) => `gpa ${hex(v << 12n)}` }];
     case GHCB_INFO.PSC_REQ:
       return [
         info,
-        { name: 'gfn', lo: 12, width: 40, meaning: (v) => `gpa ${hexOf(v << 12n)}` },
+        { name: 'gfn', lo: 12, width: 40, meaning: (v) => `gpa ${hex(v << 12n)}` },
         { name: 'operation', lo: 52, width: 4, meaning: named({ PRIVATE: 1, SHARED: 2 }) },
       ];
     case GHCB_INFO.PSC_RESP:

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOvmfImage, type SyntheticOvmfSpec } from '@snp-ref/psp-firmware/measure';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { measureOvmfArgs, snpRef } from '../snpRefProcess.js';
+import { measureOvmfArgs, snpRef } from '../snpRefRun.js';
 
 const spec: SyntheticOvmfSpec = {
   seed: 'diff',
@@ -23,8 +23,13 @@ let dir: string;
 const path = (name: string) => join(dir, name);
 const flags = (image: string, ...more: string[]) => [...measureOvmfArgs(path(image)), ...more];
 /** Writes the launch of `image` as a plan, after `edit`, and returns its path. */
-const plan = (name: string, image: string, edit: (p: PlanJson) => void = () => {}, ...more: string[]) => {
-  const p = JSON.parse(snpRef(flags(image, ...more, '--dump-plan')).stdout) as PlanJson;
+const plan = async (
+  name: string,
+  image: string,
+  edit: (p: PlanJson) => void = () => {},
+  ...more: string[]
+) => {
+  const p = JSON.parse((await snpRef(flags(image, ...more, '--dump-plan'))).stdout) as PlanJson;
   edit(p);
   writeFileSync(path(name), JSON.stringify(p));
   return path(name);
@@ -41,8 +46,11 @@ beforeAll(() => {
 });
 
 describe('snp-ref diff names the first measured page where two launches differ', () => {
-  it('finds a planted single-byte change in the firmware: its step, gpa and byte', () => {
-    const { status, stdout } = diff(plan('a.json', 'fw.fd'), plan('planted.json', 'planted.fd'));
+  it('finds a planted single-byte change in the firmware: its step, gpa and byte', async () => {
+    const { status, stdout } = await diff(
+      await plan('a.json', 'fw.fd'),
+      await plan('planted.json', 'planted.fd'),
+    );
     expect(status).toBe(1);
     expect(stdout).toMatch(
       /^first difference: step 5 \(A\) \/ 5 \(B\): the NORMAL page at gpa 0xffff5000 has other contents/m,
@@ -53,33 +61,33 @@ describe('snp-ref diff names the first measured page where two launches differ',
     expect(stdout).toMatch(/every digest after step 5 differs/);
   });
 
-  it('finds a missing page, and an extra one the other way round', () => {
-    const short = plan('short.json', 'fw.fd', (p) => {
+  it('finds a missing page, and an extra one the other way round', async () => {
+    const short = await plan('short.json', 'fw.fd', (p) => {
       const zero = p.ops.find((o) => o.op === 'zero');
       if (zero?.pages) zero.pages -= 1;
     });
-    expect(diff(path('a.json'), short).stdout).toMatch(
+    expect((await diff(path('a.json'), short)).stdout).toMatch(
       /^first difference: step 18 \(A\): the ZERO page at gpa 0x802000 is missing from B$/m,
     );
-    expect(diff(short, path('a.json')).stdout).toMatch(
+    expect((await diff(short, path('a.json'))).stdout).toMatch(
       /^first difference: step 18 \(B\): B measures an extra ZERO page at gpa 0x802000$/m,
     );
   });
 
-  it('finds a swapped page type', () => {
-    const swapped = plan('swapped.json', 'fw.fd', (p) => {
+  it('finds a swapped page type', async () => {
+    const swapped = await plan('swapped.json', 'fw.fd', (p) => {
       const secrets = p.ops.find((o) => o.op === 'secrets');
       if (secrets) secrets.op = 'cpuid';
     });
-    expect(diff(path('a.json'), swapped).stdout).toMatch(
+    expect((await diff(path('a.json'), swapped)).stdout).toMatch(
       /^first difference: step 19 \(A\) \/ 19 \(B\): the page at gpa 0x803000 is SECRETS in A but CPUID in B$/m,
     );
   });
 
-  it("lists a VMSA's fields that differ by name: sev_features", () => {
-    const { stdout } = diff(
+  it("lists a VMSA's fields that differ by name: sev_features", async () => {
+    const { stdout } = await diff(
       path('a.json'),
-      plan('features.json', 'fw.fd', undefined, '--guest-features', '0x21'),
+      await plan('features.json', 'fw.fd', undefined, '--guest-features', '0x21'),
     );
     expect(stdout).toMatch(
       /^first difference: step 21 \(A\) \/ 21 \(B\): the VMSA page at gpa 0xfffffffff000 has other contents/m,
@@ -88,14 +96,16 @@ describe('snp-ref diff names the first measured page where two launches differ',
     expect(stdout).toMatch(/then 1 more: 1 with other contents/);
   });
 
-  it('compares measurement logs, plans and QEMU traces with each other', () => {
-    snpRef(flags('fw.fd', '--log', path('a.jsonl')));
-    expect(diff(path('a.json'), path('a.jsonl'))).toMatchObject({
+  it('compares measurement logs, plans and QEMU traces with each other', async () => {
+    await snpRef(flags('fw.fd', '--log', path('a.jsonl')));
+    expect(await diff(path('a.json'), path('a.jsonl'))).toMatchObject({
       status: 0,
       stdout: expect.stringMatching(/the same 23 pages, in the same order, with the same types and contents/),
     });
-    snpRef(flags('planted.fd', '--log', path('planted.jsonl')));
-    expect(diff(path('a.jsonl'), path('planted.jsonl')).stdout).toMatch(/first difference: step 5 \(A\)/);
+    await snpRef(flags('planted.fd', '--log', path('planted.jsonl')));
+    expect((await diff(path('a.jsonl'), path('planted.jsonl'))).stdout).toMatch(
+      /first difference: step 5 \(A\)/,
+    );
     // What QEMU's log trace backend prints for this launch (target/i386/trace-events).
     const trace = [
       '1234@1700000000.000001:kvm_sev_snp_launch_update src 0x7f0000000000 gpa 0xffff0000 len 0x10000 (Normal page)',
@@ -104,43 +114,43 @@ describe('snp-ref diff names the first measured page where two launches differ',
       'kvm_sev_snp_launch_update src 0x7f0000300000 gpa 0x804000 len 0x1000 (Cpuid page)',
     ];
     writeFileSync(path('qemu.log'), `${trace.join('\n')}\n`);
-    const same = diff(path('qemu.log'), path('a.json'));
+    const same = await diff(path('qemu.log'), path('a.json'));
     expect(same).toMatchObject({ status: 0, stdout: expect.stringMatching(/note: A is a QEMU trace/) });
     writeFileSync(path('qemu-swapped.log'), trace.join('\n').replace('(Secrets page)', '(Zero page)'));
-    expect(diff(path('qemu-swapped.log'), path('a.json')).stdout).toMatch(
+    expect((await diff(path('qemu-swapped.log'), path('a.json'))).stdout).toMatch(
       /the page at gpa 0x803000 is ZERO in A but SECRETS in B/,
     );
   });
 
-  it('reads a scenario, launching the VM it names', () => {
+  it('reads a scenario, launching the VM it names', async () => {
     const scenario = join(import.meta.dirname, '../../examples/01-launch-and-read.json');
-    expect(diff(scenario, scenario, '--vm', 'a')).toMatchObject({ status: 0 });
-    expect(JSON.parse(diff(scenario, path('a.json'), '--json').stdout)).toMatchObject({
+    expect(await diff(scenario, scenario, '--vm', 'a')).toMatchObject({ status: 0 });
+    expect(JSON.parse((await diff(scenario, path('a.json'), '--json')).stdout)).toMatchObject({
       a: { kind: 'scenario' },
       b: { kind: 'plan', pages: 23 },
       differences: expect.arrayContaining([expect.objectContaining({ kind: 'missing' })]),
     });
-    expect(diff(scenario, scenario, '--vm', 'zz')).toMatchObject({
+    expect(await diff(scenario, scenario, '--vm', 'zz')).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/VM "zz" measured no page \(VMs that did: a\)/),
     });
   });
 
-  it('refuses what it cannot read: exit 2, the file and the place named', () => {
+  it('refuses what it cannot read: exit 2, the file and the place named', async () => {
     writeFileSync(path('notes.txt'), 'hello\n');
-    expect(diff(path('notes.txt'), path('a.json'))).toMatchObject({
+    expect(await diff(path('notes.txt'), path('a.json'))).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/notes\.txt: not a plan, a measurement log, a scenario or a QEMU trace/),
     });
     writeFileSync(path('bad.log'), 'kvm_sev_snp_launch_update src 0x0 gpa 0x1000 len 0x10 (Normal page)\n');
-    expect(diff(path('bad.log'), path('a.json')).stderr).toMatch(
+    expect((await diff(path('bad.log'), path('a.json'))).stderr).toMatch(
       /bad\.log:1: expected "gpa 0x… len 0x… \(Type page\)" with len a multiple of 4096/,
     );
     writeFileSync(path('bad.jsonl'), `${readFileSync(path('a.jsonl'), 'utf8').split('\n')[0]}\n{"gpa": 5}\n`);
-    expect(diff(path('bad.jsonl'), path('a.json')).stderr).toMatch(
+    expect((await diff(path('bad.jsonl'), path('a.json'))).stderr).toMatch(
       /bad\.jsonl:2: expected a measurement log line/,
     );
-    expect(diff(path('nothing.json'), path('a.json')).stderr).toMatch(
+    expect((await diff(path('nothing.json'), path('a.json'))).stderr).toMatch(
       /nothing\.json: cannot read \(ENOENT\)/,
     );
   });

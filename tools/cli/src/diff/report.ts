@@ -1,8 +1,8 @@
+import { hex } from '@snp-ref/rmp-core';
 import { SEV_FEATURES } from '../decode/kinds.js';
 import type { Comparison, Difference, FieldDifference } from './align.js';
 import type { StepSource } from './steps.js';
 
-const hex = (n: number) => `0x${n.toString(16)}`;
 const short = (h: string) => `${h.slice(0, 16)}…`;
 
 /** One difference in a sentence, with the step numbers on each side. */

@@ -1,13 +1,10 @@
 // The step sequences `snp-ref diff` compares, read from a plan, a measurement log, a scenario or a
 // QEMU trace: one step per page LAUNCH_UPDATE measured.
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  type MeasuredPage,
-  measurePlanWithFiles,
-  PAGE_BYTES,
-  parseLaunchPlan,
-} from '@snp-ref/psp-firmware/measure';
+import { type MeasuredPage, measurePlanWithFiles, parseLaunchPlan } from '@snp-ref/psp-firmware/measure';
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
+import { CliInputError } from '../commandLine/inputError.js';
+import type { Files } from '../files.js';
 import { type LogStep, logStep } from '../measureLog.js';
 import { withBaseDir } from '../planFiles.js';
 
@@ -30,7 +27,11 @@ export interface StepSource {
 }
 
 /** A file that is none of the four, or one of them malformed; the message names the file and the place. */
-export class SourceError extends Error {}
+export class SourceError extends CliInputError {
+  constructor(message: string) {
+    super('INPUT', message);
+  }
+}
 
 /** Page copies are kept for byte-level reports up to this many pages (64 MiB). */
 const KEEP_PAGES = 16_384;
@@ -56,11 +57,11 @@ function collector(keep: boolean) {
   };
 }
 
-async function planSteps(file: string, value: unknown): Promise<StepSource> {
-  const plan = withBaseDir(parseLaunchPlan(value), dirname(file));
+async function planSteps(file: string, value: unknown, baseDir: string): Promise<StepSource> {
+  const plan = withBaseDir(parseLaunchPlan(value), baseDir);
   const pages = plan.ops.reduce((n, op) => n + op.pages, 0);
   const { steps, onPage } = collector(pages <= KEEP_PAGES);
-  const { digest } = await measurePlanWithFiles(plan, { baseDir: dirname(file), onPage });
+  const { digest } = await measurePlanWithFiles(plan, { baseDir, onPage });
   return { label: `plan ${file}`, kind: 'plan', steps, digest };
 }
 
@@ -144,24 +145,19 @@ function qemuTraceSteps(file: string, text: string): StepSource {
     const len = /\blen[ =](0x[0-9a-f]+)/i.exec(line)?.[1];
     const typeName = (/\((\w+) page\)/.exec(line) ?? /\btype=(\w+)/.exec(line))?.[1];
     const type = typeName && QEMU_TYPES[typeName.toLowerCase()];
-    if (gpa === undefined || len === undefined || type === undefined || Number(len) % PAGE_BYTES !== 0)
+    if (gpa === undefined || len === undefined || type === undefined || Number(len) % PAGE_SIZE !== 0)
       throw new SourceError(
         `${file}:${i + 1}: expected "gpa 0x… len 0x… (Type page)" with len a multiple of 4096`,
       );
-    for (let at = 0; at < Number(len); at += PAGE_BYTES) steps.push({ gpa: Number(gpa) + at, type });
+    for (let at = 0; at < Number(len); at += PAGE_SIZE) steps.push({ gpa: Number(gpa) + at, type });
   }
   if (steps.length === 0) throw new SourceError(`${file}: no kvm_sev_snp_launch_update event`);
   return { label: `QEMU trace ${file}`, kind: 'qemu-trace', steps };
 }
 
 /** Reads any of the four kinds of file, telling them apart by their contents. */
-export async function readSteps(file: string, vm?: string): Promise<StepSource> {
-  let text: string;
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (error) {
-    throw new SourceError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+export async function readSteps(file: string, files: Files, vm?: string): Promise<StepSource> {
+  const text = files.readText(file);
   if (text.includes('kvm_sev_snp_launch_update')) return qemuTraceSteps(file, text);
   let value: unknown;
   try {
@@ -170,7 +166,8 @@ export async function readSteps(file: string, vm?: string): Promise<StepSource> 
     if (text.trimStart().startsWith('{')) return logSteps(file, text);
     throw new SourceError(`${file}: not a plan, a measurement log, a scenario or a QEMU trace`);
   }
-  if (typeof value === 'object' && value !== null && 'ops' in value) return planSteps(file, value);
+  if (typeof value === 'object' && value !== null && 'ops' in value)
+    return planSteps(file, value, dirname(files.path(file)));
   if (typeof value === 'object' && value !== null && 'scenario' in value)
     return scenarioSteps(file, value, vm);
   if (typeof value === 'object' && value !== null && 'contents' in value) return logSteps(file, text);

@@ -1,4 +1,4 @@
-import type { RmpEntryJson } from '@snp-ref/rmp-core';
+import { expectDefined, PAGE_SIZE, type RmpEntryJson } from '@snp-ref/rmp-core';
 
 /** What a page is, for colouring: hypervisor-owned, firmware-owned, or a guest's (validated or not). */
 type PageClass = 'hypervisor' | 'firmware' | `guest:${number}:${'v' | 'n'}`;
@@ -48,7 +48,7 @@ export function rmpSvg(hostPages: number, rmp: Readonly<Record<string, RmpEntryJ
   // Only pages with entries can differ from hypervisor-owned: draw the rows as grey, then the runs.
   const pfns = [...byPfn.keys()].sort((a, b) => a - b);
   for (let i = 0; i < pfns.length; ) {
-    const start = pfns[i] as number;
+    const start = expectDefined(pfns[i], 'a pfn of the map');
     const kind = classify(byPfn.get(start));
     let end = start + 1;
     while (
@@ -88,7 +88,7 @@ export function rmpSvg(hostPages: number, rmp: Readonly<Record<string, RmpEntryJ
     return `<rect x="0" y="${y - 11}" width="14" height="14" fill="${fill}" fill-opacity="${opacity}" stroke="#999"/><text x="20" y="${y}">${label}</text>`;
   });
   const height = mapHeight + 40 + legendEntries.length * 18;
-  const bytesPerRow = perRow * 4096;
+  const bytesPerRow = perRow * PAGE_SIZE;
   const rowLabel = bytesPerRow >= 2 ** 30 ? `${bytesPerRow / 2 ** 30} GiB` : `${bytesPerRow / 2 ** 20} MiB`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,

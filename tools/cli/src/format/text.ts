@@ -11,10 +11,10 @@ export function formatResultText(result: ScenarioResult, scenario?: Scenario): s
           .filter((v) => v !== undefined)
           .join(' ');
     const detail = [
-      s.asid === undefined ? '' : `asid ${s.asid}`,
+      s.ok && s.asid !== undefined ? `asid ${s.asid}` : '',
       s.pages === undefined ? '' : `${s.pages} page${s.pages === 1 ? '' : 's'}`,
-      typeof s.data === 'string' ? `data ${s.data.length > 32 ? `${s.data.slice(0, 32)}…` : s.data}` : '',
-      typeof s.message === 'string' && !s.ok ? s.message : '',
+      s.ok && s.data !== undefined ? `data ${s.data.length > 32 ? `${s.data.slice(0, 32)}…` : s.data}` : '',
+      s.ok ? '' : s.message,
       scenario?.steps[s.i]?.note === undefined ? '' : `# ${scenario.steps[s.i]?.note}`,
     ]
       .filter((d) => d !== '')

@@ -18,24 +18,31 @@ export interface Patch {
   readonly files: readonly AddedFile[];
 }
 
-/**
- * Reads an annotated patch: its flavour (first line) and the C each file gains (patches/README.md).
- * `display` is how locations name the patch (e.g. relative to the repository).
- */
+/** Reads an annotated patch from a file, or from stdin for `-` (named `<stdin>`). */
 export function readPatch(file: string, display = file): Patch {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (error) {
     throw new ConformInputError(
       `${display}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
+  return parsePatch(text, file === '-' ? '<stdin>' : display);
+}
+
+/**
+ * An annotated patch: its flavour (first line) and the C each file gains (patches/README.md).
+ * `display` is how locations name the patch (e.g. relative to the repository).
+ */
+export function parsePatch(text: string, display: string): Patch {
   const flavour = /^snp-ref-flavour: (reviewed|v4)\s*$/m.exec(text.split('\n')[0] ?? '')?.[1] as
     | Flavour
     | undefined;
   if (flavour === undefined)
-    throw new ConformInputError(`${file}:1: expected "snp-ref-flavour: reviewed" or "snp-ref-flavour: v4"`);
+    throw new ConformInputError(
+      `${display}:1: expected "snp-ref-flavour: reviewed" or "snp-ref-flavour: v4"`,
+    );
   const lines = text.split('\n');
   const files = parseDiff(text).map((diff) => {
     const path = (diff.to ?? diff.from ?? '').replace(/^b\//, '');

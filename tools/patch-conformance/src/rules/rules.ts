@@ -257,7 +257,7 @@ const tracedRmpupdate: Rule = {
   },
 };
 
-/** The static rules, each tied to a point of the review (../shared/ARCHITECTURE.md). */
+/** The static rules, each tied to a point of the review (docs/review.md). */
 export const RULES: readonly Rule[] = [
   noMemslotSrcu,
   fourKibOnly,

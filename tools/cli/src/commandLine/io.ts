@@ -1,0 +1,11 @@
+/** Everything a command touches of its process, so run() can be called with other streams (tests). */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** All of standard input: what a file argument of "-" reads. */
+  readonly readStdin: () => string;
+  /** The directory relative paths are read and written from. */
+  readonly cwd: string;
+  /** Progress lines are drawn on stderr only when it is a terminal, so logs stay clean. */
+  readonly stderrIsTTY: boolean;
+}

@@ -1,0 +1,44 @@
+// `snp-ref diff`: the first measured page where two launches differ.
+import { defineCommand } from '../commandLine/command.js';
+import { filesOf } from '../files.js';
+
+export const diffCommand = defineCommand({
+  name: 'diff',
+  summary:
+    'Name the first measured page where two launches differ: each a plan, a measurement log, a scenario or a QEMU trace',
+  arguments: [
+    { name: 'a', required: true },
+    { name: 'b', required: true },
+  ],
+  options: [
+    {
+      flag: '--vm',
+      type: 'string',
+      value: 'name',
+      description: 'for a scenario: the VM whose launch to compare (default: the first that measured a page)',
+    },
+    { flag: '--json', type: 'boolean', description: 'print every difference as JSON' },
+  ],
+  action: async ({ args, options }, io) => {
+    const { readSteps } = await import('../diff/steps.js');
+    const { compareSteps } = await import('../diff/align.js');
+    const { formatComparison } = await import('../diff/report.js');
+    const files = filesOf(io);
+    const a = await readSteps(args.a, files, options.vm);
+    const b = await readSteps(args.b, files, options.vm);
+    const comparison = compareSteps(a, b);
+    if (options.json) {
+      const side = ({ label, kind, steps, digest }: typeof a) => ({
+        label,
+        kind,
+        pages: steps.length,
+        digest,
+      });
+      io.stdout(`${JSON.stringify({ a: side(a), b: side(b), ...comparison }, null, 2)}\n`);
+    } else {
+      io.stdout(formatComparison(a, b, comparison));
+    }
+    // As diff(1): 0 the same, 1 different, 2 trouble.
+    return comparison.differences.length === 0 ? 0 : 1;
+  },
+});

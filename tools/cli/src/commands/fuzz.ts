@@ -1,0 +1,127 @@
+// `snp-ref fuzz` / `npm run fuzz`: a campaign of random scenarios, or the replay of one.
+import { join } from 'node:path';
+import type { CampaignReport, GeneratedScenario } from '@snp-ref/scenario/fuzz';
+import { defineCommand } from '../commandLine/command.js';
+import { CliInputError } from '../commandLine/inputError.js';
+import type { CliIo } from '../commandLine/io.js';
+import { type Files, filesOf } from '../files.js';
+import { progressOn } from '../progress.js';
+
+const count = (flag: string, value: string, min: number) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new CliInputError('USAGE', `${flag}: expected an integer ≥ ${min}, got ${value}`);
+  return n;
+};
+
+function shardOf(text: string | undefined): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const [index, total] = [Number(m?.[1]), Number(m?.[2])];
+  if (!m || total < 1 || index >= total)
+    throw new CliInputError('USAGE', `--shard: expected i/n with 0 ≤ i < n, got ${text}`);
+  return { index, count: total };
+}
+
+/** Prints the campaign's figures, or its failure (written out as a scenario); the exit code. */
+function report(
+  io: CliIo,
+  files: Files,
+  r: CampaignReport,
+  seed: number,
+  out: string,
+  selfTest: boolean,
+): number {
+  const figures = `${r.sequences} sequences, ${r.steps} steps, ${r.injected} fault injections armed, ${r.failedSteps} failed steps`;
+  if (r.failure === undefined) {
+    io.stdout(`ok: ${figures}; every invariant held after every step\n`);
+    return 0;
+  }
+  const { failure } = r;
+  const file = join(out, `fuzz-failure-${failure.seed}.json`);
+  files.writeText(file, `${JSON.stringify(failure.scenario, null, 2)}\n`);
+  io.stdout(
+    [
+      `FAILED: sequence seed ${failure.seed} (campaign --seed ${seed}), step ${failure.step}: ${failure.violation.rule}`,
+      `  ${failure.violation.message}`,
+      `  shrunk to ${failure.scenario.steps.length} steps: ${file}`,
+      `  replay: snp-ref fuzz --replay ${file}${selfTest ? ' --self-test' : ''}   (or snp-ref run ${file})`,
+      `  after ${figures}`,
+      '',
+    ].join('\n'),
+  );
+  return 1;
+}
+
+export const fuzzCommand = defineCommand({
+  name: 'fuzz',
+  summary:
+    'Run random scenarios (up to four VMs, injected failures) and check the invariants after every step',
+  arguments: [],
+  options: [
+    { flag: '--runs', type: 'string', value: 'n', default: '200', description: 'sequences to run' },
+    {
+      flag: '--seed',
+      type: 'string',
+      value: 's',
+      default: '1',
+      description: 'seed of sequence 0; sequence k uses seed + k',
+    },
+    { flag: '--steps', type: 'string', value: 'n', default: '40', description: 'steps per sequence' },
+    {
+      flag: '--shard',
+      type: 'string',
+      value: 'i/n',
+      description: 'run only sequences k with k % n = i (shards of one campaign, one per process)',
+    },
+    {
+      flag: '--out',
+      type: 'string',
+      value: 'dir',
+      default: '.',
+      description: 'where a failing sequence is written, shrunk, as a scenario',
+    },
+    {
+      flag: '--replay',
+      type: 'string',
+      value: 'file',
+      description: 'check the invariants on one scenario (a file --out wrote) instead',
+    },
+    {
+      flag: '--self-test',
+      type: 'boolean',
+      description:
+        'generate RFC v4 sequences and hold them to the reviewed promises: the invariants must catch it',
+    },
+  ],
+  // 0 every invariant held, 1 a violation (written out).
+  action: async ({ options }, io) => {
+    const { checkScenario, runCampaign } = await import('@snp-ref/scenario/fuzz');
+    const files = filesOf(io);
+    if (options.replay !== undefined) {
+      const scenario = files.readJson(options.replay) as GeneratedScenario;
+      const result = checkScenario(scenario, options.selfTest);
+      if (!('violation' in result)) {
+        io.stdout(`ok: ${result.steps} steps, every invariant held\n`);
+        return 0;
+      }
+      io.stdout(`FAILED at step ${result.step}: ${result.violation.rule}\n  ${result.violation.message}\n`);
+      return 1;
+    }
+    const seed = count('--seed', options.seed, 0);
+    const shard = shardOf(options.shard);
+    const runs = count('--runs', options.runs, 1);
+    const steps = count('--steps', options.steps, 1);
+    const progress = progressOn(io, 'fuzzing');
+    const r = runCampaign({
+      runs,
+      seed,
+      steps,
+      ...(shard && { shard }),
+      ...(options.selfTest && { v4AsReviewed: true }),
+      ...(progress && { onProgress: progress }),
+    });
+    progress?.(0, 0);
+    return report(io, files, r, seed, options.out, options.selfTest);
+  },
+});

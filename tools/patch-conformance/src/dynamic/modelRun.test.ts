@@ -1,0 +1,63 @@
+import { parseScenario, type Scenario } from '@snp-ref/scenario';
+import { describe, expect, it } from 'vitest';
+import { harnessRun } from './modelRun.js';
+
+const scenario = (steps: unknown[], extra: object = {}): Scenario => {
+  const parsed = parseScenario({ scenario: 1, host: { pages: 64 }, steps, ...extra });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.scenario;
+};
+const launch = [
+  { op: 'vm.create', vm: 'a', asid: 3 },
+  { op: 'mmap', vm: 'a', hva: '0x10000', pfn: 16, pages: 2 },
+  { op: 'snp.launch_start', vm: 'a' },
+];
+const update = (gpa: string) => ({
+  op: 'snp.launch_update',
+  vm: 'a',
+  hva: '0x10000',
+  gpa,
+  len: '4KiB',
+  type: 'normal',
+});
+
+describe(harnessRun, () => {
+  it('gives the harness the ASID the model chose and the model trace of the update', () => {
+    const run = harnessRun('one', scenario([...launch, update('0x2000')], { kvm: { abi: 'v4' } }));
+
+    expect(run).toEqual({
+      name: 'one',
+      input: ['reject 0', 'asid 3', 'map 10000 10 2', 'call 2 10000 4096 1'],
+      expected: [
+        'rmp pfn=0x10 old=A=0 ASID=0 GPA=0x0 IMM=0 V=0 new=A=1 ASID=3 GPA=0x2000 IMM=1 V=0',
+        'rmp pfn=0x10 old=A=1 ASID=3 GPA=0x2000 IMM=1 V=0 new=A=1 ASID=3 GPA=0x2000 IMM=0 V=1',
+        'release pfn=0x10 dirty=1 accessed=1',
+        'result ret=0',
+      ],
+    });
+  });
+
+  it('leaves out updates the uAPI or the harness cannot express: an unaligned gpa, before LAUNCH_START', () => {
+    const [create, map, start] = launch;
+    const run = harnessRun('dropped', scenario([create, map, update('0x0'), start, update('0x10')]));
+
+    expect(typeof run === 'string' ? run : run.input).toEqual(['reject 0', 'asid 3', 'map 10000 10 2']);
+  });
+
+  it('says why a scenario does not apply', () => {
+    const twoVms = scenario([...launch, { op: 'vm.create', vm: 'b' }]);
+    const hugePage = scenario([
+      ...launch,
+      {
+        op: 'hv.rmpupdate',
+        pfn: 0,
+        entry: { assigned: false, asid: 0, gpa: 0, pageSize: '2M', immutable: false },
+      },
+    ]);
+    const guestStep = scenario([...launch, { op: 'guest.pvalidate', vm: 'a', gpa: 0, validate: true }]);
+
+    expect(harnessRun('x', twoVms)).toBe('2 VMs (the harness runs one)');
+    expect(harnessRun('x', hugePage)).toMatch(/2 MiB RMP entry/);
+    expect(harnessRun('x', guestStep)).toMatch(/step guest.pvalidate/);
+  });
+});

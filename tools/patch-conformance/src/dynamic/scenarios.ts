@@ -1,0 +1,49 @@
+// The scenarios the dynamic rule runs: snp-conform's own (scenarios/) and the CLI's examples where
+// the harness applies. All are in the scenario format of @snp-ref/scenario.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseScenario } from '@snp-ref/scenario';
+import { ConformInputError } from '../input.js';
+import { type HarnessRun, harnessRun } from './modelRun.js';
+
+export const SCENARIOS = join(import.meta.dirname, '../../scenarios');
+/** The CLI's example scenarios, relative to the repository root. */
+export const CLI_EXAMPLES = 'tools/cli/examples';
+
+const scenarioFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json'))
+    .sort();
+
+function readScenario(file: string) {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConformInputError(`${file}: not JSON (${(error as Error).message})`);
+  }
+  const parsed = parseScenario(json);
+  if (!parsed.ok)
+    throw new ConformInputError(parsed.problems.map((p) => `${file}: ${p.path}: ${p.message}`).join('\n'));
+  return parsed.scenario;
+}
+
+/** snp-conform's own scenarios: every one must be runnable by the harness. */
+export function conformScenarios(dir = SCENARIOS): HarnessRun[] {
+  return scenarioFiles(dir).map((file) => {
+    const run = harnessRun(file.replace(/\.json$/, ''), readScenario(join(dir, file)));
+    if (typeof run === 'string')
+      throw new ConformInputError(`${join(dir, file)}: the harness cannot run ${run}`);
+    return run;
+  });
+}
+
+/** The CLI examples the harness can run, from the repository at `root` (none if it has no CLI). */
+export function cliExampleScenarios(root: string): HarnessRun[] {
+  const dir = join(root, CLI_EXAMPLES);
+  if (!existsSync(dir)) return [];
+  return scenarioFiles(dir).flatMap((file) => {
+    const run = harnessRun(`cli/${file.replace(/\.json$/, '')}`, readScenario(join(dir, file)));
+    return typeof run === 'string' ? [] : [run];
+  });
+}

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../../..');
+const bin = join(root, 'tools/patch-conformance/bin/snp-conform.js');
+
+/** snp-conform as a user runs it from the repository root. */
+function snpConform(args: readonly string[], input?: string) {
+  const run = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', input });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('the snp-conform command line', () => {
+  it('checks every patches/*.patch when no patch is named', () => {
+    const run = snpConform(['--static-only', '--format=json']);
+
+    expect(run.status).toBe(1); // v4 has findings
+    expect(JSON.parse(run.stdout).map((r: { patch: string }) => r.patch)).toEqual([
+      'patches/reviewed.patch',
+      'patches/v4.patch',
+    ]);
+  });
+
+  it('reads a patch from stdin for -', () => {
+    const patch = readFileSync(join(root, 'patches/reviewed.patch'), 'utf8');
+
+    const run = snpConform(['--static-only', '-'], patch);
+
+    expect(run).toMatchObject({
+      status: 0,
+      stdout: '<stdin> (reviewed): 5 annotations paired, 0 finding(s) in 0 rule(s)\n',
+    });
+  });
+
+  it('prints its version', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'tools/patch-conformance/package.json'), 'utf8'));
+
+    expect(snpConform(['--version'])).toMatchObject({ status: 0, stdout: `snp-conform ${version}\n` });
+  });
+
+  it('refuses an unknown option and an unknown format with exit 2 and the usage, no stack trace', () => {
+    for (const args of [['--bogus'], ['--format', 'yaml', 'patches/v4.patch']]) {
+      const run = snpConform(args);
+
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(/^snp-conform: /);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('groups findings per rule, with the rationale once and a count', () => {
+    const run = snpConform(['--static-only', 'patches/v4.patch']);
+
+    const lines = run.stdout.split('\n');
+    const group = lines.indexOf('  no-memslot-srcu: 4 finding(s)');
+    const why = lines[group + 1] ?? '';
+    expect(why).toMatch(/^ {4}why: Review point 1: /);
+    expect(lines.filter((l) => l === why)).toHaveLength(1);
+    expect(lines.slice(group + 2, group + 10).filter((l) => l.startsWith('    - '))).toHaveLength(4);
+  });
+});
