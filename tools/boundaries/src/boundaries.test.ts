@@ -96,7 +96,7 @@ describe('the boundaries check', () => {
     {
       fixture: 'scenario-imports-a-package-above',
       expected: [
-        'scenario-sits-on-kvm-and-guest: packages/scenario/src/index.ts → packages/reports/src/index.ts',
+        'scenario-sits-on-kvm-and-guest: packages/scenario/src/index.ts → packages/verifier/src/index.ts',
       ],
     },
     {
