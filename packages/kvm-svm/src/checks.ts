@@ -153,6 +153,12 @@ export const CHECKS = {
     'a page of the hva range is not mapped, so pinning fails (and unpins what it pinned)',
     `${KSEV} sev_pin_memory`,
   ),
+  'launch_update.alloc': kernel(
+    'launch_update',
+    'ENOMEM',
+    'an allocation returned NULL (the page array before pinning, the pfn list after it); what was pinned is released',
+    `${KSEV} sev_pin_memory: kmalloc/__vmalloc of the page array, -ENOMEM`,
+  ),
   'launch_update.assigned': kernel(
     'launch_update',
     'EBUSY',

@@ -6,7 +6,14 @@ export {
   firmwareChecksFor,
   type KvmCommand,
 } from './checks.js';
-export { FaultInjector, type FaultSite } from './faults.js';
+export {
+  type CodedFaultSite,
+  FAULT_SITES,
+  FaultInjector,
+  type FaultSite,
+  isCodedSite,
+  type KernelFaultSite,
+} from './faults.js';
 export { AddressSpace } from './host/addressSpace.js';
 export { HostPages } from './host/hostPages.js';
 export { type Memslot, Memslots } from './host/memslots.js';

@@ -1,3 +1,4 @@
+import { FAULT_SITES } from '@snp-ref/kvm-svm';
 import { z } from 'zod';
 import { codeRef, hexData, num, u64 } from './values.js';
 
@@ -55,11 +56,12 @@ const step = z.discriminatedUnion(
     z.strictObject({
       note,
       op: z.literal('inject'),
-      at: z.enum(['psp.launch_update', 'rmpupdate'], {
-        error: 'expected "psp.launch_update" or "rmpupdate"',
+      at: z.enum(FAULT_SITES, {
+        error: `expected one of ${FAULT_SITES.map((s) => `"${s}"`).join(', ')}`,
       }),
       nth: num,
-      error: codeRef,
+      // A code for psp.launch_update and rmpupdate; the kernel sites fail as their API does (README).
+      error: codeRef.optional(),
     }),
     z.strictObject({
       note,

@@ -2,6 +2,7 @@ import { type AccessRefusal, GuestVcpu } from '@snp-ref/guest';
 import {
   type CheckId,
   fail,
+  isCodedSite,
   Kvm,
   type KvmResult,
   launchUpdateReviewed,
@@ -324,13 +325,15 @@ function faultOutcome(outcome: AccessRefusal, gpa: number): Outcome {
 /** The code an inject step arms: a number as given, a name from the firmware's or RMPUPDATE's table. */
 export function injectionCode(step: Extract<Step, { op: 'inject' }>): number | undefined {
   const table: Record<string, number> = step.at === 'rmpupdate' ? RmpUpdateRet : SevStatus;
-  return typeof step.error === 'number' ? step.error : table[step.error];
+  return typeof step.error === 'number' || step.error === undefined ? step.error : table[step.error];
 }
 
 function inject(machine: Machine, step: Extract<Step, { op: 'inject' }>): Outcome {
   const code = injectionCode(step);
   try {
-    if (code === undefined)
+    if (!isCodedSite(step.at) && step.error !== undefined)
+      throw new RangeError(`${step.at} fails without a code: drop "error"`);
+    if (isCodedSite(step.at) && code === undefined)
       throw new RangeError(
         `unknown ${step.at === 'rmpupdate' ? 'RMPUPDATE return code' : 'firmware status'} "${step.error}"`,
       );

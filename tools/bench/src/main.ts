@@ -1,6 +1,7 @@
 // npm run bench: the figures of rmp-core, psp-firmware, kvm-svm and the CLI, each with its ratio to a reference measured in the same run.
 import { type Figure, formatFigures, meets } from './figure.js';
 import { cliFigures } from './suites/cli.js';
+import { conformFigures } from './suites/conform.js';
 import { kvmSvmFigures } from './suites/kvmSvm.js';
 import { pspFirmwareFigures } from './suites/pspFirmware.js';
 import { rmpCoreFigures } from './suites/rmpCore.js';
@@ -10,6 +11,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   '@snp-ref/psp-firmware': pspFirmwareFigures,
   '@snp-ref/kvm-svm': kvmSvmFigures,
   '@snp-ref/cli': cliFigures,
+  '@snp-ref/patch-conformance (conform)': conformFigures,
 };
 
 if (globalThis.gc === undefined) console.warn('run with --expose-gc (npm run bench does) for heap figures');

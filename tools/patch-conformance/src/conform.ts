@@ -3,6 +3,7 @@ import { loadCModel } from './c/cModel.js';
 import { readPatch } from './c/patch.js';
 import { cliExampleScenarios, conformScenarios, dynamicFindings } from './dynamic/index.js';
 import { ConformInputError } from './input.js';
+import { notAnalysedCalls } from './rules/cFacts.js';
 import type { Finding, Rule } from './rules/rule.js';
 import { RULES } from './rules/rules.js';
 import { loadTsModel } from './ts/tsModel.js';
@@ -14,6 +15,8 @@ export interface ConformReport {
   readonly flavour: string;
   readonly paired: readonly string[];
   readonly findings: readonly Finding[];
+  /** Calls the patch's C makes into code neither it nor the rules' catalogue describes: never trusted, never a finding. */
+  readonly notAnalysed: readonly string[];
 }
 
 export interface ConformOptions {
@@ -48,5 +51,11 @@ export async function conform(
       ...dynamicFindings(c, reference?.location, [...conformScenarios(), ...cliExampleScenarios(root)]),
     );
   }
-  return { patch: patch.file, flavour: patch.flavour, paired: [...c.entities.keys()], findings };
+  return {
+    patch: patch.file,
+    flavour: patch.flavour,
+    paired: [...c.entities.keys()],
+    findings,
+    notAnalysed: notAnalysedCalls(c),
+  };
 }

@@ -47,14 +47,14 @@ const FIXTURES: readonly [rule: string, what: string, edits: readonly Edit[]][] 
   ],
   [
     'no-memslot-srcu',
-    "a memslot lookup in the firmware model's LAUNCH_UPDATE, which KVM's launch update calls",
+    'a memslot lookup in a helper the launch update calls, reached through the type checker',
     [
       [
-        'packages/psp-firmware/src/firmware/snpFirmware.ts',
+        LAUNCH_UPDATE,
         (t) =>
           t.replace(
-            '    const { pfn, pageType } = params;',
-            '    const { pfn, pageType } = params;\n    this.memslots.gpaOf(pfn);',
+            '  const status = firmwareLaunchUpdate(vm.machine, gctx, pfn, type);',
+            '  const slots = vm.memslots;\n  slots.byHva(pfn);\n  const status = firmwareLaunchUpdate(vm.machine, gctx, pfn, type);',
           ),
       ],
     ],

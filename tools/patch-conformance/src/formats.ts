@@ -27,7 +27,14 @@ export function formatText(reports: readonly ConformReport[]): string {
           }),
         ].join('\n');
       });
-      return [head, ...groups].join('\n');
+      const unseen =
+        report.notAnalysed.length === 0
+          ? []
+          : [
+              '',
+              `  not analysed (called, but neither in the patch nor in the rules' catalogue): ${report.notAnalysed.map((n) => `${n}()`).join(', ')}`,
+            ];
+      return [head, ...groups, ...unseen].join('\n');
     })
     .join('\n\n');
 }

@@ -38,13 +38,14 @@ export class AddressSpace {
 
   /**
    * pin_user_pages() over [hva, hva + pages × 4 KiB): the pfns, each pinned once; or, when a page
-   * is not mapped, undefined after unpinning what was pinned (the caller returns EFAULT).
+   * is not mapped or `pinFails` says pinning it fails (an injected fault), undefined after
+   * unpinning what was pinned (the caller returns EFAULT).
    */
-  pinRange(host: HostPages, hva: number, pages: number): number[] | undefined {
+  pinRange(host: HostPages, hva: number, pages: number, pinFails = () => false): number[] | undefined {
     const pfns: number[] = [];
     for (let i = 0; i < pages; i++) {
       const pfn = this.translate(hva + i * PAGE_SIZE);
-      if (pfn === undefined || !host.has(pfn)) {
+      if (pfn === undefined || !host.has(pfn) || pinFails()) {
         for (const pinned of pfns) host.unpin(pinned);
         return undefined;
       }

@@ -27,10 +27,14 @@ export class HostPages {
     this.pins.set(pfn, this.pinCount(pfn) + 1);
   }
 
+  /** Told of every releaseDirty, after the marks are set (snp-conform prints each release of a launch update). */
+  onRelease: ((pfn: number) => void) | undefined = undefined;
+
   /** Marks the page dirty and accessed, then drops one pin (what KVM does for every pinned launch page). */
   releaseDirty(pfn: number): void {
     this.marks.set(pfn, (this.marks.get(pfn) ?? 0) | DIRTY | ACCESSED);
     this.unpin(pfn);
+    this.onRelease?.(pfn);
   }
 
   /** Drops one pin without marking the page (undoing a partial pin). */

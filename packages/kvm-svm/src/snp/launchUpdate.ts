@@ -36,6 +36,8 @@ export function launchUpdateReviewed(vm: SnpVm, params: ReviewedLaunchUpdate): K
   const gctx = vm.gctx;
   if (vm.state !== 'LAUNCH' || gctx === undefined)
     return fail('launch_update.state', 'the VM is not launching');
+  const copied = copyParamsFromUser(vm);
+  if (copied !== undefined) return copied;
   if ((params.flags ?? 0) !== 0) return fail('launch_update.flags', 'flags must be 0');
   if (!KVM_PAGE_TYPES.includes(type)) return fail('launch_update.type', `unknown page type ${type}`);
   const invalid = checkRange(hva, len);
@@ -44,8 +46,13 @@ export function launchUpdateReviewed(vm: SnpVm, params: ReviewedLaunchUpdate): K
   if (gpa + len > GPA_LIMIT)
     return fail('launch_update.gpa', 'gpa + len overflows the guest physical address space');
   const pages = len / PAGE_SIZE;
-  const pfns = vm.addressSpace.pinRange(vm.machine.pages, hva, pages);
-  if (pfns === undefined) return fail('launch_update.pin', 'the hva range is not fully mapped');
+  const pfns = pinUserRange(vm, hva, pages);
+  if (!Array.isArray(pfns)) return pfns;
+  // The pfn list (kvcalloc in reviewed.patch): its failure releases every pinned page like any other.
+  if (vm.machine.faults.fails('alloc')) {
+    for (const pfn of pfns) vm.machine.pages.releaseDirty(pfn);
+    return fail('launch_update.alloc', 'allocating the pfn list failed', { pages: 0 });
+  }
 
   const changed: number[] = []; // pages this call made private, in order
   let result: KvmResult = { ok: true, pages };
@@ -84,6 +91,28 @@ function revertTouched(vm: SnpVm, changed: readonly number[]): number[] {
     if (!given) leaked.push(pfn);
   }
   return leaked;
+}
+
+/**
+ * The copy_from_user() of the command struct, which snp_launch_update makes after its state check
+ * (arch/x86/kvm/svm/sev.c): the parameters arrive decoded (the ioctl layer copies the bytes), so
+ * this is where an injected `copy_from_user` fault fails the call. Undefined when it succeeds.
+ */
+function copyParamsFromUser(vm: SnpVm): KvmFailure | undefined {
+  if (!vm.machine.faults.fails('copy_from_user')) return undefined;
+  return fail('launch_update.copy_from_user', 'copy_from_user of the struct failed');
+}
+
+/**
+ * sev_pin_memory (arch/x86/kvm/svm/sev.c): the page array is allocated first (kmalloc or
+ * __vmalloc, -ENOMEM when it fails), then every page is pinned; a page that is not mapped, or
+ * whose pin fails (injected `pin`), unpins what was pinned and fails the call with EFAULT.
+ */
+function pinUserRange(vm: SnpVm, hva: number, pages: number): number[] | KvmFailure {
+  const faults = vm.machine.faults;
+  if (faults.fails('alloc')) return fail('launch_update.alloc', 'allocating the page array failed');
+  const pfns = vm.addressSpace.pinRange(vm.machine.pages, hva, pages, () => faults.fails('pin'));
+  return pfns ?? fail('launch_update.pin', 'the hva range is not fully mapped');
 }
 
 function leak(vm: SnpVm, pfn: number): false {
@@ -157,12 +186,14 @@ export function launchUpdateV4(vm: SnpVm, params: V4LaunchUpdate): KvmResult {
   const gctx = vm.gctx;
   if (vm.state !== 'LAUNCH' || gctx === undefined)
     return fail('launch_update.state', 'the VM is not launching');
+  const copied = copyParamsFromUser(vm);
+  if (copied !== undefined) return copied;
   const invalid = checkRange(hva, len);
   if (invalid !== undefined) return invalid;
   const level = PG_LEVEL_4K;
   const pages = len / pageLevelSize(level);
-  const pfns = vm.addressSpace.pinRange(vm.machine.pages, hva, pages);
-  if (pfns === undefined) return fail('launch_update.pin', 'the hva range is not fully mapped');
+  const pfns = pinUserRange(vm, hva, pages);
+  if (!Array.isArray(pfns)) return pfns;
 
   let result: KvmResult = { ok: true, pages };
   const gfns: number[] = [];

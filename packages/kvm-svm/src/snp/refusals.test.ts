@@ -186,6 +186,38 @@ const reviewed = (params: Partial<Parameters<typeof launchUpdateReviewed>[1]>) =
   ] as const;
 };
 
+/** What a two-page reviewed launch update returns when the nth call at a kernel fault site fails. */
+function injected(site: 'copy_from_user' | 'alloc' | 'pin', nth: number): KvmFailure {
+  if (site === 'pin')
+    return {
+      ok: false,
+      errno: 'EFAULT',
+      check: 'launch_update.pin',
+      message: 'the hva range is not fully mapped',
+    };
+  if (site === 'alloc')
+    return nth === 1
+      ? {
+          ok: false,
+          errno: 'ENOMEM',
+          check: 'launch_update.alloc',
+          message: 'allocating the page array failed',
+        }
+      : {
+          ok: false,
+          errno: 'ENOMEM',
+          check: 'launch_update.alloc',
+          message: 'allocating the pfn list failed',
+          pages: 0,
+        };
+  return {
+    ok: false,
+    errno: 'EFAULT',
+    check: 'launch_update.copy_from_user',
+    message: 'copy_from_user of the struct failed',
+  };
+}
+
 const launchUpdate: Case[] = [
   {
     name: 'LAUNCH_UPDATE before LAUNCH_START',
@@ -255,6 +287,26 @@ const launchUpdate: Case[] = [
     run: reviewed({ gpa: 2 ** 51 - PAGE_SIZE, len: 2 * PAGE_SIZE }),
     expected: EINVAL('launch_update.gpa', 'gpa + len overflows the guest physical address space'),
   },
+  ...(
+    [
+      ['copy_from_user', 1],
+      ['alloc', 1],
+      ['alloc', 2],
+      ['pin', 1],
+      ['pin', 2],
+    ] as const
+  ).map(([site, nth]) => ({
+    name: `an injected ${site} failure at call ${nth}`,
+    run: () => {
+      const { machine, vm } = started();
+      machine.faults.inject(site, nth);
+      return [
+        launchUpdateReviewed(vm, { gpa: 0, hva: HVA, len: 2 * PAGE_SIZE, type: NORMAL }),
+        machine,
+      ] as const;
+    },
+    expected: injected(site, nth),
+  })),
   {
     name: 'an hva range partly unmapped',
     run: reviewed({ hva: HVA + 15 * PAGE_SIZE, len: 2 * PAGE_SIZE }),

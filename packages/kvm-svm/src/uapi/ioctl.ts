@@ -95,7 +95,10 @@ function launchUpdateIoctl(
     const measured = pages * BigInt(PAGE_SIZE);
     const uaddr = p.type === KvmSnpPageType.ZERO ? p.uaddr : p.uaddr + measured;
     const advanced = { ...p, gfnStart: p.gfnStart + pages, uaddr, len: p.len - measured };
-    if (!vm.copyToUser(data, KvmSevSnpLaunchUpdate.encode(advanced)))
+    if (
+      vm.machine.faults.fails('copy_to_user') ||
+      !vm.copyToUser(data, KvmSevSnpLaunchUpdate.encode(advanced))
+    )
       return fail('launch_update.copy_to_user', 'copying the progress back failed');
   }
   return result;

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Language, type Node, Parser } from 'web-tree-sitter';
+import { Language, type Node, Parser, type Tree } from 'web-tree-sitter';
 import { ConformInputError, type Location } from '../input.js';
 import type { Patch } from './patch.js';
 
@@ -35,9 +35,13 @@ async function cParser(): Promise<Parser> {
 
 const ANNOTATION = /^\/\*\s*@snp-ref\s+([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\s*\*\/$/;
 
+/** Parses C with tree-sitter-c; null if the parser gives up. */
+export async function parseC(code: string): Promise<Tree | null> {
+  return (await cParser()).parse(code);
+}
+
 /** Parses the C a patch adds (tree-sitter-c) and finds its annotated entities and functions. */
 export async function loadCModel(patch: Patch): Promise<CModel> {
-  const p = await cParser();
   const entities = new Map<string, CEntity>();
   const functions = new Map<string, { node: Node; location: Location }>();
   const linesByTree = new Map<unknown, readonly number[]>();
@@ -46,7 +50,7 @@ export async function loadCModel(patch: Patch): Promise<CModel> {
     line: linesByTree.get(node.tree)?.[node.startPosition.row] ?? 0,
   });
   for (const file of patch.files) {
-    const tree = p.parse(file.code);
+    const tree = await parseC(file.code);
     if (tree === null) throw new ConformInputError(`${patch.file}: cannot parse the C added to ${file.path}`);
     linesByTree.set(tree, file.patchLines);
     const root = tree.rootNode;
@@ -97,9 +101,4 @@ export function cCalls(node: Node): string[] {
     const callee = call?.childForFieldName('function');
     return callee === null || callee === undefined ? [] : [callee.text];
   });
-}
-
-/** Every identifier a C function mentions, with the patch location of its first use. */
-export function cIdentifiers(node: Node): Node[] {
-  return node.descendantsOfType(['identifier', 'field_identifier']).filter((n): n is Node => n !== null);
 }

@@ -6,13 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CModel } from '../c/cModel.js';
 import type { Location } from '../input.js';
+import { assemble } from './assemble.js';
 import { screenC } from './screen.js';
 
 const SHIM = join(import.meta.dirname, '../../shim');
-/** Limits: the compiler's wall time, the harness's CPU seconds (set inside it) and wall time, output bytes. */
+/** Limits: the compiler's wall time and output bytes; the harness's wall time (its CPU second is set inside it) and output bytes per run. */
 const COMPILE_MS = 60_000;
 const RUN_MS = 10_000;
 const OUTPUT_BYTES = 1 << 20;
+export const RUN_OUTPUT_BYTES = 64 << 10;
 /** shim/sandbox.h SNP_SANDBOX_UNAVAILABLE. */
 const SANDBOX_UNAVAILABLE = 97;
 
@@ -23,15 +25,21 @@ export interface BuildProblem {
   readonly at?: Location;
 }
 
-/** How one run of the harness ended. */
-export type RunOutcome =
-  | { readonly kind: 'ran'; readonly lines: readonly string[] }
+/** How a harness process stopped before finishing its runs. */
+export type Stop =
   | { readonly kind: 'timeout' | 'sandbox' | 'output' | 'unavailable' }
   | { readonly kind: 'crash'; readonly signal: string }
   | { readonly kind: 'error'; readonly detail: string };
 
+/** What one harness process printed for each run it finished, and how it stopped if it did not finish them all. */
+export interface Batch {
+  readonly outputs: readonly (readonly string[])[];
+  readonly stop?: Stop;
+}
+
 export interface Harness {
-  run(input: readonly string[]): RunOutcome;
+  /** Runs each input in turn in one process, `reset` between them (shim/harness.c). */
+  run(inputs: readonly (readonly string[])[]): Batch;
   /** Removes the build directory. */
   dispose(): void;
 }
@@ -52,7 +60,7 @@ export function buildHarness(c: CModel): { harness: Harness } | { problems: Buil
   const dir = mkdtempSync(join(tmpdir(), 'snp-conform-'));
   const source = join(dir, 'patch.c');
   const binary = join(dir, 'harness');
-  writeFileSync(source, screened.code);
+  writeFileSync(source, assemble(screened.code, source));
   const flavour = c.patch.flavour === 'v4' ? ['-DSNP_FLAVOUR_V4'] : [];
   const cc = spawnSync(
     'cc',
@@ -88,7 +96,7 @@ export function buildHarness(c: CModel): { harness: Harness } | { problems: Buil
   }
   return {
     harness: {
-      run: (input) => runHarness(binary, input),
+      run: (inputs) => runHarness(binary, inputs),
       dispose: () => rmSync(dir, { recursive: true, force: true }),
     },
   };
@@ -116,16 +124,27 @@ function compilerCause(
   return { message: `the C does not compile: ${text}`, ...where };
 }
 
-function runHarness(binary: string, input: readonly string[]): RunOutcome {
+function runHarness(binary: string, inputs: readonly (readonly string[])[]): Batch {
   const run = spawnSync(binary, [], {
-    input: `${input.join('\n')}\n`,
+    input: `${inputs.map((lines) => lines.join('\n')).join('\nreset\n')}\n`,
     // No environment: what the patch's code could print of its own memory holds nothing of the user's.
     env: {},
     encoding: 'utf8',
     timeout: RUN_MS,
     killSignal: 'SIGKILL',
-    maxBuffer: OUTPUT_BYTES,
+    maxBuffer: RUN_OUTPUT_BYTES * inputs.length,
   });
+  // The harness flushes after each run's `end` line, so what a stopped process finished is kept.
+  const outputs: string[][] = [[]];
+  for (const line of (run.stdout ?? '').split('\n'))
+    if (line === 'end') outputs.push([]);
+    else if (line !== '') outputs.at(-1)?.push(line);
+  outputs.pop();
+  const stop = stopOf(run);
+  return stop === undefined ? { outputs } : { outputs, stop };
+}
+
+function stopOf(run: ReturnType<typeof spawnSync>): Stop | undefined {
   const code = run.error !== undefined && 'code' in run.error ? run.error.code : undefined;
   if (code === 'ETIMEDOUT' || run.signal === 'SIGXCPU') return { kind: 'timeout' };
   if (code === 'ENOBUFS') return { kind: 'output' };
@@ -134,12 +153,9 @@ function runHarness(binary: string, input: readonly string[]): RunOutcome {
   if (run.signal !== null) return { kind: 'crash', signal: run.signal };
   if (run.status === SANDBOX_UNAVAILABLE) return { kind: 'unavailable' };
   if (run.status !== 0 || run.error !== undefined)
-    return { kind: 'error', detail: (run.stderr || String(run.error ?? `exit ${run.status}`)).trim() };
-  return {
-    kind: 'ran',
-    lines: run.stdout
-      .trim()
-      .split('\n')
-      .filter((l) => l !== ''),
-  };
+    return {
+      kind: 'error',
+      detail: (String(run.stderr ?? '') || String(run.error ?? `exit ${run.status}`)).trim(),
+    };
+  return undefined;
 }

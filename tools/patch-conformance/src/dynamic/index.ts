@@ -3,8 +3,9 @@
 // patch's C could not be compared: refused, not built, or stopped by the sandbox or its limits.
 import type { CModel } from '../c/cModel.js';
 import type { Finding } from '../rules/rule.js';
-import { buildHarness, type RunOutcome } from './harness.js';
+import { buildHarness, type Stop } from './harness.js';
 import type { HarnessRun } from './modelRun.js';
+import { callLine } from './uapi.js';
 
 export { cliExampleScenarios, conformScenarios } from './scenarios.js';
 
@@ -12,7 +13,7 @@ export { cliExampleScenarios, conformScenarios } from './scenarios.js';
 export const DYNAMIC_RULE = {
   id: 'dynamic-trace',
   rationale:
-    "The patch's C, compiled against user-space shims, and the TS model print the same canonical trace (RMP changes, leaks, page releases, result) on every shared scenario.",
+    "The patch's C, compiled against user-space shims, and the TS model print the same canonical trace (RMP changes, leaks, page releases dirty and accessed, pages left pinned, RMP writes the tracepoint missed, result) on every shared scenario and every single injected failure of it.",
 } as const;
 
 /** Why a patch's C was not compared with the model (README "Trust model"). */
@@ -28,7 +29,8 @@ export const HARNESS_RULES = [
   },
   {
     id: 'harness-timeout',
-    rationale: 'A launch update must finish: the harness gives each scenario 1 s of CPU time.',
+    rationale:
+      'A launch update must finish: the harness gives its runs (every scenario and failure path) 1 s of CPU time.',
   },
   {
     id: 'harness-sandbox',
@@ -41,11 +43,12 @@ export const HARNESS_RULES = [
   },
   {
     id: 'harness-output',
-    rationale: 'A scenario prints a few lines per page: the harness stops a run that prints over 1 MiB.',
+    rationale:
+      'A scenario prints a few lines per page: the harness stops when its runs print over 64 KiB each.',
   },
 ] as const;
 
-const OUTCOME: Record<Exclude<RunOutcome['kind'], 'ran'>, [rule: string, what: string]> = {
+const OUTCOME: Record<Stop['kind'], [rule: string, what: string]> = {
   timeout: ['harness-timeout', 'did not finish within its time limit'],
   sandbox: ['harness-sandbox', 'made a system call the sandbox forbids'],
   output: ['harness-output', 'printed more than the output limit'],
@@ -54,11 +57,26 @@ const OUTCOME: Record<Exclude<RunOutcome['kind'], 'ran'>, [rule: string, what: s
   error: ['harness-build', 'did not run'],
 };
 
-/** Runs every scenario on the patch's C: the first differing line of each is a finding, both sides quoted. */
+/**
+ * C that hangs, escapes or floods does so on every run: the first says so and the rest are not
+ * run, so a hostile patch costs one limit. One such stop on a failure path is taken as that path's
+ * bug (a revert loop that never ends when nothing was changed), and the runs after it go on.
+ */
+const STOPS_ALL: ReadonlySet<Stop['kind']> = new Set(['timeout', 'sandbox', 'output', 'unavailable']);
+
+/** A run named as findings name it: the scenario, and the failure path when it walks one. */
+const runName = (run: HarnessRun) => `scenario ${run.name}${run.path === undefined ? '' : `, ${run.path}`}`;
+
+/**
+ * Runs every scenario and every failure path of it on the patch's C, in as few harness processes
+ * as it takes (one, unless a run crashes), and compares each with the model's trace. Per scenario:
+ * a finding if the scenario as written differs, and one naming the first failure path that
+ * differs, with how many more do.
+ */
 export function dynamicFindings(
   c: CModel,
   tsLocation: Finding['ts'],
-  scenarios: readonly HarnessRun[],
+  runs: readonly HarnessRun[],
 ): Finding[] {
   const entity = c.entities.get('kvm.snp_launch_update');
   const located = (rule: string, message: string): Finding => ({
@@ -70,35 +88,94 @@ export function dynamicFindings(
   const built = buildHarness(c);
   if ('problems' in built)
     return built.problems.map((p) => ({ rule: p.rule, message: p.message, ...(p.at && { c: p.at }) }));
+  const inputs = runs.map((run) =>
+    run.input.map((line) => (typeof line === 'string' ? line : callLine(c.patch.flavour, line))),
+  );
   const findings: Finding[] = [];
+  const differing: { run: HarnessRun; message: string }[] = [];
+  let pathStopsLeft = 1;
   try {
-    for (const [n, scenario] of scenarios.entries()) {
-      const outcome = built.harness.run(scenario.input);
-      const message = outcome.kind === 'ran' ? firstDifference(outcome.lines, scenario.expected) : undefined;
-      if (outcome.kind === 'ran') {
-        if (message !== undefined)
-          findings.push(located(DYNAMIC_RULE.id, `scenario ${scenario.name}: ${message}`));
-        continue;
+    for (let next = 0; next < runs.length; ) {
+      const batch = built.harness.run(inputs.slice(next));
+      for (const [i, lines] of batch.outputs.entries()) {
+        const run = runs[next + i] as HarnessRun;
+        const message = compare(run, lines);
+        if (message !== undefined) differing.push({ run, message });
       }
-      const [rule, what] = OUTCOME[outcome.kind];
+      next += batch.outputs.length;
+      if (batch.stop === undefined) break;
+      const stopped = runs[next] as HarnessRun;
+      const { kind } = batch.stop;
+      const [rule, what] = OUTCOME[kind];
       const detail =
-        outcome.kind === 'crash'
-          ? ` (${outcome.signal})`
-          : outcome.kind === 'error'
-            ? `: ${outcome.detail}`
+        batch.stop.kind === 'crash'
+          ? ` (${batch.stop.signal})`
+          : batch.stop.kind === 'error'
+            ? `: ${batch.stop.detail}`
             : '';
-      // C that hangs, escapes or floods does so on every scenario: the first one says so and the
-      // rest are not run, so a hostile patch costs one limit, not one per scenario.
-      const stop = outcome.kind === 'timeout' || outcome.kind === 'sandbox' || outcome.kind === 'output';
-      const left = scenarios.length - n - 1;
-      const rest = stop && left > 0 ? `; ${left} more scenario(s) not run` : '';
-      findings.push(located(rule, `scenario ${scenario.name}: the patch's C ${what}${detail}${rest}`));
-      if (stop) break;
+      next += 1;
+      const stopsAll = STOPS_ALL.has(kind) && (stopped.path === undefined || pathStopsLeft-- === 0);
+      const left = stopsAll ? runs.length - next : 0;
+      const rest = left > 0 ? `; ${left} more run(s) not run` : '';
+      findings.push(located(rule, `${runName(stopped)}: the patch's C ${what}${detail}${rest}`));
+      if (left > 0) break;
     }
-    return findings;
   } finally {
     built.harness.dispose();
   }
+  return [...findings, ...perScenario(differing).map((message) => located(DYNAMIC_RULE.id, message))];
+}
+
+/** Per scenario: the scenario as written, then the first failure path that differs and how many more do. */
+function perScenario(differing: readonly { run: HarnessRun; message: string }[]): string[] {
+  const pathReported = new Set<string>();
+  const messages: string[] = [];
+  for (const [i, { run, message }] of differing.entries()) {
+    if (run.path === undefined) {
+      messages.push(`${runName(run)}: ${message}`);
+      continue;
+    }
+    if (pathReported.has(run.name)) continue;
+    pathReported.add(run.name);
+    const more = differing
+      .slice(i + 1)
+      .filter((d) => d.run.name === run.name && d.run.path !== undefined).length;
+    messages.push(
+      `${runName(run)}: ${message}${more > 0 ? ` (and ${more} more failure path(s) of this scenario)` : ''}`,
+    );
+  }
+  return messages;
+}
+
+/** The first difference between what the C printed for a run and the model's trace; undefined if none or if the injection reached no C call. */
+function compare(run: HarnessRun, fromC: readonly string[]): string | undefined {
+  // A failure injected at a call the patch's C does not make has no counterpart: not compared.
+  if (run.unfired !== undefined && fromC.includes(run.unfired)) return undefined;
+  return firstDifference(
+    canonical(fromC.filter((line) => !line.startsWith('unfired '))),
+    canonical(run.expected),
+  );
+}
+
+/**
+ * The trace with the order that means nothing taken out: within each call, RMP changes keep their
+ * order, and leaks, releases and the end-state lines (untraced, pinned) are a set, sorted after
+ * them (releasing pages in reverse order is as good as in order).
+ */
+export function canonical(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  let ordered: string[] = [];
+  let unordered: string[] = [];
+  for (const line of lines) {
+    if (/^(leak|release|untraced|pinned) /.test(line)) unordered.push(line);
+    else if (!line.startsWith('result ')) ordered.push(line);
+    else {
+      out.push(...ordered, ...unordered.sort(), line);
+      ordered = [];
+      unordered = [];
+    }
+  }
+  return [...out, ...ordered, ...unordered.sort()];
 }
 
 /** The first line where the C's trace and the model's differ, both quoted; undefined if they agree. */

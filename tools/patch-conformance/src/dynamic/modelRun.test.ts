@@ -1,6 +1,6 @@
 import { parseScenario, type Scenario } from '@snp-ref/scenario';
 import { describe, expect, it } from 'vitest';
-import { harnessRun } from './modelRun.js';
+import { type HarnessRun, harnessRuns } from './modelRun.js';
 
 const scenario = (steps: unknown[], extra: object = {}): Scenario => {
   const parsed = parseScenario({ scenario: 1, host: { pages: 64 }, steps, ...extra });
@@ -21,13 +21,19 @@ const update = (gpa: string) => ({
   type: 'normal',
 });
 
-describe(harnessRun, () => {
+/** The scenario as written: the first of harnessRuns. */
+const harnessRun = (name: string, s: Scenario) => {
+  const runs = harnessRuns(name, s);
+  return typeof runs === 'string' ? runs : (runs[0] as HarnessRun);
+};
+
+describe(harnessRuns, () => {
   it('gives the harness the ASID the model chose and the model trace of the update', () => {
     const run = harnessRun('one', scenario([...launch, update('0x2000')], { kvm: { abi: 'v4' } }));
 
     expect(run).toEqual({
       name: 'one',
-      input: ['reject 0', 'asid 3', 'map 10000 10 2', 'call 2 10000 4096 1'],
+      input: ['reject 0', 'asid 3', 'map 10000 10 2', { gfn: 2, uaddr: 0x10000, len: 4096, type: 1 }],
       expected: [
         'rmp pfn=0x10 old=A=0 ASID=0 GPA=0x0 IMM=0 V=0 new=A=1 ASID=3 GPA=0x2000 IMM=1 V=0',
         'rmp pfn=0x10 old=A=1 ASID=3 GPA=0x2000 IMM=1 V=0 new=A=1 ASID=3 GPA=0x2000 IMM=0 V=1',

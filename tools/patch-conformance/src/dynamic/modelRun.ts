@@ -1,6 +1,7 @@
 // The model side of the dynamic rule: a scenario run through @snp-ref/scenario, printed in the
 // harness's canonical lines, together with the lines that make the C harness run the same launch.
 
+import { FAULT_SITES, type FaultSite, isCodedSite } from '@snp-ref/kvm-svm';
 import { Errno, PAGE_SIZE, type RmpEntry, TraceRing } from '@snp-ref/rmp-core';
 import {
   injectionCode,
@@ -10,16 +11,29 @@ import {
   type Step,
   type StepResult,
 } from '@snp-ref/scenario';
+import type { LaunchUpdateCall } from './uapi.js';
 
 /** The harness's host (MAX_PAGES in shim/harness.c). */
 const HARNESS_PAGES = 4096;
+/**
+ * The model's trace ring, emptied after every step: a step changes at most 4 entries per page it
+ * updates, and the ring costs time to allocate for each of the hundreds of failure paths.
+ */
+const RING_EVENTS = 1 << 14;
 
-/** A scenario the harness can run: its input lines for the C side, and the model's canonical trace. */
+/** A run of the harness: its input lines for the C side, and the model's canonical trace. */
 export interface HarnessRun {
   readonly name: string;
-  readonly input: readonly string[];
+  /** The single injected failure this run walks, in words; absent for the scenario as written. */
+  readonly path?: string;
+  /** The injection as the harness reports it when no call reached it (`unfired SITE NTH`). */
+  readonly unfired?: string;
+  readonly input: readonly HarnessLine[];
   readonly expected: readonly string[];
 }
+
+/** A line of the harness's input; a launch update's is written per flavour (uapi.ts callLine). */
+export type HarnessLine = string | LaunchUpdateCall;
 
 /** The harness's numbers: hex digits without 0x (shim/harness.c reads them with base 16). */
 const hex = (n: number) => n.toString(16);
@@ -31,7 +45,7 @@ const entryLine = (e: RmpEntry) =>
  * models KVM's launch updates only, so what it changes is not compared), `drop` (the uAPI cannot
  * express it), or why the scenario does not apply.
  */
-type Taken = { readonly line: string } | 'quiet';
+type Taken = { readonly line: HarnessLine } | 'quiet';
 type Translation = Taken | 'drop' | { readonly notApplicable: string };
 
 function translate(step: Step): Translation {
@@ -48,17 +62,16 @@ function translate(step: Step): Translation {
     case 'memslot.set':
       return { line: `slot ${step.slot} ${hex(step.gpa)} ${hex(step.hva)} ${step.size}` };
     case 'snp.launch_update':
-      // The uAPI carries a guest frame number: an unaligned gpa cannot be expressed.
-      if (step.gpa % PAGE_SIZE !== 0) return 'drop';
+      // The uAPI carries a guest frame number: an unaligned gpa cannot be expressed; nor can a
+      // type name the scenario format does not know (the session refuses it before KVM runs).
+      if (step.gpa % PAGE_SIZE !== 0 || PAGE_TYPES[step.type] === undefined) return 'drop';
       return {
-        line: `call ${hex(step.gpa / PAGE_SIZE)} ${hex(step.hva)} ${step.len} ${PAGE_TYPES[step.type] ?? 0}`,
+        line: { gfn: step.gpa / PAGE_SIZE, uaddr: step.hva, len: step.len, type: PAGE_TYPES[step.type] ?? 0 },
       };
     case 'snp.launch_finish':
       return { line: 'finish' };
     case 'inject':
-      return {
-        line: `inject ${step.at === 'rmpupdate' ? 'rmpupdate' : 'psp'} ${step.nth} ${injectionCode(step) ?? 0}`,
-      };
+      return { line: `inject ${HARNESS_SITE[step.at]} ${step.nth} ${injectionCode(step) ?? 0}` };
     case 'hv.rmpupdate': {
       const e = step.entry;
       if (e.pageSize !== '4K') return { notApplicable: 'a 2 MiB RMP entry (the harness models 4 KiB pages)' };
@@ -71,17 +84,77 @@ function translate(step: Step): Translation {
   }
 }
 
+/** The harness's names of the fault sites (shim/harness.c site_names). */
+const HARNESS_SITE: Record<FaultSite, string> = {
+  'psp.launch_update': 'psp',
+  rmpupdate: 'rmpupdate',
+  pin: 'pin',
+  alloc: 'alloc',
+  copy_from_user: 'copy_from_user',
+  copy_to_user: 'copy_to_user',
+};
+
+/** How a failure path is named in findings, and the code a coded site fails with. */
+const WALKED: Record<FaultSite, { what: string; error?: string }> = {
+  'psp.launch_update': { what: 'the firmware (SNP_LAUNCH_UPDATE)', error: 'INVALID_PAGE_STATE' },
+  rmpupdate: { what: 'rmpupdate()', error: 'FAIL_INUSE' },
+  pin: { what: 'pinning a page' },
+  alloc: { what: 'an allocation' },
+  copy_from_user: { what: 'copy_from_user()' },
+  copy_to_user: { what: 'copy_to_user()' },
+};
+
+/** A clean run of a scenario on the model: what the harness gets, what the model printed, calls per site from the first update. */
+interface ModelRun {
+  readonly input: HarnessLine[];
+  readonly expected: string[];
+  readonly calls: Record<FaultSite, number>;
+}
+
 /**
- * Runs `scenario` on the reviewed model (the reference every patch is held to, whatever ABI the
- * scenario names) and returns the harness input and the model's trace, or why the harness cannot
- * run it: one VM, a host of at most 4096 pages, host-side and launch steps only.
+ * The scenario as written, then once per single injected failure: for each fault site, each call
+ * the model makes there from the scenario's first launch update on (counted in the clean run) is
+ * made to fail in turn, by an `inject` step right before that update. Each path runs on the model
+ * here; the harness runs the same steps. A string says why the harness cannot run the scenario.
  */
-export function harnessRun(name: string, scenario: Scenario): HarnessRun | string {
+export function harnessRuns(name: string, scenario: Scenario): HarnessRun[] | string {
+  const plan = harnessPlan(scenario);
+  if (typeof plan === 'string') return plan;
+  const clean = runOnModel(scenario, plan);
+  const runs: HarnessRun[] = [{ name, input: clean.input, expected: clean.expected }];
+  const first = plan.findIndex(({ step }) => step.op === 'snp.launch_update');
+  for (const site of first < 0 ? [] : FAULT_SITES) {
+    const { what, error } = WALKED[site];
+    for (let nth = 1; nth <= clean.calls[site]; nth++) {
+      const step: Step = { op: 'inject', at: site, nth, ...(isCodedSite(site) && { error }) };
+      const how = translate(step) as Taken;
+      const path = [...plan.slice(0, first), { step, how }, ...plan.slice(first)];
+      const run = runOnModel(scenario, path);
+      const unfired = `unfired ${HARNESS_SITE[site]} ${nth}`;
+      runs.push({
+        name,
+        path: `${what} fails at call ${nth}`,
+        unfired,
+        input: run.input,
+        expected: run.expected,
+      });
+    }
+  }
+  return runs;
+}
+
+type Plan = { step: Step; how: Taken }[];
+
+/**
+ * The steps the harness takes (one VM, a host of at most 4096 pages, host-side and launch steps
+ * only), or why it cannot run the scenario.
+ */
+function harnessPlan(scenario: Scenario): Plan | string {
   const creates = scenario.steps.filter((s) => s.op === 'vm.create').length;
   if (creates !== 1) return `${creates} VMs (the harness runs one)`;
   if (scenario.host.pages > HARNESS_PAGES)
     return `a host of ${scenario.host.pages} pages (the harness has ${HARNESS_PAGES})`;
-  const plan: { step: Step; how: Taken }[] = [];
+  const plan: Plan = [];
   let started = false;
   for (const step of scenario.steps) {
     const how = translate(step);
@@ -91,15 +164,32 @@ export function harnessRun(name: string, scenario: Scenario): HarnessRun | strin
     if (how === 'drop' || (step.op === 'snp.launch_update' && !started)) continue;
     plan.push({ step, how });
   }
+  return plan;
+}
+
+/**
+ * Runs the plan on the reviewed model (the reference every patch is held to, whatever ABI the
+ * scenario names): the harness input, the model's trace, and the calls at each fault site from
+ * the first launch update on.
+ */
+function runOnModel(scenario: Scenario, plan: Plan): ModelRun {
   const reject = scenario.kvm?.rejectAssignedOnUpdate === true;
-  const ring = new TraceRing(1 << 16);
+  const ring = new TraceRing(RING_EVENTS);
   const session = new ScenarioSession(
     { host: scenario.host, kvm: { abi: 'reviewed', rejectAssignedOnUpdate: reject } },
     ring,
   );
-  const input = [`reject ${Number(reject)}`];
+  const { faults, pages } = session.machine;
+  const released: string[] = [];
+  pages.onRelease = (pfn) =>
+    released.push(
+      `release pfn=0x${hex(pfn)} dirty=${Number(pages.isDirty(pfn))} accessed=${Number(pages.isAccessed(pfn))}`,
+    );
+  const input: HarnessLine[] = [`reject ${Number(reject)}`];
   const expected: string[] = [];
+  let before: number[] | undefined;
   for (const { step, how } of plan) {
+    if (step.op === 'snp.launch_update') before ??= FAULT_SITES.map((site) => faults.calls(site));
     const result = session.run(step);
     if (how !== 'quiet') {
       input.push(how.line === 'asid' ? `asid ${result.ok ? (result.asid ?? 0) : 0}` : how.line);
@@ -108,29 +198,24 @@ export function harnessRun(name: string, scenario: Scenario): HarnessRun | strin
           expected.push(`rmp pfn=0x${hex(e.pfn)} old=${entryLine(e.old)} new=${entryLine(e.new)}`);
     }
     ring.clear();
-    if (step.op === 'snp.launch_update') expected.push(...callOutcome(session, step, result));
+    if (step.op === 'snp.launch_update') expected.push(...callOutcome(session, result, released.splice(0)));
   }
-  return { name, input, expected };
+  const calls = Object.fromEntries(
+    FAULT_SITES.map((site, i) => [site, faults.calls(site) - (before?.[i] ?? faults.calls(site))]),
+  ) as Record<FaultSite, number>;
+  return { input, expected, calls };
 }
 
-/** After a launch update: the pages it leaked, the pages it released (with their marks), its result. */
-function callOutcome(
-  session: ScenarioSession,
-  step: Extract<Step, { op: 'snp.launch_update' }>,
-  result: StepResult,
-): string[] {
+/** After a launch update: its leaks, its releases (with their marks), the pages still pinned, its result. */
+function callOutcome(session: ScenarioSession, result: StepResult, released: readonly string[]): string[] {
   const errno = result.ok ? undefined : result.errno;
-  const lines = (result.leaked ?? []).map((pfn) => `leak pfn=0x${hex(pfn)}`);
-  // Pages were pinned unless the call stopped before pinning (EINVAL, or EFAULT from the pin itself).
-  const pinned = result.ok || errno === 'EIO' || errno === 'EBUSY' || result.rmpRet !== undefined;
-  const vm = session.kvm.vm(step.vm);
-  for (let i = 0; pinned && vm !== undefined && i < step.len / PAGE_SIZE; i++) {
-    const pfn = vm.addressSpace.translate(step.hva + i * PAGE_SIZE) ?? 0;
-    const pages = session.machine.pages;
-    lines.push(
-      `release pfn=0x${hex(pfn)} dirty=${Number(pages.isDirty(pfn))} accessed=${Number(pages.isAccessed(pfn))}`,
-    );
-  }
-  lines.push(`result ret=${result.ok ? 0 : -Errno[errno ?? 'EINVAL']}`);
-  return lines;
+  const pinned = [...session.machine.pages.pinned()].map(
+    ([pfn, pins]) => `pinned pfn=0x${hex(pfn)} pins=${pins}`,
+  );
+  return [
+    ...(result.leaked ?? []).map((pfn) => `leak pfn=0x${hex(pfn)}`),
+    ...released,
+    ...pinned,
+    `result ret=${result.ok ? 0 : -Errno[errno ?? 'EINVAL']}`,
+  ];
 }

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScenario } from '@snp-ref/scenario';
 import { ConformInputError } from '../input.js';
-import { type HarnessRun, harnessRun } from './modelRun.js';
+import { type HarnessRun, harnessRuns } from './modelRun.js';
 
 export const SCENARIOS = join(import.meta.dirname, '../../scenarios');
 /** The CLI's example scenarios, relative to the repository root. */
@@ -28,22 +28,22 @@ function readScenario(file: string) {
   return parsed.scenario;
 }
 
-/** snp-conform's own scenarios: every one must be runnable by the harness. */
+/** snp-conform's own scenarios, each with its failure paths: every one must be runnable by the harness. */
 export function conformScenarios(dir = SCENARIOS): HarnessRun[] {
-  return scenarioFiles(dir).map((file) => {
-    const run = harnessRun(file.replace(/\.json$/, ''), readScenario(join(dir, file)));
-    if (typeof run === 'string')
-      throw new ConformInputError(`${join(dir, file)}: the harness cannot run ${run}`);
-    return run;
+  return scenarioFiles(dir).flatMap((file) => {
+    const runs = harnessRuns(file.replace(/\.json$/, ''), readScenario(join(dir, file)));
+    if (typeof runs === 'string')
+      throw new ConformInputError(`${join(dir, file)}: the harness cannot run ${runs}`);
+    return runs;
   });
 }
 
-/** The CLI examples the harness can run, from the repository at `root` (none if it has no CLI). */
+/** The CLI examples the harness can run, with their failure paths, from the repository at `root` (none if it has no CLI). */
 export function cliExampleScenarios(root: string): HarnessRun[] {
   const dir = join(root, CLI_EXAMPLES);
   if (!existsSync(dir)) return [];
   return scenarioFiles(dir).flatMap((file) => {
-    const run = harnessRun(`cli/${file.replace(/\.json$/, '')}`, readScenario(join(dir, file)));
-    return typeof run === 'string' ? [] : [run];
+    const runs = harnessRuns(`cli/${file.replace(/\.json$/, '')}`, readScenario(join(dir, file)));
+    return typeof runs === 'string' ? [] : runs;
   });
 }

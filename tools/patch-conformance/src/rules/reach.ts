@@ -2,7 +2,7 @@ import type { Node as TsNode } from 'ts-morph';
 import type { Node as CNode } from 'web-tree-sitter';
 import { type CModel, cCalls } from '../c/cModel.js';
 import type { Flavour } from '../c/patch.js';
-import { type TsEntity, type TsModel, tsCalls } from '../ts/tsModel.js';
+import type { TsEntity, TsModel } from '../ts/tsModel.js';
 
 /** The C functions reachable from an annotated entity through calls to functions the patch defines. */
 export function cReachable(c: CModel, id: string): { name: string; node: CNode; line: number }[] {
@@ -30,24 +30,6 @@ export function tsEntity(ts: TsModel, id: string, flavour: Flavour): TsEntity | 
   return ts.entities.find((e) => e.id === id && e.flavour === flavour);
 }
 
-/** The TS functions reachable from an entity through calls resolved by name within the packages. */
-export function tsReachable(ts: TsModel, start: TsEntity): TsNode[] {
-  const seen = new Set<TsNode>([start.node]);
-  const queue = [start.node];
-  while (queue.length > 0) {
-    const node = queue.pop() as TsNode;
-    for (const { name } of tsCalls(node)) {
-      for (const fn of ts.functions.get(name) ?? []) {
-        if (!seen.has(fn)) {
-          seen.add(fn);
-          queue.push(fn);
-        }
-      }
-    }
-  }
-  return [...seen];
-}
-
 export function tsLocation(node: TsNode, root: string): { file: string; line: number } {
   return {
     file: node
@@ -56,4 +38,10 @@ export function tsLocation(node: TsNode, root: string): { file: string; line: nu
       .slice(root.length + 1),
     line: node.getStartLineNumber(),
   };
+}
+
+/** Whether a TS node is on the KVM side of an entity: in the entity's own package, not the firmware's or the hardware's model. */
+export function kvmSideOf(entity: TsEntity, root: string): (node: TsNode) => boolean {
+  const pkg = `${entity.location.file.split('/src/')[0] ?? ''}/`;
+  return (node) => tsLocation(node, root).file.startsWith(pkg);
 }

@@ -1,4 +1,5 @@
-import { type Node, Project, SyntaxKind } from 'ts-morph';
+import { basename } from 'node:path';
+import { type Node, Project, SyntaxKind, ts } from 'ts-morph';
 import type { Flavour } from '../c/patch.js';
 import type { Location } from '../input.js';
 
@@ -13,15 +14,46 @@ export interface TsEntity {
 
 export interface TsModel {
   readonly entities: readonly TsEntity[];
-  /** Functions and methods by name, for call graphs (a name may have several). */
-  readonly functions: ReadonlyMap<string, readonly Node[]>;
+  /** The repository root the model's files are under. */
+  readonly root: string;
 }
 
 const TAG = /@conforms\s+([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)(?:\s+(reviewed|v4))?/g;
 
-/** Loads the packages' sources (not their tests) with ts-morph and finds the tagged entities. */
+/**
+ * Loads the packages' sources (not their tests) with ts-morph and finds the tagged entities. The
+ * packages import each other as `@snp-ref/<dir>` (README.md, "Adding a package"); paths map those
+ * to the sources, so the type checker resolves calls across packages, in a copy of the model too.
+ */
 export function loadTsModel(root: string, packages: readonly string[]): TsModel {
-  const project = new Project({ skipAddingFilesFromTsConfig: true, skipFileDependencyResolution: true });
+  const key = JSON.stringify([root, packages]);
+  if (last?.key !== key) last = { key, model: load(root, packages) };
+  return last.model;
+}
+
+/**
+ * The model last loaded: `snp-conform` checks every patch against the same sources, and the type
+ * checker's work is most of the cost. One entry only, so tests that load many edited copies of the
+ * model hold one project at a time.
+ */
+let last: { readonly key: string; readonly model: TsModel } | undefined;
+
+function load(root: string, packages: readonly string[]): TsModel {
+  const project = new Project({
+    skipAddingFilesFromTsConfig: true,
+    skipFileDependencyResolution: true,
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      strict: true,
+      noLib: true,
+      baseUrl: root,
+      paths: Object.fromEntries(
+        packages.map((pkg) => [`@snp-ref/${basename(pkg)}`, [`${pkg}/src/index.ts`]]),
+      ),
+    },
+  });
   for (const pkg of packages)
     project.addSourceFilesAtPaths([
       `${root}/${pkg}/src/**/*.ts`,
@@ -29,7 +61,6 @@ export function loadTsModel(root: string, packages: readonly string[]): TsModel 
       `!${root}/${pkg}/src/test/**`,
     ]);
   const entities: TsEntity[] = [];
-  const functions = new Map<string, Node[]>();
   for (const file of project.getSourceFiles()) {
     const path = file.getFilePath().slice(root.length + 1);
     const named = [
@@ -42,8 +73,6 @@ export function loadTsModel(root: string, packages: readonly string[]): TsModel 
         node.getKind() === SyntaxKind.VariableStatement
           ? (node.getFirstDescendantByKind(SyntaxKind.VariableDeclaration)?.getName() ?? '')
           : (node.getSymbol()?.getName() ?? '');
-      if (node.getKind() !== SyntaxKind.VariableStatement)
-        functions.set(name, [...(functions.get(name) ?? []), node]);
       const docs = node
         .getLeadingCommentRanges()
         .map((c) => c.getText())
@@ -59,17 +88,5 @@ export function loadTsModel(root: string, packages: readonly string[]): TsModel 
       }
     }
   }
-  return { entities, functions };
-}
-
-/** Names a TS function calls (the last part of a call's callee: `this.hostRmp.makePrivate` → makePrivate). */
-export function tsCalls(node: Node): { name: string; node: Node }[] {
-  return node.getDescendantsOfKind(SyntaxKind.CallExpression).map((call) => {
-    const callee = call.getExpression();
-    const name =
-      callee.getKind() === SyntaxKind.PropertyAccessExpression
-        ? callee.getLastChildOrThrow().getText()
-        : callee.getText();
-    return { name, node: call };
-  });
+  return { entities, root };
 }

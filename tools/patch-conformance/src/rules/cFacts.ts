@@ -1,0 +1,95 @@
+import type { Node } from 'web-tree-sitter';
+import { type CModel, cCalls } from '../c/cModel.js';
+import { isTracepoint, type KernelApi, kernelApi, RMPUPDATE_ASM } from './catalogue.js';
+import { cReachable } from './reach.js';
+
+/** The callee's name of a call_expression (`f(...)` → f). */
+export const calleeName = (call: Node): string => call.childForFieldName('function')?.text ?? '';
+
+/** An expression without its parentheses. */
+export const unparenthesized = (node: Node | null | undefined): Node | undefined =>
+  node === null || node === undefined
+    ? undefined
+    : node.type === 'parenthesized_expression'
+      ? unparenthesized(node.namedChildren[0])
+      : node;
+
+/** A use of a catalogued kernel API in C: the node and how to name it in a message. */
+export interface ApiUse {
+  readonly api: KernelApi;
+  readonly node: Node;
+  readonly label: string;
+}
+
+const FORM_OF_NODE: Readonly<Record<string, KernelApi['form'] | undefined>> = {
+  identifier: 'macro',
+  field_identifier: 'field',
+  type_identifier: 'type',
+};
+
+/** The catalogue APIs of `concern` a C node mentions: calls, macro constants, struct members and types. */
+export function apiUses(node: Node, concern: KernelApi['concern']): ApiUse[] {
+  const uses: ApiUse[] = [];
+  for (const n of node.descendantsOfType([
+    'call_expression',
+    'identifier',
+    'field_identifier',
+    'type_identifier',
+  ])) {
+    if (n === null) continue;
+    const called = n.type === 'call_expression';
+    const form = called ? 'call' : FORM_OF_NODE[n.type];
+    const name = called ? calleeName(n) : n.text;
+    // A call to a function-like macro is found as a call; its name as an identifier is that same use.
+    const isCalleeName =
+      n.parent?.type === 'call_expression' && n.parent.childForFieldName('function')?.id === n.id;
+    const api = form === undefined || isCalleeName ? undefined : kernelApi(form, name);
+    if (api?.concern !== concern) continue;
+    const label = { call: `${name}()`, macro: name, field: `->${name}`, type: `struct ${name}` }[api.form];
+    uses.push({ api, node: n, label });
+  }
+  return uses;
+}
+
+/** Whether a patch function contains the RMPUPDATE instruction in inline assembly. */
+export const hasRawRmpupdate = (fn: Node): boolean =>
+  fn.descendantsOfType('gnu_asm_expression').some((asm) => RMPUPDATE_ASM.test(asm?.text ?? ''));
+
+/**
+ * Whether the code under `node` reaches, directly or through functions the patch defines, a call
+ * whose name satisfies `wanted` (the catalogue, or a patch function with `inPatch`).
+ */
+export function reachesCall(
+  c: CModel,
+  node: Node,
+  wanted: (name: string) => boolean,
+  inPatch: (fn: Node) => boolean = () => false,
+): boolean {
+  const seen = new Set<string>();
+  const queue = [node];
+  for (let n = queue.pop(); n !== undefined; n = queue.pop()) {
+    for (const name of cCalls(n)) {
+      if (wanted(name)) return true;
+      const fn = c.functions.get(name);
+      if (fn === undefined || seen.has(name)) continue;
+      seen.add(name);
+      if (inPatch(fn.node)) return true;
+      queue.push(fn.node);
+    }
+  }
+  return false;
+}
+
+/** Calls the patch makes into code it does not define and the catalogue does not describe. */
+export function notAnalysedCalls(c: CModel): string[] {
+  const names = new Set<string>();
+  for (const id of c.entities.keys()) {
+    for (const fn of cReachable(c, id)) {
+      for (const name of cCalls(fn.node)) {
+        if (!c.functions.has(name) && kernelApi('call', name) === undefined && !isTracepoint(name))
+          names.add(name);
+      }
+    }
+  }
+  return [...names].sort();
+}

@@ -1,0 +1,95 @@
+import { type Node, SyntaxKind } from 'ts-morph';
+import { declarationOf, reachableFrom } from '../ts/resolve.js';
+import type { Concern } from './catalogue.js';
+import { apiUses } from './cFacts.js';
+import { type ModelApi, modelApi } from './modelCatalogue.js';
+import { cReachable, kvmSideOf, tsEntity, tsLocation } from './reach.js';
+import type { Finding, Rule, RuleContext } from './rule.js';
+
+export const LAUNCH_UPDATE = 'kvm.snp_launch_update';
+
+/** What a TS rule looks for in one function of the path: the first offending node, if any. */
+type TsProbe = (fn: Node, root: string) => Node | undefined;
+
+/**
+ * A rule that forbids one concern on the launch-update path: in C, the catalogue's APIs of that
+ * concern in any function the launch update reaches through the patch's call graph; in TS, what
+ * `probe` finds in the functions the model's launch update reaches through resolved calls, on
+ * the KVM side (its own package): the firmware and hardware models cannot see KVM's memslots
+ * (README.md, "Layering") and model 2 MiB pages because the hardware has them.
+ */
+function forbiddenOnPath(
+  id: string,
+  rationale: string,
+  concern: Concern,
+  what: string,
+  probe: TsProbe,
+): Rule {
+  return {
+    id,
+    rationale,
+    check({ c, ts, root }: RuleContext): Finding[] {
+      const findings: Finding[] = [];
+      for (const fn of cReachable(c, LAUNCH_UPDATE)) {
+        const uses = apiUses(fn.node, concern);
+        const first = uses[0];
+        if (first === undefined) continue;
+        const names = [...new Set(uses.map((u) => u.label))].join(', ');
+        findings.push({ rule: id, message: `${what}: ${names} in C ${fn.name}()`, c: c.locate(first.node) });
+      }
+      const start = tsEntity(ts, LAUNCH_UPDATE, c.patch.flavour);
+      if (start === undefined) return findings;
+      for (const fn of reachableFrom(start.node).filter(kvmSideOf(start, root))) {
+        const hit = probe(fn, root);
+        if (hit !== undefined)
+          findings.push({
+            rule: id,
+            message: `${what}: "${hit.getText()}" in TS`,
+            ts: tsLocation(hit, root),
+          });
+      }
+      return findings;
+    },
+  };
+}
+
+/** The model API a name resolves to. */
+function meaning(node: Node, root: string): ModelApi | undefined {
+  const declared = declarationOf(node);
+  return declared === undefined ? undefined : modelApi(declared, root);
+}
+
+const usesModel =
+  (concern: ModelApi['concern']): TsProbe =>
+  (fn, root) =>
+    fn.getDescendantsOfKind(SyntaxKind.Identifier).find((n) => meaning(n, root)?.concern === concern);
+
+const noMemslotSrcu = forbiddenOnPath(
+  'no-memslot-srcu',
+  'Review point 1: userspace gives hva and gpa; launch update does no memslot lookup and takes no kvm->srcu.',
+  'memslot',
+  'memslot or srcu use reachable from launch update',
+  usesModel('memslot'),
+);
+
+/** A size other than 4 KiB on the KVM side: a 2 MiB constant or page size, or PAGE_SIZE shifted by a level. */
+const hugePage: TsProbe = (fn, root) =>
+  usesModel('huge-page')(fn, root) ??
+  fn.getDescendantsOfKind(SyntaxKind.StringLiteral).find((s) => s.getLiteralValue() === '2M') ??
+  fn
+    .getDescendantsOfKind(SyntaxKind.BinaryExpression)
+    .find(
+      (b) =>
+        b.getOperatorToken().getKind() === SyntaxKind.LessThanLessThanToken &&
+        meaning(b.getLeft(), root)?.concern === 'page-size',
+    );
+
+const fourKibOnly = forbiddenOnPath(
+  'four-kib-only',
+  'Review point 2: 4 KiB is hardcoded; no huge-page size and no page-level size/mask indirection on the path.',
+  'huge-page',
+  'a page size other than 4 KiB on the launch-update path',
+  hugePage,
+);
+
+export const PATH_RULES: readonly Rule[] = [noMemslotSrcu, fourKibOnly];

@@ -1,0 +1,126 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Project, SyntaxKind, Node as TsNode } from 'ts-morph';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Node } from 'web-tree-sitter';
+import { parseC } from '../c/cModel.js';
+import { parsePatch } from '../c/patch.js';
+import { type ConformReport, conform, MODEL_PACKAGES } from '../conform.js';
+
+const repo = resolve(import.meta.dirname, '../../../..');
+const work = mkdtempSync(join(tmpdir(), 'conform-rename-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const fresh = (k: number) => `zq${k}_x`;
+
+/** The identifiers a C function binds itself: parameters, locals (any declarator) and labels. */
+function cLocals(fn: Node): Set<string> {
+  const names = new Set<string>();
+  const declarators = fn.descendantsOfType(['parameter_declaration', 'declaration']);
+  for (const d of declarators) {
+    for (const child of d?.namedChildren ?? []) {
+      if (child === null || child.type.endsWith('type_identifier') || child.type.includes('specifier'))
+        continue;
+      let target: Node | null = child;
+      while (target !== null && target.type !== 'identifier')
+        target = target.childForFieldName('declarator') ?? target.namedChildren[0] ?? null;
+      if (target !== null) names.add(target.text);
+    }
+  }
+  for (const label of fn.descendantsOfType('statement_identifier')) if (label !== null) names.add(label.text);
+  return names;
+}
+
+/** A patch with every local of every function renamed, in place on its lines (so locations stay). */
+async function renamePatchLocals(text: string): Promise<{ text: string; renamed: number }> {
+  const lines = text.split('\n');
+  let renamed = 0;
+  for (const file of parsePatch(text, 'p').files) {
+    const tree = await parseC(file.code);
+    const edits: { row: number; column: number; from: string; to: string }[] = [];
+    for (const fn of tree?.rootNode.descendantsOfType('function_definition') ?? []) {
+      if (fn === null) continue;
+      const locals = [...cLocals(fn)];
+      renamed += locals.length;
+      for (const use of fn.descendantsOfType(['identifier', 'statement_identifier'])) {
+        const k = locals.indexOf(use?.text ?? '');
+        if (use !== null && k >= 0) edits.push({ ...use.startPosition, from: use.text, to: fresh(k) });
+      }
+    }
+    // Right to left on each line, so earlier columns stay valid.
+    for (const e of edits.sort((a, b) => b.row - a.row || b.column - a.column)) {
+      const index = (file.patchLines[e.row] ?? 0) - 1;
+      const line = lines[index] ?? '';
+      const at = e.column + 1; // after the diff's '+'
+      expect(line.slice(at, at + e.from.length)).toBe(e.from);
+      lines[index] = line.slice(0, at) + e.to + line.slice(at + e.from.length);
+    }
+  }
+  return { text: lines.join('\n'), renamed };
+}
+
+/** Renames every parameter and local of the model's `@conforms` functions and methods (ts-morph, language service). */
+function renameModelLocals(root: string): number {
+  const project = new Project({ skipAddingFilesFromTsConfig: true });
+  for (const pkg of MODEL_PACKAGES) project.addSourceFilesAtPaths(`${root}/${pkg}/src/**/*.ts`);
+  let k = 0;
+  for (const file of project.getSourceFiles()) {
+    const starts = [
+      ...file.getDescendantsOfKind(SyntaxKind.FunctionDeclaration),
+      ...file.getDescendantsOfKind(SyntaxKind.MethodDeclaration),
+    ]
+      .filter((fn) =>
+        /@conforms/.test(
+          fn
+            .getJsDocs()
+            .map((d) => d.getText())
+            .join('\n'),
+        ),
+      )
+      .flatMap((fn) => [
+        ...fn.getDescendantsOfKind(SyntaxKind.Parameter),
+        ...fn.getDescendantsOfKind(SyntaxKind.VariableDeclaration),
+        ...fn.getDescendantsOfKind(SyntaxKind.BindingElement),
+      ])
+      .map((b) => b.getNameNode())
+      .filter((n) => TsNode.isIdentifier(n))
+      .map((n) => n.getStart());
+    // Last first: renaming a binding rewrites only text after it, so earlier positions stay (the nodes do not).
+    for (const start of starts.sort((a, b) => b - a)) {
+      const name = file.getDescendantAtPos(start);
+      if (TsNode.isIdentifier(name)) name.rename(fresh(k++), { usePrefixAndSuffixText: true });
+    }
+  }
+  project.saveSync();
+  return k;
+}
+
+const verdict = (report: ConformReport) => ({
+  findings: report.findings
+    .map((f) => `${f.rule} C:${f.c?.line ?? '-'} TS:${f.ts?.file ?? '-'}:${f.ts?.line ?? '-'}`)
+    .sort(),
+  notAnalysed: report.notAnalysed,
+});
+
+describe('renaming any local identifier never changes a verdict', () => {
+  it('gives both patches the same verdicts with every local renamed, in the C and in the tagged TS', async () => {
+    const root = mkdtempSync(join(work, 'root-'));
+    for (const pkg of MODEL_PACKAGES)
+      cpSync(join(repo, pkg, 'src'), join(root, pkg, 'src'), { recursive: true });
+    cpSync(join(repo, 'patches'), join(root, 'patches'), { recursive: true });
+    expect(renameModelLocals(root)).toBeGreaterThan(20);
+    for (const name of ['reviewed.patch', 'v4.patch']) {
+      const target = join(root, 'patches', name);
+      const { text, renamed } = await renamePatchLocals(readFileSync(target, 'utf8'));
+      expect(renamed, name).toBeGreaterThan(8);
+      writeFileSync(target, text);
+      const before = await conform(repo, join(repo, 'patches', name));
+      const after = await conform(root, target);
+      expect(verdict(after), name).toEqual(verdict(before));
+    }
+    // The renames did land: the renamed names are in the copies.
+    expect(readFileSync(join(root, 'patches/reviewed.patch'), 'utf8')).toMatch(/zq\d+_x/);
+    expect(readFileSync(join(root, 'packages/kvm-svm/src/snp/launchUpdate.ts'), 'utf8')).toMatch(/zq\d+_x/);
+  }, 60_000);
+});

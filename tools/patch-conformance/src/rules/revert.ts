@@ -1,0 +1,240 @@
+import { SyntaxKind, Node as TsNode } from 'ts-morph';
+import type { Node } from 'web-tree-sitter';
+import type { CModel } from '../c/cModel.js';
+import { bodyOf, callsIn, declarationOf, reachableFrom, reaches } from '../ts/resolve.js';
+import type { TsModel } from '../ts/tsModel.js';
+import { kernelApi } from './catalogue.js';
+import { calleeName, hasRawRmpupdate, reachesCall, unparenthesized } from './cFacts.js';
+import { FIRMWARE_PACKAGE, modelApi } from './modelCatalogue.js';
+import { LAUNCH_UPDATE } from './onPath.js';
+import { cReachable, kvmSideOf, tsEntity, tsLocation } from './reach.js';
+import type { Finding, Rule } from './rule.js';
+
+const ID = 'revert-only-touched';
+const LOOPS = ['for_statement', 'while_statement', 'do_statement'];
+
+// ---- C ----
+
+const writesRmp = (name: string) => kernelApi('call', name)?.concern === 'rmp-write';
+const launches = (name: string) => {
+  const api = kernelApi('call', name);
+  return api?.concern === 'firmware' || api?.write === 'private';
+};
+
+/** A loop that makes pages private or has the firmware measure them (through helpers too). */
+const isForward = (c: CModel, loop: Node) => reachesCall(c, loop, launches);
+/** A loop that writes RMP entries without launching pages: it gives them back. */
+const isRevert = (c: CModel, loop: Node) =>
+  reachesCall(c, loop, writesRmp, hasRawRmpupdate) && !isForward(c, loop);
+
+/** The variable a loop counts with (its node in the condition), and what it counts up to (undefined: down to 0). */
+function counter(loop: Node): { variable: string; node: Node; upTo: Node | undefined } | undefined {
+  let cond = unparenthesized(loop.childForFieldName('condition'));
+  if (cond?.type === 'binary_expression') {
+    const op = cond.childForFieldName('operator')?.text ?? '';
+    const left = unparenthesized(cond.childForFieldName('left'));
+    const right = unparenthesized(cond.childForFieldName('right'));
+    if (['<', '<=', '!='].includes(op) && left?.type === 'identifier' && right?.text !== '0')
+      return { variable: left.text, node: left, upTo: right };
+    if (['>', '>='].includes(op) && right?.type === 'identifier' && left?.text !== '0')
+      return { variable: right.text, node: right, upTo: left };
+    cond = left;
+  }
+  if (cond?.type === 'update_expression') cond = unparenthesized(cond.childForFieldName('argument'));
+  return cond?.type === 'identifier' ? { variable: cond.text, node: cond, upTo: undefined } : undefined;
+}
+
+/** The value last assigned to `variable` in `fn` before the byte offset `at` (an assignment or a declaration). */
+function valueBefore(fn: Node, at: number, variable: string): Node | undefined {
+  const last = fn
+    .descendantsOfType(['assignment_expression', 'init_declarator'])
+    .filter((n): n is Node => {
+      const target = n?.childForFieldName(n.type === 'init_declarator' ? 'declarator' : 'left');
+      return n !== null && n.startIndex < at && target?.type === 'identifier' && target.text === variable;
+    })
+    .at(-1);
+  return last?.childForFieldName(last.type === 'init_declarator' ? 'value' : 'right') ?? undefined;
+}
+
+const parameters = (fn: Node): string[] =>
+  (fn.childForFieldName('declarator')?.childForFieldName('parameters')?.namedChildren ?? []).map((p) => {
+    let d = p?.childForFieldName('declarator');
+    while (d !== null && d !== undefined && d.type !== 'identifier') d = d.childForFieldName('declarator');
+    return d?.text ?? '';
+  });
+
+/** Whether `variable` is incremented (`++`, `+=`) inside a loop of `fn` that launches pages: a count of pages changed so far. */
+function countsLaunches(c: CModel, fn: Node, variable: string): boolean {
+  return fn.descendantsOfType(LOOPS).some(
+    (loop) =>
+      loop !== null &&
+      isForward(c, loop) &&
+      loop.descendantsOfType(['update_expression', 'assignment_expression']).some((u) => {
+        const target = unparenthesized(
+          u?.childForFieldName(u.type === 'update_expression' ? 'argument' : 'left'),
+        );
+        const op = u?.childForFieldName('operator')?.text;
+        return target?.text === variable && (op === '++' || op === '+=');
+      }),
+  );
+}
+
+/**
+ * Whether an expression in `fn` is the number of pages this call changed so far: it names a
+ * variable that counts launches, that was last assigned such a count, or a parameter that every
+ * caller in the patch hands such a count.
+ */
+function isChangedCount(c: CModel, fnName: string, expr: Node | undefined, depth: number): boolean {
+  const fn = c.functions.get(fnName)?.node;
+  if (fn === undefined || expr === undefined || depth > 8) return false;
+  const names = [expr, ...expr.descendantsOfType('identifier')].filter(
+    (n): n is Node => n?.type === 'identifier',
+  );
+  return names.some((name) => {
+    const v = name.text;
+    if (countsLaunches(c, fn, v)) return true;
+    const index = parameters(fn).indexOf(v);
+    if (index < 0) return isChangedCount(c, fnName, valueBefore(fn, name.startIndex, v), depth + 1);
+    const args = [...c.functions].flatMap(([caller, { node }]) =>
+      node
+        .descendantsOfType('call_expression')
+        .filter((call): call is Node => call !== null && calleeName(call) === fnName)
+        .map((call) => ({
+          caller,
+          arg: call.childForFieldName('arguments')?.namedChildren[index] ?? undefined,
+        })),
+    );
+    return args.length > 0 && args.every((a) => isChangedCount(c, a.caller, a.arg, depth + 1));
+  });
+}
+
+/**
+ * A loop that gives RMP entries back must iterate over the pages this call changed: up to a count
+ * of pages changed so far, or down from one (the `for` initializer, else the counter itself), not
+ * over the whole range.
+ */
+function cFindings(c: CModel): Finding[] {
+  const findings: Finding[] = [];
+  for (const fn of cReachable(c, LAUNCH_UPDATE)) {
+    for (const loop of fn.node.descendantsOfType(LOOPS)) {
+      if (loop === null || !isRevert(c, loop)) continue;
+      const count = counter(loop);
+      const init = loop.childForFieldName('initializer');
+      const bound =
+        count === undefined
+          ? undefined
+          : (count.upTo ??
+            (init === null ? undefined : valueBefore(loop, init.endIndex, count.variable)) ??
+            count.node);
+      if (!isChangedCount(c, fn.name, bound, 0))
+        findings.push({
+          rule: ID,
+          message: `a loop in ${fn.name}() resets RMP entries over ${bound === undefined ? 'a range it does not count' : `"${bound.text}"`}, not over the pages this call changed: pages never reached are reset too`,
+          c: c.locate(loop),
+        });
+    }
+  }
+  return findings;
+}
+
+// ---- TypeScript ----
+
+function tsFindings(ts: TsModel, flavour: CModel['patch']['flavour']): Finding[] {
+  const start = tsEntity(ts, LAUNCH_UPDATE, flavour);
+  if (start === undefined) return [];
+  const entity = (id: string) => tsEntity(ts, id, 'reviewed')?.node;
+  const resets = entity('virt.reset_to_hypervisor');
+  const rmpWrites = new Set([entity('virt.rmpupdate'), resets]);
+  const inFirmware = (d: TsNode) => tsLocation(d, ts.root).file.startsWith(FIRMWARE_PACKAGE);
+  const writes = (d: TsNode) => rmpWrites.has(d) || modelApi(d, ts.root)?.concern === 'rmp-write';
+  const isForward = (loop: TsNode) => reaches(loop, inFirmware) && !reaches(loop, (d) => d === resets);
+  const reachable = reachableFrom(start.node);
+  // KVM's loops: the firmware and hardware models write the RMP as the hardware does.
+  const loops = reachable
+    .filter(kvmSideOf(start, ts.root))
+    .flatMap((fn) => [
+      ...fn.getDescendantsOfKind(SyntaxKind.ForOfStatement),
+      ...fn.getDescendantsOfKind(SyntaxKind.ForStatement),
+    ]);
+
+  /** Whether an iterated expression is the pages changed so far: an array pushed to in a launching loop, or a parameter handed one. */
+  const isChanged = (expr: TsNode, depth: number): boolean => {
+    const inner = unwrapIterable(expr);
+    const declaration = TsNode.isIdentifier(inner) ? declarationOf(inner) : undefined;
+    if (declaration === undefined || depth > 8) return false;
+    if (TsNode.isParameterDeclaration(declaration)) {
+      const fn = declaration.getParent();
+      const index = fn.getChildrenOfKind(SyntaxKind.Parameter).indexOf(declaration);
+      const args = reachable
+        .flatMap((f) => callsIn(f))
+        .filter(({ declaration: d }) => d !== undefined && bodyOf(d) === fn)
+        .map(({ call }) => (TsNode.isCallExpression(call) ? call.getArguments()[index] : undefined));
+      return args.length > 0 && args.every((a) => a !== undefined && isChanged(a, depth + 1));
+    }
+    return loops.some(
+      (loop) =>
+        isForward(loop) &&
+        loop.getDescendantsOfKind(SyntaxKind.CallExpression).some((call) => {
+          const callee = call.getExpression();
+          return (
+            TsNode.isPropertyAccessExpression(callee) &&
+            callee.getName() === 'push' &&
+            declarationOf(callee.getExpression()) === declaration
+          );
+        }),
+    );
+  };
+
+  return loops
+    .filter((loop) => reaches(loop, writes) && !isForward(loop))
+    .flatMap((loop) => {
+      const iterated = iteratedBy(loop);
+      if (iterated.length > 0 && iterated.every((e) => isChanged(e, 0))) return [];
+      const what = iterated.map((e) => `"${e.getText()}"`).join(', ') || 'what it cannot tell';
+      return [
+        {
+          rule: ID,
+          message: `a loop over ${what} resets RMP entries: it is not the pages this call changed`,
+          ts: tsLocation(loop, ts.root),
+        },
+      ];
+    });
+}
+
+/** What a loop walks: a for-of's iterable, or the arrays an index loop subscripts with its counter. */
+function iteratedBy(loop: TsNode): TsNode[] {
+  if (TsNode.isForOfStatement(loop)) return [loop.getExpression()];
+  const init = loop.getFirstChildByKind(SyntaxKind.VariableDeclarationList)?.getDeclarations()[0];
+  if (init === undefined) return [];
+  return loop
+    .getDescendantsOfKind(SyntaxKind.ElementAccessExpression)
+    .filter((access) => {
+      const index = access.getArgumentExpression();
+      return index !== undefined && TsNode.isIdentifier(index) && declarationOf(index) === init;
+    })
+    .map((access) => access.getExpression());
+}
+
+/** `[...x].reverse()`, `x.slice()`, `x.entries()` … iterate what `x` holds. */
+function unwrapIterable(expr: TsNode): TsNode {
+  if (TsNode.isCallExpression(expr)) {
+    const callee = expr.getExpression();
+    if (TsNode.isPropertyAccessExpression(callee)) return unwrapIterable(callee.getExpression());
+  }
+  if (TsNode.isArrayLiteralExpression(expr)) {
+    const [only] = expr.getElements();
+    if (expr.getElements().length === 1 && TsNode.isSpreadElement(only))
+      return unwrapIterable(only.getExpression());
+  }
+  if (TsNode.isParenthesizedExpression(expr)) return unwrapIterable(expr.getExpression());
+  return expr;
+}
+
+export const revertOnlyTouched: Rule = {
+  id: ID,
+  rationale:
+    'Review point 6: on failure only the RMP entries this call changed are reset, not the whole range.',
+  check({ c, ts }) {
+    return [...cFindings(c), ...tsFindings(ts, c.patch.flavour)];
+  },
+};
