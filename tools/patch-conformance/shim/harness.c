@@ -9,8 +9,9 @@
  * call HEX (KVM_SEV_SNP_LAUNCH_UPDATE, the bytes of its uAPI struct in hex) | reset (the next run).
  * SITE: psp | rmpupdate | pin | alloc | copy_from_user | copy_to_user (harness fault sites).
  * After each call: `untraced` (an RMP write no trace_snp_rmpupdate event reported), `pinned` (the
- * pin ledger: pages still pinned), then `result`. After each run: `unfired` for each injection no
- * call reached, then `end`.
+ * pin ledger: pages still pinned), `kept` (after a failed call, a page it made assigned and neither
+ * gave back nor leaked), then `result`. After each run: `unfired` for each injection no call
+ * reached, `calls` (the calls made at each fault site), then `end`.
  */
 #include "snp_shim.h"
 #include "sandbox.h"
@@ -285,11 +286,13 @@ int snp_page_reclaim(struct kvm *kvm, u64 pfn)
 
 void snp_leak_pages(u64 pfn, unsigned long npages)
 {
-	for (unsigned long i = 0; i < npages; i++)
+	for (unsigned long i = 0; i < npages; i++) {
+		pages[(pfn + i) % MAX_PAGES].leaked = true;
 		printf("leak pfn=0x%llx\n", (unsigned long long)(pfn + i));
+	}
 }
 
-bool snp_page_leaked(u64 pfn) { (void)pfn; return false; /* leaked pages are released too */ }
+bool snp_page_leaked(u64 pfn) { return pages[pfn % MAX_PAGES].leaked; }
 
 struct kvm_memory_slot *hva_to_memslot(struct kvm *kvm, u64 hva)
 {
@@ -393,26 +396,36 @@ static bool user_bytes(const char *hex)
 	return true;
 }
 
-/* After a call: the RMP writes no tracepoint event reported, the pages left pinned, the result. */
-static void call_ends(int ret)
+/*
+ * After a call: the RMP writes no tracepoint event reported, the pages left pinned, the entries a
+ * failed call changed and left assigned without leaking them (`before`: the RMP before the call),
+ * the result.
+ */
+static void call_ends(int ret, const struct rmpentry *before)
 {
 	for (int i = 0; i < nwrites; i++)
 		if (!writes[i].traced)
 			printf("untraced pfn=0x%llx\n", (unsigned long long)writes[i].pfn);
 	nwrites = 0;
-	for (int pfn = 0; pfn < MAX_PAGES; pfn++)
+	for (int pfn = 0; pfn < MAX_PAGES; pfn++) {
 		if (pages[pfn].pins)
 			printf("pinned pfn=0x%x pins=%d\n", pfn, pages[pfn].pins);
+		if (ret && rmp[pfn].assigned && !pages[pfn].leaked && memcmp(&rmp[pfn], &before[pfn], sizeof(rmp[pfn])))
+			printf("kept pfn=0x%x\n", pfn);
+	}
 	printf("result ret=%d\n", ret);
 }
 
-/* The end of a run: injections no call reached, then `end` (flushed, so a run that dies later is located). */
+/* The end of a run: injections no call reached, the calls per site, then `end` (flushed, so a run that dies later is located). */
 static void run_ends(void)
 {
 	for (int i = 0; i < ninjections; i++)
 		if (!injections[i].fired)
 			printf("unfired %s %lu\n", site_names[injections[i].site], injections[i].call);
-	printf("end\n");
+	printf("calls");
+	for (enum site site = 0; site < SITES; site++)
+		printf(" %s=%lu", site_names[site], calls[site]);
+	printf("\nend\n");
 	fflush(stdout);
 }
 
@@ -470,9 +483,11 @@ int main(void)
 			   number(10, &b) && ninjections < MAX_INJECTIONS) {
 			injections[ninjections++] = (typeof(injections[0])){ site, calls[site] + a, b, false };
 		} else if (!strcmp(op, "call") && (op = word()) && user_bytes(op)) {
+			static struct rmpentry before[MAX_PAGES];
 			struct kvm_sev_cmd argp = { .data = (u64)(uintptr_t)user };
 
-			call_ends(snp_launch_update(&the_kvm, &argp));
+			memcpy(before, rmp, sizeof(rmp));
+			call_ends(snp_launch_update(&the_kvm, &argp), before);
 		} else {
 			fprintf(stderr, "harness: bad input line near byte %ld\n", (long)(cursor - input));
 			finish(2);

@@ -216,7 +216,7 @@ typedef struct { int unused; } spinlock_t, rwlock_t;
 #define FOLL_LONGTERM 0x100u
 
 /* The harness's kernel objects (harness.c). */
-struct page { u64 pfn; int pins; bool dirty, accessed; };
+struct page { u64 pfn; int pins; bool dirty, accessed, leaked; };
 struct rmp_state { u64 gpa; u8 assigned, pagesize, immutable, rsvd; u32 asid; };
 struct rmpentry { bool assigned, immutable, validated; u8 pagesize; u32 asid; u64 gpa; };
 struct kvm_sev_cmd { u32 id; u32 pad0; u64 data; u32 error; u32 sev_fd; };

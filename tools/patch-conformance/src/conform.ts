@@ -17,6 +17,8 @@ export interface ConformReport {
   readonly findings: readonly Finding[];
   /** Calls the patch's C makes into code neither it nor the rules' catalogue describes: never trusted, never a finding. */
   readonly notAnalysed: readonly string[];
+  /** What the rules remark without finding fault. */
+  readonly notes: readonly string[];
 }
 
 export interface ConformOptions {
@@ -45,6 +47,7 @@ export async function conform(
     }
   }
   const findings = rules.flatMap((rule) => rule.check({ c, ts, root }));
+  const notes = rules.flatMap((rule) => rule.notes?.({ c, ts, root }) ?? []);
   if (options.dynamic === true) {
     const reference = ts.entities.find((e) => e.id === 'kvm.snp_launch_update' && e.flavour === 'reviewed');
     findings.push(
@@ -57,5 +60,6 @@ export async function conform(
     paired: [...c.entities.keys()],
     findings,
     notAnalysed: notAnalysedCalls(c),
+    notes,
   };
 }

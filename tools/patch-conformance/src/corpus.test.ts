@@ -52,10 +52,7 @@ interface Edit {
 }
 
 /** Fixture → what snp-conform gets wrong today. Remove an entry when the tool gets it right. */
-const KNOWN_GAPS: Readonly<Record<string, string>> = {
-  'unpin-leak-on-copy-to-user-failure':
-    'dynamic-trace does not fire: no failing copy_to_user is injected, so the pages left pinned go unseen',
-};
+const KNOWN_GAPS: Readonly<Record<string, string>> = {};
 
 const manifest: readonly Fixture[] = JSON.parse(
   readFileSync(join(FIXTURES, 'manifest.json'), 'utf8'),

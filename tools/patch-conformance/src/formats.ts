@@ -34,7 +34,8 @@ export function formatText(reports: readonly ConformReport[]): string {
               '',
               `  not analysed (called, but neither in the patch nor in the rules' catalogue): ${report.notAnalysed.map((n) => `${n}()`).join(', ')}`,
             ];
-      return [head, ...groups, ...unseen].join('\n');
+      const notes = report.notes.map((note) => `\n  note: ${note}`);
+      return [head, ...groups, ...unseen, ...notes].join('\n');
     })
     .join('\n\n');
 }

@@ -2,8 +2,9 @@
  * Host physical pages as the kernel tracks them for KVM: pin counts (pin_user_pages), the dirty and
  * accessed marks KVM sets before unpinning (set_page_dirty_lock, mark_page_accessed), how many VMM
  * mappings each page has, the pages the kernel took for itself, and the pages KVM leaked because
- * their RMP entry could not be made hypervisor-owned again (snp_leak_pages, arch/x86/virt/svm/sev.c:
- * the kernel keeps its own reference, so they are never reused). Contents live in psp-firmware's
+ * their RMP entry could not be made hypervisor-owned again (snp_leak_pages, arch/x86/virt/svm/sev.c,
+ * lists them and takes no reference: the caller keeps its own, a launch update its pin, so they are
+ * never reused). Contents live in psp-firmware's
  * PhysicalMemory. Sparse: only pages something happened to cost memory.
  */
 export class HostPages {

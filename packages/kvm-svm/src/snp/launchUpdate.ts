@@ -28,7 +28,7 @@ export interface ReviewedLaunchUpdate {
  * each 4 KiB page is made private (assigned, ASID, gpa, immutable) by the traced rmpupdate(), then
  * measured by the firmware. On failure exactly the entries this call changed go back to
  * hypervisor-owned (the failed page through SNP_PAGE_RECLAIM first); a page that cannot be given
- * back is leaked. Every pinned page is marked dirty and accessed and unpinned, whatever happens.
+ * back is leaked and keeps its pin. Every other pinned page is marked dirty and accessed and unpinned, whatever happens.
  * @conforms kvm.snp_launch_update
  */
 export function launchUpdateReviewed(vm: SnpVm, params: ReviewedLaunchUpdate): KvmResult {
@@ -71,14 +71,19 @@ export function launchUpdateReviewed(vm: SnpVm, params: ReviewedLaunchUpdate): K
   }
   if (result.ok) for (const [i, pfn] of pfns.entries()) vm.privateMappings.set(gpa / PAGE_SIZE + i, pfn);
   const leaked = result.ok ? [] : revertTouched(vm, changed);
-  for (const pfn of pfns) vm.machine.pages.releaseDirty(pfn); // leaked ones too: the leak holds its own reference
+  for (const pfn of pfns) {
+    // A leaked page keeps its pin: __snp_leak_pages (arch/x86/virt/svm/sev.c) only lists the page and
+    // takes no reference, so the pin is what keeps it from the allocator once the VMM unmaps it.
+    if (vm.machine.pages.leaked.has(pfn)) continue;
+    vm.machine.pages.releaseDirty(pfn);
+  }
   return leaked.length > 0 ? { ...result, leaked } : result;
 }
 
 /**
  * The review's revert: only what this call changed, newest first, through the dedicated reset
  * helper; a page the firmware still holds (immutable) is reclaimed first. A page that cannot be
- * given back is leaked (HostPages.leaked: never reused), and still released like every pinned page.
+ * given back is leaked (HostPages.leaked: never reused), and keeps its pin (launchUpdateReviewed).
  * @conforms kvm.revert_touched
  */
 function revertTouched(vm: SnpVm, changed: readonly number[]): number[] {

@@ -4,7 +4,7 @@
 import type { CModel } from '../c/cModel.js';
 import type { Finding } from '../rules/rule.js';
 import { buildHarness, type Stop } from './harness.js';
-import type { HarnessRun } from './modelRun.js';
+import { cOnlyRuns, type HarnessRun, harnessCalls } from './modelRun.js';
 import { callLine } from './uapi.js';
 
 export { cliExampleScenarios, conformScenarios } from './scenarios.js';
@@ -13,7 +13,7 @@ export { cliExampleScenarios, conformScenarios } from './scenarios.js';
 export const DYNAMIC_RULE = {
   id: 'dynamic-trace',
   rationale:
-    "The patch's C, compiled against user-space shims, and the TS model print the same canonical trace (RMP changes, leaks, page releases dirty and accessed, pages left pinned, RMP writes the tracepoint missed, result) on every shared scenario and every single injected failure of it.",
+    "The patch's C, compiled against user-space shims, and the TS model print the same canonical trace (RMP changes, leaks, page releases dirty and accessed, pages left pinned, RMP writes the tracepoint missed, result) on every shared scenario and every single injected failure of it; a failure only the C can meet (a call the model does not make) must leave no page pinned but leaked ones, every release dirty and accessed, every RMP write traced, and nothing a failed call assigned that it neither gave back nor leaked.",
 } as const;
 
 /** Why a patch's C was not compared with the model (README "Trust model"). */
@@ -69,9 +69,10 @@ const runName = (run: HarnessRun) => `scenario ${run.name}${run.path === undefin
 
 /**
  * Runs every scenario and every failure path of it on the patch's C, in as few harness processes
- * as it takes (one, unless a run crashes), and compares each with the model's trace. Per scenario:
- * a finding if the scenario as written differs, and one naming the first failure path that
- * differs, with how many more do.
+ * as it takes (one, and one more for the paths only the C has, unless a run crashes), and compares
+ * each with the model's trace, or checks its end state where the model has no counterpart. Per
+ * scenario: a finding if the scenario as written differs, and one naming the first failure path
+ * that differs, with how many more do.
  */
 export function dynamicFindings(
   c: CModel,
@@ -88,23 +89,26 @@ export function dynamicFindings(
   const built = buildHarness(c);
   if ('problems' in built)
     return built.problems.map((p) => ({ rule: p.rule, message: p.message, ...(p.at && { c: p.at }) }));
-  const inputs = runs.map((run) =>
-    run.input.map((line) => (typeof line === 'string' ? line : callLine(c.patch.flavour, line))),
-  );
+  const inputOf = (run: HarnessRun) =>
+    run.input.map((line) => (typeof line === 'string' ? line : callLine(c.patch.flavour, line)));
+  // The model's runs, then the failure paths only the C has, found in its clean runs' call counts.
+  const all = [...runs];
   const findings: Finding[] = [];
   const differing: { run: HarnessRun; message: string }[] = [];
   let pathStopsLeft = 1;
   try {
-    for (let next = 0; next < runs.length; ) {
-      const batch = built.harness.run(inputs.slice(next));
+    for (let next = 0; next < all.length; ) {
+      const batch = built.harness.run(all.slice(next).map(inputOf));
       for (const [i, lines] of batch.outputs.entries()) {
-        const run = runs[next + i] as HarnessRun;
+        const run = all[next + i] as HarnessRun;
+        const calls = run.walk === undefined ? undefined : harnessCalls(lines);
+        if (calls !== undefined) all.push(...cOnlyRuns(run, calls));
         const message = compare(run, lines);
         if (message !== undefined) differing.push({ run, message });
       }
       next += batch.outputs.length;
-      if (batch.stop === undefined) break;
-      const stopped = runs[next] as HarnessRun;
+      if (batch.stop === undefined) continue;
+      const stopped = all[next] as HarnessRun;
       const { kind } = batch.stop;
       const [rule, what] = OUTCOME[kind];
       const detail =
@@ -115,7 +119,7 @@ export function dynamicFindings(
             : '';
       next += 1;
       const stopsAll = STOPS_ALL.has(kind) && (stopped.path === undefined || pathStopsLeft-- === 0);
-      const left = stopsAll ? runs.length - next : 0;
+      const left = stopsAll ? all.length - next : 0;
       const rest = left > 0 ? `; ${left} more run(s) not run` : '';
       findings.push(located(rule, `${runName(stopped)}: the patch's C ${what}${detail}${rest}`));
       if (left > 0) break;
@@ -147,14 +151,47 @@ function perScenario(differing: readonly { run: HarnessRun; message: string }[])
   return messages;
 }
 
-/** The first difference between what the C printed for a run and the model's trace; undefined if none or if the injection reached no C call. */
+/** The harness's reports on a run (shim/harness.c), which the model's trace does not have. */
+const REPORT = /^(unfired|calls|kept) /;
+
+/**
+ * The first difference between what the C printed for a run and the model's trace, or what it
+ * left wrong on a path the model has no counterpart for; undefined if none or if the injection
+ * reached no C call.
+ */
 function compare(run: HarnessRun, fromC: readonly string[]): string | undefined {
   // A failure injected at a call the patch's C does not make has no counterpart: not compared.
   if (run.unfired !== undefined && fromC.includes(run.unfired)) return undefined;
-  return firstDifference(
-    canonical(fromC.filter((line) => !line.startsWith('unfired '))),
-    canonical(run.expected),
-  );
+  if (run.expected === undefined) return endStateProblems(fromC);
+  return firstDifference(canonical(fromC.filter((line) => !REPORT.test(line))), canonical(run.expected));
+}
+
+/**
+ * What a run left wrong, from the C's lines alone (the end-state invariants that hold whatever the
+ * model does): pages still pinned but leaked ones (a leaked page keeps its pin: kvm-svm
+ * launchUpdateReviewed), releases without both marks, RMP writes no tracepoint event reported,
+ * entries a failed call made assigned and neither gave back nor leaked.
+ */
+function endStateProblems(fromC: readonly string[]): string | undefined {
+  const pfns = (pattern: RegExp) => [...new Set(fromC.flatMap((line) => pattern.exec(line)?.[1] ?? []))];
+  const leaked = new Set(pfns(/^leak pfn=(\S+)/));
+  const listed = (what: string, found: readonly string[]) =>
+    found.length === 0
+      ? []
+      : [`${found.length} page${found.length === 1 ? '' : 's'} ${what} (pfn ${found.join(', ')})`];
+  const problems = [
+    ...listed(
+      'left pinned',
+      pfns(/^pinned pfn=(\S+)/).filter((pfn) => !leaked.has(pfn)),
+    ),
+    ...listed(
+      'released without being marked dirty and accessed',
+      pfns(/^release pfn=(\S+) (?!dirty=1 accessed=1$)/),
+    ),
+    ...listed('written in the RMP with no tracepoint event', pfns(/^untraced pfn=(\S+)/)),
+    ...listed('left assigned by the failed call, neither given back nor leaked', pfns(/^kept pfn=(\S+)/)),
+  ];
+  return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
 /**

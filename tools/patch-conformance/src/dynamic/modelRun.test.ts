@@ -1,6 +1,6 @@
 import { parseScenario, type Scenario } from '@snp-ref/scenario';
 import { describe, expect, it } from 'vitest';
-import { type HarnessRun, harnessRuns } from './modelRun.js';
+import { C_ONLY_PER_SITE, cOnlyRuns, type HarnessRun, harnessCalls, harnessRuns } from './modelRun.js';
 
 const scenario = (steps: unknown[], extra: object = {}): Scenario => {
   const parsed = parseScenario({ scenario: 1, host: { pages: 64 }, steps, ...extra });
@@ -40,6 +40,11 @@ describe(harnessRuns, () => {
         'release pfn=0x10 dirty=1 accessed=1',
         'result ret=0',
       ],
+      // What the failure-path walk needs: the model's calls per fault site, and where an `inject` line goes.
+      walk: {
+        calls: { 'psp.launch_update': 1, rmpupdate: 1, pin: 1, alloc: 2, copy_from_user: 1, copy_to_user: 0 },
+        at: 3,
+      },
     });
   });
 
@@ -65,5 +70,32 @@ describe(harnessRuns, () => {
     expect(harnessRun('x', twoVms)).toBe('2 VMs (the harness runs one)');
     expect(harnessRun('x', hugePage)).toMatch(/2 MiB RMP entry/);
     expect(harnessRun('x', guestStep)).toMatch(/step guest.pvalidate/);
+  });
+});
+
+describe(cOnlyRuns, () => {
+  it("fails each call the C made beyond the model's, on the C alone, at most C_ONLY_PER_SITE per site", () => {
+    const clean = harnessRun('one', scenario([...launch, update('0x2000')]));
+    const calls = harnessCalls([
+      'result ret=0',
+      'calls psp=1 rmpupdate=1 pin=1 alloc=2 copy_from_user=1 copy_to_user=1000',
+    ]);
+    if (typeof clean === 'string' || calls === undefined) throw new Error('no clean run or no calls line');
+
+    const runs = cOnlyRuns(clean, calls);
+
+    expect(runs).toHaveLength(C_ONLY_PER_SITE);
+    expect(runs[0]).toEqual({
+      name: 'one',
+      path: 'copy_to_user() fails at call 1 (no counterpart in the model)',
+      unfired: 'unfired copy_to_user 1',
+      input: [
+        'reject 0',
+        'asid 3',
+        'map 10000 10 2',
+        'inject copy_to_user 1 0',
+        { gfn: 2, uaddr: 0x10000, len: 4096, type: 1 },
+      ],
+    });
   });
 });

@@ -29,7 +29,10 @@ export interface HarnessRun {
   /** The injection as the harness reports it when no call reached it (`unfired SITE NTH`). */
   readonly unfired?: string;
   readonly input: readonly HarnessLine[];
-  readonly expected: readonly string[];
+  /** The model's canonical trace; absent on a failure path the model has no counterpart for (cOnlyRuns). */
+  readonly expected?: readonly string[];
+  /** On the scenario as written: the model's calls per fault site, and where the input takes an `inject` line. */
+  readonly walk?: { readonly calls: Readonly<Record<FaultSite, number>>; readonly at: number };
 }
 
 /** A line of the harness's input; a launch update's is written per flavour (uapi.ts callLine). */
@@ -104,11 +107,24 @@ const WALKED: Record<FaultSite, { what: string; error?: string }> = {
   copy_to_user: { what: 'copy_to_user()' },
 };
 
-/** A clean run of a scenario on the model: what the harness gets, what the model printed, calls per site from the first update. */
+/** A clean run of a scenario on the model: what the harness gets, what the model printed, calls per site from the first update and the input line of that update. */
 interface ModelRun {
   readonly input: HarnessLine[];
   readonly expected: string[];
   readonly calls: Record<FaultSite, number>;
+  readonly firstUpdate: number;
+}
+
+/** The `inject` step that fails call `nth` at `site`, its harness line, and how the walk names it. */
+function injection(site: FaultSite, nth: number) {
+  const { what, error } = WALKED[site];
+  const step: Step = { op: 'inject', at: site, nth, ...(isCodedSite(site) && { error }) };
+  return {
+    step,
+    how: translate(step) as { readonly line: HarnessLine },
+    path: `${what} fails at call ${nth}`,
+    unfired: `unfired ${HARNESS_SITE[site]} ${nth}`,
+  };
 }
 
 /**
@@ -121,26 +137,57 @@ export function harnessRuns(name: string, scenario: Scenario): HarnessRun[] | st
   const plan = harnessPlan(scenario);
   if (typeof plan === 'string') return plan;
   const clean = runOnModel(scenario, plan);
-  const runs: HarnessRun[] = [{ name, input: clean.input, expected: clean.expected }];
   const first = plan.findIndex(({ step }) => step.op === 'snp.launch_update');
+  const runs: HarnessRun[] = [
+    {
+      name,
+      input: clean.input,
+      expected: clean.expected,
+      ...(first >= 0 && { walk: { calls: clean.calls, at: clean.firstUpdate } }),
+    },
+  ];
   for (const site of first < 0 ? [] : FAULT_SITES) {
-    const { what, error } = WALKED[site];
     for (let nth = 1; nth <= clean.calls[site]; nth++) {
-      const step: Step = { op: 'inject', at: site, nth, ...(isCodedSite(site) && { error }) };
-      const how = translate(step) as Taken;
-      const path = [...plan.slice(0, first), { step, how }, ...plan.slice(first)];
-      const run = runOnModel(scenario, path);
-      const unfired = `unfired ${HARNESS_SITE[site]} ${nth}`;
-      runs.push({
-        name,
-        path: `${what} fails at call ${nth}`,
-        unfired,
-        input: run.input,
-        expected: run.expected,
-      });
+      const { step, how, path, unfired } = injection(site, nth);
+      const run = runOnModel(scenario, [...plan.slice(0, first), { step, how }, ...plan.slice(first)]);
+      runs.push({ name, path, unfired, input: run.input, expected: run.expected });
     }
   }
   return runs;
+}
+
+/**
+ * The most calls beyond the model's that the walk fails at one site of one scenario: a patch's C
+ * whose clean run calls a site thousands of times would otherwise cost thousands of runs.
+ */
+export const C_ONLY_PER_SITE = 64;
+
+/**
+ * The failure paths only the patch's C has: each call its clean run made at a fault site (`calls`
+ * as its harness reported them, shim/harness.c) beyond those the model made there, failed in turn
+ * on the C alone (at most C_ONLY_PER_SITE per site). No model trace to compare: only the end state
+ * is checked (index.ts).
+ */
+export function cOnlyRuns(clean: HarnessRun, calls: Readonly<Record<FaultSite, number>>): HarnessRun[] {
+  const { walk } = clean;
+  if (walk === undefined) return [];
+  return FAULT_SITES.flatMap((site) =>
+    Array.from({ length: Math.min(C_ONLY_PER_SITE, Math.max(0, calls[site] - walk.calls[site])) }, (_, i) => {
+      const { how, path, unfired } = injection(site, walk.calls[site] + i + 1);
+      const input = [...clean.input.slice(0, walk.at), how.line, ...clean.input.slice(walk.at)];
+      return { name: clean.name, path: `${path} (no counterpart in the model)`, unfired, input };
+    }),
+  );
+}
+
+/** The calls per fault site a harness run reports (`calls psp=N rmpupdate=N …`), or undefined if it has no such line. */
+export function harnessCalls(lines: readonly string[]): Record<FaultSite, number> | undefined {
+  const line = lines.find((l) => l.startsWith('calls '));
+  if (line === undefined) return undefined;
+  const counts = new Map(line.split(' ').map((w) => w.split('=') as [string, string]));
+  return Object.fromEntries(
+    FAULT_SITES.map((site) => [site, Number(counts.get(HARNESS_SITE[site]) ?? 0)]),
+  ) as Record<FaultSite, number>;
 }
 
 type Plan = { step: Step; how: Taken }[];
@@ -188,8 +235,12 @@ function runOnModel(scenario: Scenario, plan: Plan): ModelRun {
   const input: HarnessLine[] = [`reject ${Number(reject)}`];
   const expected: string[] = [];
   let before: number[] | undefined;
+  let firstUpdate = -1;
   for (const { step, how } of plan) {
-    if (step.op === 'snp.launch_update') before ??= FAULT_SITES.map((site) => faults.calls(site));
+    if (step.op === 'snp.launch_update' && before === undefined) {
+      before = FAULT_SITES.map((site) => faults.calls(site));
+      firstUpdate = input.length;
+    }
     const result = session.run(step);
     if (how !== 'quiet') {
       input.push(how.line === 'asid' ? `asid ${result.ok ? (result.asid ?? 0) : 0}` : how.line);
@@ -203,7 +254,7 @@ function runOnModel(scenario: Scenario, plan: Plan): ModelRun {
   const calls = Object.fromEntries(
     FAULT_SITES.map((site, i) => [site, faults.calls(site) - (before?.[i] ?? faults.calls(site))]),
   ) as Record<FaultSite, number>;
-  return { input, expected, calls };
+  return { input, expected, calls, firstUpdate };
 }
 
 /** After a launch update: its leaks, its releases (with their marks), the pages still pinned, its result. */

@@ -31,6 +31,11 @@ async function dynamic(text: string) {
 }
 
 const RELEASE_LOOP = '+\tfor (i = 0; i < npages; i++) {\n+\t\tif (snp_page_leaked';
+const REVERT_CALL = '+\tif (ret)\n+\t\tsnp_revert_touched(kvm, pfns, changed);\n';
+/** Copies the progress back to userspace after the loop (the model does not): copy_to_user is a C-only fault site. */
+const progressCopy = (onFailure: string) =>
+  '+\tif (!ret && copy_to_user(u64_to_user_ptr(argp->data), &params, sizeof(params)))\n' +
+  `+\t\t${onFailure};\n${REVERT_CALL}`;
 
 describe('the failure-path walk', () => {
   it('catches a patch that forgets to unpin only when an allocation fails, on that path only', async () => {
@@ -65,6 +70,35 @@ describe('the failure-path walk', () => {
 
     expect(findings.map((f) => f.message)).toContainEqual(
       expect.stringMatching(/^scenario 02-firmware-fails-midway: .*C: untraced pfn=0x1/),
+    );
+  }, 60_000);
+
+  it('fails the calls only the C makes too, and takes a progress copy that undoes the call on failure as harmless', async () => {
+    const findings = await dynamic(edited([REVERT_CALL, progressCopy('ret = -EFAULT')]));
+
+    expect(findings).toEqual([]);
+  }, 60_000);
+
+  it('checks the end state where the model has no counterpart: a failed progress copy that returns at once', async () => {
+    const findings = await dynamic(edited([REVERT_CALL, progressCopy('return -EFAULT')]));
+
+    expect(findings.map((f) => f.message)).toContainEqual(
+      'scenario 01-success, copy_to_user() fails at call 1 (no counterpart in the model): ' +
+        '4 pages left pinned (pfn 0x10, 0x11, 0x12, 0x13); ' +
+        '4 pages left assigned by the failed call, neither given back nor leaked (pfn 0x10, 0x11, 0x12, 0x13)',
+    );
+  }, 60_000);
+
+  it('catches a release of a leaked page, whose pin is what keeps it from the allocator', async () => {
+    const findings = await dynamic(
+      edited(['+\t\tif (snp_page_leaked(page_to_pfn(pages[i])))\n+\t\t\tcontinue;\n', '']),
+    );
+
+    // Giving page 0x12 back fails when rmpupdate() fails during the revert: the model keeps its pin, the C releases it.
+    expect(findings.map((f) => f.message)).toContainEqual(
+      expect.stringMatching(
+        /^scenario 02-firmware-fails-midway, rmpupdate\(\) fails at call 4: .*\| TS: pinned pfn=0x12 pins=1/,
+      ),
     );
   }, 60_000);
 

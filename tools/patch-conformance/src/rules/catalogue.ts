@@ -19,6 +19,19 @@ export type Release = 'dirty' | 'accessed' | 'unpin';
 /** How an RMP write goes: through the traced rmpupdate(), making a page private, resetting it, or raw. */
 export type RmpWrite = 'traced' | 'private' | 'reset' | 'raw';
 
+/**
+ * What a field of the LAUNCH_UPDATE uAPI struct is to launch update (review point 1): the
+ * userspace address of the pages, their guest address, the length, the page type.
+ */
+export const UAPI_ROLES = ['hva', 'gpa', 'len', 'type'] as const;
+export type UapiRole = (typeof UAPI_ROLES)[number];
+
+/** An argument by position, or a member of the struct that argument points to. */
+export interface ArgRef {
+  readonly arg: number;
+  readonly member?: string;
+}
+
 export interface KernelApi {
   readonly name: string;
   /** How C mentions it: called, as a macro constant, as a struct member, as a struct type. */
@@ -26,11 +39,17 @@ export interface KernelApi {
   readonly concern: Concern;
   readonly releases?: readonly Release[];
   readonly write?: RmpWrite;
+  /** The arguments that take a launch-update role: a pin's user address and length, an RMP assignment's gpa … */
+  readonly takes?: Readonly<Partial<Record<UapiRole, ArgRef>>>;
+  /** It returns this argument's value in another unit or type (gfn_to_gpa(), u64_to_user_ptr()). */
+  readonly converts?: number;
+  /** A copy from userspace: the argument it fills. */
+  readonly fills?: number;
   /** Where it is defined: a torvalds/linux path and the function or macro (or the series that has it). */
   readonly source: string;
 }
 
-type Extra = Pick<KernelApi, 'releases' | 'write'>;
+type Extra = Pick<KernelApi, 'releases' | 'write' | 'takes' | 'converts' | 'fills'>;
 
 /** Several APIs of one concern, form and source file. */
 const group = (
@@ -50,6 +69,7 @@ const GUP = 'mm/gup.c';
 const REVIEWED_SERIES = 'snp-ref reviewed series, patches/reviewed.patch';
 /** RFC v4 "KVM: SVM: Add KVM_SEV_SNP_LAUNCH_UPDATE command" (2021), restated in patches/v4.patch. */
 const RFC_V4 = 'RFC v4 series, patches/v4.patch';
+const RMP_STATE_GPA = { gpa: { arg: 1, member: 'gpa' } };
 
 export const KERNEL_APIS: readonly KernelApi[] = [
   // Review point 1: gfn→hva and memslot lookups, and the locks that guard the memslots.
@@ -84,7 +104,11 @@ export const KERNEL_APIS: readonly KernelApi[] = [
     'hva_to_gfn_memslot',
     'kvm_for_each_memslot',
   ]),
-  ...group('memslot', 'call', 'virt/kvm/guest_memfd.c', ['kvm_gmem_populate', 'kvm_gmem_get_pfn']),
+  // kvm_gmem_populate(kvm, start_gfn, src, npages, post_populate, opaque): the gfn, the user source, the count.
+  ...group('memslot', 'call', 'virt/kvm/guest_memfd.c', ['kvm_gmem_populate'], {
+    takes: { gpa: { arg: 1 }, hva: { arg: 2 }, len: { arg: 3 } },
+  }),
+  ...group('memslot', 'call', 'virt/kvm/guest_memfd.c', ['kvm_gmem_get_pfn']),
   ...group('memslot', 'call', RFC_V4, ['hva_to_memslot']),
   // struct kvm's members: the memslot arrays, the srcu that readers hold, the lock writers take.
   ...group('memslot', 'field', `${KVM_HOST} struct kvm`, ['srcu', 'slots_lock', 'memslots', '__memslots']),
@@ -133,18 +157,28 @@ export const KERNEL_APIS: readonly KernelApi[] = [
   ...group('huge-page', 'macro', 'include/linux/sizes.h', ['SZ_2M', 'SZ_1G']),
   ...group('huge-page', 'call', 'include/linux/page-flags.h', ['PageTransCompound', 'PageHuge']),
 
-  // Review point 6: pinning user pages, and what releases them.
-  ...group('pin', 'call', GUP, [
-    'pin_user_pages',
-    'pin_user_pages_fast',
-    'pin_user_pages_unlocked',
-    'pin_user_pages_remote',
-    'get_user_pages',
-    'get_user_pages_fast',
-    'get_user_pages_unlocked',
-  ]),
-  ...group('pin', 'call', KVM_SEV, ['sev_pin_memory']),
-  ...group('pin', 'call', REVIEWED_SERIES, ['sev_pin_user_range']),
+  // Review point 6: pinning user pages, and what releases them. Each takes the user address and a
+  // page count (pin_user_pages(start, nr_pages, gup_flags, pages) …; the _remote one after its mm).
+  ...group(
+    'pin',
+    'call',
+    GUP,
+    [
+      'pin_user_pages',
+      'pin_user_pages_fast',
+      'pin_user_pages_unlocked',
+      'get_user_pages',
+      'get_user_pages_fast',
+      'get_user_pages_unlocked',
+    ],
+    { takes: { hva: { arg: 0 }, len: { arg: 1 } } },
+  ),
+  ...group('pin', 'call', GUP, ['pin_user_pages_remote'], { takes: { hva: { arg: 1 }, len: { arg: 2 } } }),
+  // sev_pin_memory(kvm, uaddr, ulen, n, flags); sev_pin_user_range(kvm, uaddr, npages).
+  ...group('pin', 'call', KVM_SEV, ['sev_pin_memory'], { takes: { hva: { arg: 1 }, len: { arg: 2 } } }),
+  ...group('pin', 'call', REVIEWED_SERIES, ['sev_pin_user_range'], {
+    takes: { hva: { arg: 1 }, len: { arg: 2 } },
+  }),
   ...group('release', 'call', 'mm/page-writeback.c', ['set_page_dirty_lock'], { releases: ['dirty'] }),
   ...group('release', 'call', 'mm/folio-compat.c', ['set_page_dirty'], { releases: ['dirty'] }),
   ...group('release', 'call', 'mm/page-writeback.c', ['folio_mark_dirty'], { releases: ['dirty'] }),
@@ -165,16 +199,29 @@ export const KERNEL_APIS: readonly KernelApi[] = [
   // Review points 4 and 6: RMP reads and writes.
   ...group('rmp-read', 'call', VIRT_SEV, ['snp_lookup_rmpentry', '__snp_lookup_rmpentry', 'dump_rmpentry']),
   ...group('rmp-read', 'call', REVIEWED_SERIES, ['snp_read_rmpentry', 'snp_rmp_immutable']),
-  ...group('rmp-write', 'call', VIRT_SEV, ['rmpupdate'], { write: 'traced' }),
-  ...group('rmp-write', 'call', VIRT_SEV, ['rmp_make_private'], { write: 'private' }),
+  // rmpupdate(pfn, state): the guest address is state->gpa (struct rmp_state, arch/x86/include/asm/sev.h).
+  ...group('rmp-write', 'call', VIRT_SEV, ['rmpupdate'], { write: 'traced', takes: RMP_STATE_GPA }),
+  // rmp_make_private(pfn, gpa, level, asid, immutable).
+  ...group('rmp-write', 'call', VIRT_SEV, ['rmp_make_private'], {
+    write: 'private',
+    takes: { gpa: { arg: 1 } },
+  }),
   ...group('rmp-write', 'call', VIRT_SEV, ['rmp_make_shared'], { write: 'reset' }),
   ...group('rmp-write', 'call', KVM_SEV, ['kvm_rmp_make_shared', 'snp_page_reclaim'], { write: 'reset' }),
   ...group('rmp-write', 'call', REVIEWED_SERIES, ['rmp_reset_to_hypervisor'], { write: 'reset' }),
   // The instruction itself, without the tracepoint (rmpupdate()'s inline asm in arch/x86/virt/svm/sev.c).
-  ...group('rmp-write', 'call', REVIEWED_SERIES, ['__rmpupdate'], { write: 'raw' }),
+  ...group('rmp-write', 'call', REVIEWED_SERIES, ['__rmpupdate'], { write: 'raw', takes: RMP_STATE_GPA }),
 
-  ...group('firmware', 'call', KVM_SEV, ['sev_issue_cmd', '__sev_issue_cmd']),
-  ...group('firmware', 'call', 'drivers/crypto/ccp/sev-dev.c', ['sev_do_cmd', '__sev_do_cmd_locked']),
+  // The command buffer of SNP_LAUNCH_UPDATE (struct sev_data_snp_launch_update, include/linux/psp-sev.h)
+  // has the page type and no guest address: the firmware takes that from the page's RMP entry.
+  // sev_issue_cmd(kvm, id, data, error), __sev_issue_cmd(fd, id, data, error).
+  ...group('firmware', 'call', KVM_SEV, ['sev_issue_cmd', '__sev_issue_cmd'], {
+    takes: { type: { arg: 2, member: 'page_type' } },
+  }),
+  // sev_do_cmd(cmd, data, psp_ret), __sev_do_cmd_locked(cmd, data, psp_ret).
+  ...group('firmware', 'call', 'drivers/crypto/ccp/sev-dev.c', ['sev_do_cmd', '__sev_do_cmd_locked'], {
+    takes: { type: { arg: 1, member: 'page_type' } },
+  }),
 
   // Known to touch none of the concerns: the vocabulary the harness shim provides (shim/snp_shim.h).
   ...group('harmless', 'call', 'include/linux/printk.h', [
@@ -198,7 +245,8 @@ export const KERNEL_APIS: readonly KernelApi[] = [
     'BUG',
   ]),
   ...group('harmless', 'call', 'include/linux/compiler.h', ['likely', 'unlikely', 'READ_ONCE', 'WRITE_ONCE']),
-  ...group('harmless', 'call', 'include/linux/kernel.h', ['might_sleep', 'cond_resched', 'u64_to_user_ptr']),
+  ...group('harmless', 'call', 'include/linux/kernel.h', ['might_sleep', 'cond_resched']),
+  ...group('harmless', 'call', 'include/linux/kernel.h', ['u64_to_user_ptr'], { converts: 0 }),
   ...group('harmless', 'call', 'include/linux/minmax.h', ['min', 'max', 'min_t', 'max_t', 'clamp']),
   ...group('harmless', 'call', 'include/linux/overflow.h', [
     'check_add_overflow',
@@ -218,7 +266,12 @@ export const KERNEL_APIS: readonly KernelApi[] = [
     'kfree',
     'kvfree',
   ]),
-  ...group('harmless', 'call', 'include/linux/uaccess.h', ['copy_from_user', 'copy_to_user']),
+  // copy_from_user(to, from, n): reads the user address `from` into `to`.
+  ...group('harmless', 'call', 'include/linux/uaccess.h', ['copy_from_user'], {
+    takes: { hva: { arg: 1 } },
+    fills: 0,
+  }),
+  ...group('harmless', 'call', 'include/linux/uaccess.h', ['copy_to_user']),
   ...group('harmless', 'call', 'include/linux/err.h', ['IS_ERR', 'IS_ERR_OR_NULL', 'PTR_ERR', 'ERR_PTR']),
   ...group('harmless', 'call', 'include/linux/align.h', ['IS_ALIGNED', 'ALIGN', 'PAGE_ALIGNED']),
   ...group('harmless', 'call', 'include/asm-generic/memory_model.h', ['page_to_pfn', 'pfn_to_page']),
@@ -226,7 +279,8 @@ export const KERNEL_APIS: readonly KernelApi[] = [
   ...group('harmless', 'call', 'include/linux/psp-sev.h', ['__psp_pa']),
   ...group('harmless', 'call', 'include/linux/mem_encrypt.h', ['__sme_set', '__sme_clr']),
   ...group('harmless', 'call', 'arch/x86/include/asm/mem_encrypt.h', ['__sme_page_pa']),
-  ...group('harmless', 'call', KVM_HOST, ['gfn_to_gpa', 'gpa_to_gfn', 'kvm_is_error_hva', 'kvm_get_vcpu']),
+  ...group('harmless', 'call', KVM_HOST, ['gfn_to_gpa', 'gpa_to_gfn'], { converts: 0 }),
+  ...group('harmless', 'call', KVM_HOST, ['kvm_is_error_hva', 'kvm_get_vcpu']),
   ...group('harmless', 'call', 'arch/x86/kvm/svm/svm.h', ['to_kvm_sev_info', 'to_kvm_svm', 'sev_get_asid']),
   ...group('harmless', 'call', 'include/linux/string.h', ['memset', 'memcpy']),
   ...group('harmless', 'call', 'include/linux/mutex.h', ['mutex_lock', 'mutex_unlock']),

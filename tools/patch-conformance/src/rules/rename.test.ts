@@ -32,13 +32,41 @@ function cLocals(fn: Node): Set<string> {
   return names;
 }
 
-/** A patch with every local of every function renamed, in place on its lines (so locations stay). */
-async function renamePatchLocals(text: string): Promise<{ text: string; renamed: number }> {
+const UAPI_STRUCT = 'kvm_sev_snp_launch_update';
+
+/** The locals of a C function declared as the uAPI struct or a pointer to it. */
+const uapiLocals = (fn: Node): Set<string> =>
+  new Set(
+    fn
+      .descendantsOfType('declaration')
+      .filter((d) => d?.childForFieldName('type')?.childForFieldName('name')?.text === UAPI_STRUCT)
+      .flatMap((d) => (d === null ? [] : [...cLocals(d)])),
+  );
+
+/**
+ * A patch with every local of every function renamed, and every field of the uAPI struct (in the
+ * struct and in each `v.X` / `v->X` on a local of that type), in place on its lines (so locations stay).
+ */
+async function renamePatchLocals(text: string): Promise<{ text: string; renamed: number; fields: number }> {
   const lines = text.split('\n');
   let renamed = 0;
-  for (const file of parsePatch(text, 'p').files) {
-    const tree = await parseC(file.code);
+  const files = [];
+  for (const file of parsePatch(text, 'p').files) files.push({ file, tree: await parseC(file.code) });
+  const fieldNodes = files.flatMap(({ tree }) =>
+    (tree?.rootNode.descendantsOfType('struct_specifier') ?? [])
+      .filter(
+        (s) => s?.childForFieldName('name')?.text === UAPI_STRUCT && s.childForFieldName('body') !== null,
+      )
+      .flatMap((s) => s?.descendantsOfType('field_identifier') ?? []),
+  );
+  const fields = fieldNodes.map((f) => f?.text ?? '');
+  for (const { file, tree } of files) {
     const edits: { row: number; column: number; from: string; to: string }[] = [];
+    const renameField = (node: Node | null) => {
+      const k = fields.indexOf(node?.text ?? '');
+      if (node !== null && k >= 0) edits.push({ ...node.startPosition, from: node.text, to: `zf${k}_y` });
+    };
+    for (const node of fieldNodes) if (node?.tree === tree) renameField(node);
     for (const fn of tree?.rootNode.descendantsOfType('function_definition') ?? []) {
       if (fn === null) continue;
       const locals = [...cLocals(fn)];
@@ -47,6 +75,10 @@ async function renamePatchLocals(text: string): Promise<{ text: string; renamed:
         const k = locals.indexOf(use?.text ?? '');
         if (use !== null && k >= 0) edits.push({ ...use.startPosition, from: use.text, to: fresh(k) });
       }
+      const structs = uapiLocals(fn);
+      for (const access of fn.descendantsOfType('field_expression'))
+        if (structs.has(access?.childForFieldName('argument')?.text ?? ''))
+          renameField(access?.childForFieldName('field') ?? null);
     }
     // Right to left on each line, so earlier columns stay valid.
     for (const e of edits.sort((a, b) => b.row - a.row || b.column - a.column)) {
@@ -57,7 +89,7 @@ async function renamePatchLocals(text: string): Promise<{ text: string; renamed:
       lines[index] = line.slice(0, at) + e.to + line.slice(at + e.from.length);
     }
   }
-  return { text: lines.join('\n'), renamed };
+  return { text: lines.join('\n'), renamed, fields: fields.length };
 }
 
 /** Renames every parameter and local of the model's `@conforms` functions and methods (ts-morph, language service). */
@@ -103,8 +135,8 @@ const verdict = (report: ConformReport) => ({
   notAnalysed: report.notAnalysed,
 });
 
-describe('renaming any local identifier never changes a verdict', () => {
-  it('gives both patches the same verdicts with every local renamed, in the C and in the tagged TS', async () => {
+describe('renaming any local identifier or uAPI field never changes a verdict', () => {
+  it('gives both patches the same verdicts with every local and every uAPI field renamed, in the C and in the tagged TS', async () => {
     const root = mkdtempSync(join(work, 'root-'));
     for (const pkg of MODEL_PACKAGES)
       cpSync(join(repo, pkg, 'src'), join(root, pkg, 'src'), { recursive: true });
@@ -112,15 +144,17 @@ describe('renaming any local identifier never changes a verdict', () => {
     expect(renameModelLocals(root)).toBeGreaterThan(20);
     for (const name of ['reviewed.patch', 'v4.patch']) {
       const target = join(root, 'patches', name);
-      const { text, renamed } = await renamePatchLocals(readFileSync(target, 'utf8'));
+      const { text, renamed, fields } = await renamePatchLocals(readFileSync(target, 'utf8'));
       expect(renamed, name).toBeGreaterThan(8);
+      expect(fields, name).toBeGreaterThan(6);
+      expect(text, name).not.toMatch(/[.>](uaddr|len)\b/);
       writeFileSync(target, text);
       const before = await conform(repo, join(repo, 'patches', name));
       const after = await conform(root, target);
       expect(verdict(after), name).toEqual(verdict(before));
     }
     // The renames did land: the renamed names are in the copies.
-    expect(readFileSync(join(root, 'patches/reviewed.patch'), 'utf8')).toMatch(/zq\d+_x/);
+    expect(readFileSync(join(root, 'patches/reviewed.patch'), 'utf8')).toMatch(/zq\d+_x\.zf\d+_y/);
     expect(readFileSync(join(root, 'packages/kvm-svm/src/snp/launchUpdate.ts'), 'utf8')).toMatch(/zq\d+_x/);
   }, 60_000);
 });

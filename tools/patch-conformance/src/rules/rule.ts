@@ -22,4 +22,6 @@ export interface Rule {
   readonly id: string;
   readonly rationale: string;
   check(context: RuleContext): Finding[];
+  /** What the reader should know but is no violation (e.g. fields matched by offset though named otherwise). */
+  notes?(context: RuleContext): string[];
 }

@@ -22,6 +22,28 @@ const RELEASE_LOOP =
   '+\tfor (i = 0; i < npages; i++) {\n+\t\tif (snp_page_leaked(page_to_pfn(pages[i])))\n+\t\t\tcontinue;\n+\t\tset_page_dirty_lock(pages[i]);\n+\t\tmark_page_accessed(pages[i]);\n+\t\tunpin_user_page(pages[i]);\n+\t}\n';
 const LAUNCH_UPDATE = '+/* @snp-ref kvm.snp_launch_update */\n';
 const MAKE_PRIVATE = '+\t\tret = rmp_make_private(pfns[i], gpa, sev->asid, true);\n';
+const GPA = '+\t\tu64 gpa = (params.gfn_start + i) << PAGE_SHIFT;\n';
+
+/** Renames a uAPI field in the struct (its first declaration) and in every `params.` use. */
+const renameField = (from: string, to: string): Edit[] => [
+  [` ${from};`, ` ${to};`],
+  ...Array.from(
+    { length: reviewed.split(`params.${from}`).length - 1 },
+    (): Edit => [`params.${from}`, `params.${to}`],
+  ),
+];
+
+/** The gpa of each page from the memslot that maps its hva, as RFC v4 did; gfn_start stays in the struct, unused. */
+const GPA_FROM_MEMSLOT: Edit = [
+  GPA,
+  '+\t\tunsigned long hva = params.uaddr + (i << PAGE_SHIFT);\n+\t\tstruct kvm_memory_slot *slot = hva_to_memslot(kvm, hva);\n+\t\tu64 gpa;\n+\n+\t\tif (!slot) {\n+\t\t\tret = -EINVAL;\n+\t\t\tbreak;\n+\t\t}\n+\t\tgpa = gfn_to_gpa(hva_to_gfn_memslot(hva, slot));\n',
+];
+const RENAMED_FIELDS = [
+  ...renameField('gfn_start', 'start_gfn'),
+  ...renameField('uaddr', 'hva'),
+  ...renameField('len', 'size'),
+  ...renameField('type', 'kind'),
+];
 
 const FIXTURES: readonly [rules: readonly string[], what: string, edits: readonly Edit[]][] = [
   [
@@ -160,6 +182,51 @@ const FIXTURES: readonly [rules: readonly string[], what: string, edits: readonl
     'rmpupdate() hands the write to a helper nobody describes: its trace cannot be checked, so it is not trusted',
     [['+\tret = __rmpupdate(pfn, state);\n', '+\tret = snp_rmpupdate_insn(pfn, state);\n']],
   ],
+  [[], 'the uAPI fields named start_gfn, hva, size and kind, in the struct and every use', RENAMED_FIELDS],
+  [
+    [],
+    'the uAPI fields named gfn and src, as kvm_gmem_populate() calls them',
+    [...renameField('gfn_start', 'gfn'), ...renameField('uaddr', 'src')],
+  ],
+  [
+    [],
+    'the gpa computed by a helper the patch defines, handed a pointer to the struct',
+    [
+      [
+        LAUNCH_UPDATE,
+        `+static u64 snp_page_gpa(const struct kvm_sev_snp_launch_update *p, unsigned long n)\n+{\n+\treturn gfn_to_gpa(p->gfn_start + n);\n+}\n+\n${LAUNCH_UPDATE}`,
+      ],
+      [GPA, '+\t\tu64 gpa = snp_page_gpa(&params, i);\n'],
+    ],
+  ],
+  [
+    ['no-memslot-srcu', 'uapi-hva-and-gpa'],
+    'a gfn_start field that launch update ignores: the gpa comes from the memslot of the hva',
+    [GPA_FROM_MEMSLOT],
+  ],
+  [
+    ['uapi-codec-layout'],
+    "gfn_start and uaddr swapped in the struct: the codec's addresses land on each other",
+    [
+      [
+        '+\t__u64 gfn_start;\t/* guest frame of the first page: userspace says where */\n+\t__u64 uaddr;\t\t/* host virtual address of the first page: what KVM pins */\n',
+        '+\t__u64 uaddr;\n+\t__u64 gfn_start;\n',
+      ],
+    ],
+  ],
+  [
+    ['uapi-codec-layout'],
+    'the struct as reviewed, but the code pins gfn_start and assigns the RMP entry from uaddr',
+    [
+      [GPA, '+\t\tu64 gpa = (params.uaddr + i) << PAGE_SHIFT;\n'],
+      ['sev_pin_user_range(kvm, params.uaddr, npages)', 'sev_pin_user_range(kvm, params.gfn_start, npages)'],
+    ],
+  ],
+  [
+    ['uapi-codec-layout'],
+    'type widened to __u16: flags moves to 28, the struct to 72 bytes',
+    [['+\t__u8 type;', '+\t__u16 type;']],
+  ],
   [
     [],
     'logging and warnings added (pr_debug, WARN_ON_ONCE): known to be harmless',
@@ -187,6 +254,17 @@ describe('static rules judge what the C does, on rewrites of reviewed.patch', ()
   it.each(FIXTURES)('fires %j on %s', async (rules, _, edits) => {
     const report = await check(edits);
     expect([...new Set(report.findings.map((f) => f.rule))].sort()).toEqual([...rules].sort());
+  });
+
+  it('says where the guest address comes from when no field of the struct is it, and notes renamed fields', async () => {
+    const memslot = await check([GPA_FROM_MEMSLOT]);
+    expect(memslot.findings.find((f) => f.rule === 'uapi-hva-and-gpa')?.message).toBe(
+      'struct kvm_sev_snp_launch_update has no guest address: no field of it reaches the guest address of rmp_make_private(); it comes from a memslot lookup: hva_to_gfn_memslot()',
+    );
+    const renamed = await check(RENAMED_FIELDS);
+    expect(renamed.notes).toEqual([
+      'struct kvm_sev_snp_launch_update names fields otherwise than the codec, matched by offset: gfnStart is start_gfn, uaddr is hva, len is size, type is kind',
+    ]);
   });
 
   it('lists a call into code neither the patch nor the catalogue describes as not analysed, and trusts it with nothing', async () => {
