@@ -1,8 +1,8 @@
 /*
- * The C side of snp-conform's dynamic rule: the patch's C (included below as PATCH_C) runs on this
- * user-space host, driven by runs on stdin, and every RMP change, firmware refusal, leak and page
- * release is printed as one canonical line, for snp-conform to compare with the TypeScript model's
- * run of the same scenario. Written for snp-conform; not kernel code.
+ * The C side of snp-conform's dynamic rule: the patch's C (included at the very end as PATCH_C)
+ * runs on this user-space host, driven by runs on stdin, and every RMP change, firmware refusal,
+ * leak and page release is printed as one canonical line, for snp-conform to compare with the
+ * TypeScript model's run of the same scenario. Written for snp-conform; not kernel code.
  *
  * Input lines: asid A | reject 0|1 | map HVA PFN COUNT | slot ID GPA HVA SIZE |
  * rmp PFN ASSIGNED ASID GPA IMMUTABLE VALIDATED | inject SITE NTH CODE | finish |
@@ -326,7 +326,13 @@ int rmpupdate(u64 pfn, struct rmp_state *state, const char *by)
 }
 #endif
 
-#include PATCH_C
+/*
+ * The patch's launch update, defined by the patch included at the end of this file. Everything
+ * of the harness comes before that include, so no macro the patch defines can reach the harness's
+ * own code (the sandbox entry in main above all).
+ */
+static int snp_launch_update(struct kvm *kvm, struct kvm_sev_cmd *argp);
+
 
 /* The scenario on stdin, read before the sandbox closes; its lines are parsed from here. */
 static char input[16 << 20];
@@ -496,3 +502,5 @@ int main(void)
 	run_ends();
 	finish(0);
 }
+
+#include PATCH_C

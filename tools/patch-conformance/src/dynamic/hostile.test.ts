@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,11 @@ const reviewed = readFileSync(join(root, 'patches/reviewed.patch'), 'utf8');
 const LAUNCH_BODY = '+\tint ret = 0;\n';
 const work = mkdtempSync(join(tmpdir(), 'conform-hostile-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+// snp-conform's build directories go to this worker's own TMPDIR (os.tmpdir() reads it at each
+// call), so counting them is not disturbed by other test files building harnesses meanwhile.
+const builds = join(work, 'tmp');
+mkdirSync(builds);
+process.env.TMPDIR = builds;
 /** A file only the hostile patches name: its contents must never reach a report. */
 const SECRET = join(work, 'secret.txt');
 const TOKEN = 'never-in-a-report-7f3a';
@@ -25,7 +30,7 @@ function hostile(line: string, before = ''): string {
   return file;
 }
 
-const ourTempDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('snp-conform-'));
+const ourTempDirs = () => readdirSync(builds).filter((d) => d.startsWith('snp-conform-'));
 
 async function dynamicReport(patch: string) {
   const report = await conform(root, patch, undefined, { dynamic: true });
@@ -60,6 +65,12 @@ describe('the harness on hostile patches', () => {
     ['opens a file', `if (fopen("${SECRET}", "r")) return 1;`, ''],
     ['opens a socket', 'socket(2, 1, 0);', '+int socket(int, int, int);\n'],
     ['exits the process', 'exit(0);', ''],
+    // A macro defined by the patch must not reach the harness's own code after it.
+    [
+      'opens a file after defining the sandbox away',
+      `if (fopen("${SECRET}", "r")) return 1;`,
+      '+#define snp_sandbox_enter(buf, size, cpu) 0\n',
+    ],
   ])('ends the run of C that %s, in seccomp strict mode', async (_, line, before) => {
     const { report, text } = await dynamicReport(hostile(line, before));
 
