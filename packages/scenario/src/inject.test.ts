@@ -37,7 +37,22 @@ describe('the inject step at the kernel sites', () => {
       ok: false,
       errno: 'EINVAL',
     });
-    expect(run({ at: 'rmpupdate', nth: 1 })[3]).toMatchObject({ ok: false, errno: 'EINVAL' });
+    expect(run({ at: 'rmpupdate', nth: 1 })[3]).toMatchObject({
+      ok: false,
+      errno: 'EINVAL',
+      message: 'rmpupdate fails with a code: add "error" (a name or a number)',
+    });
+  });
+
+  it('refuses copy_to_user, which a scenario never reaches, rather than arming a failure that cannot fire', () => {
+    const [, , , injected, update] = run({ at: 'copy_to_user', nth: 1 });
+
+    expect(injected).toMatchObject({
+      ok: false,
+      errno: 'EINVAL',
+      message: expect.stringMatching(/^copy_to_user: /),
+    });
+    expect(update).toMatchObject({ ok: true });
   });
 
   it('names every site when the site is unknown', () => {

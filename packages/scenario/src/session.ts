@@ -333,6 +333,14 @@ function inject(machine: Machine, step: Extract<Step, { op: 'inject' }>): Outcom
   try {
     if (!isCodedSite(step.at) && step.error !== undefined)
       throw new RangeError(`${step.at} fails without a code: drop "error"`);
+    // A scenario's launch update is the KVM command itself, not the ioctl around it: no progress
+    // is copied back to userspace, so a copy_to_user failure could never fire.
+    if (step.at === 'copy_to_user')
+      throw new RangeError(
+        'copy_to_user: a scenario has no progress write-back to fail (only the ioctl copies it back)',
+      );
+    if (isCodedSite(step.at) && step.error === undefined)
+      throw new RangeError(`${step.at} fails with a code: add "error" (a name or a number)`);
     if (isCodedSite(step.at) && code === undefined)
       throw new RangeError(
         `unknown ${step.at === 'rmpupdate' ? 'RMPUPDATE return code' : 'firmware status'} "${step.error}"`,

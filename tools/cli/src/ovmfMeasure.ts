@@ -22,6 +22,7 @@ import {
   vcpuTypeSource,
 } from '@snp-ref/psp-firmware/measure';
 import { CliInputError } from './commandLine/inputError.js';
+import { errnoCode } from './files.js';
 
 /** The flags of sev-snp-measure that select and shape an SNP launch (values as typed, unparsed). */
 export interface OvmfFlags {
@@ -67,7 +68,7 @@ async function readFileOrFail(flag: string, path: string): Promise<Uint8Array> {
   try {
     return await readFile(path);
   } catch (error) {
-    throw new FlagError(`${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new FlagError(`${flag}: cannot read ${path} (${errnoCode(error)})`);
   }
 }
 
@@ -77,7 +78,7 @@ async function sha256File(flag: string, path: string, cwd: string): Promise<Uint
   try {
     for await (const chunk of createReadStream(resolve(cwd, path))) hash.update(chunk as Buffer);
   } catch (error) {
-    throw new FlagError(`${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new FlagError(`${flag}: cannot read ${path} (${errnoCode(error)})`);
   }
   return hash.digest();
 }

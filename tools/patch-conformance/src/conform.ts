@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { loadCModel } from './c/cModel.js';
 import { readPatch } from './c/patch.js';
-import { cliExampleScenarios, conformScenarios, dynamicFindings } from './dynamic/index.js';
+import { dynamicFindings, dynamicRuns } from './dynamic/index.js';
 import { ConformInputError } from './input.js';
 import { notAnalysedCalls } from './rules/cFacts.js';
 import type { Finding, Rule } from './rules/rule.js';
@@ -50,9 +50,7 @@ export async function conform(
   const notes = rules.flatMap((rule) => rule.notes?.({ c, ts, root }) ?? []);
   if (options.dynamic === true) {
     const reference = ts.entities.find((e) => e.id === 'kvm.snp_launch_update' && e.flavour === 'reviewed');
-    findings.push(
-      ...dynamicFindings(c, reference?.location, [...conformScenarios(), ...cliExampleScenarios(root)]),
-    );
+    findings.push(...dynamicFindings(c, reference?.location, dynamicRuns(root)));
   }
   return {
     patch: patch.file,

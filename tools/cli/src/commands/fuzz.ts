@@ -6,6 +6,7 @@ import { CliInputError } from '../commandLine/inputError.js';
 import type { CliIo } from '../commandLine/io.js';
 import { type Files, filesOf } from '../files.js';
 import { progressOn } from '../progress.js';
+import { validScenario } from './scenarioInput.js';
 
 const count = (flag: string, value: string, min: number) => {
   const n = Number(value);
@@ -99,8 +100,10 @@ export const fuzzCommand = defineCommand({
     const { checkScenario, runCampaign } = await import('@snp-ref/scenario/fuzz');
     const files = filesOf(io);
     if (options.replay !== undefined) {
-      const scenario = files.readJson(options.replay) as GeneratedScenario;
-      const result = checkScenario(scenario, options.selfTest);
+      const json = files.readJson(options.replay);
+      // A file that is no scenario is the user's input error, not a generator bug (exit 2).
+      await validScenario(json);
+      const result = checkScenario(json as GeneratedScenario, options.selfTest);
       if (!('violation' in result)) {
         io.stdout(`ok: ${result.steps} steps, every invariant held\n`);
         return 0;

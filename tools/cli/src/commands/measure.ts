@@ -8,7 +8,7 @@ import {
   measurePlanWithFiles,
   ParallelPageHasher,
 } from '@snp-ref/psp-firmware/measure';
-import { hex } from '@snp-ref/rmp-core';
+import { hex, PAGE_SIZE } from '@snp-ref/rmp-core';
 import { defineCommand } from '../commandLine/command.js';
 import type { CliIo } from '../commandLine/io.js';
 import { filesOf } from '../files.js';
@@ -40,7 +40,7 @@ async function measure(
   }
 }
 
-const bigintsAsHex = (_: string, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
+const bigintsAsHex = (_: string, v: unknown) => (typeof v === 'bigint' ? hex(v) : v);
 
 export const measureCommand = defineCommand({
   name: 'measure',
@@ -62,7 +62,7 @@ export const measureCommand = defineCommand({
     if (options.dumpVmsa) {
       const pages = plan.ops.filter((op) => op.op === 'vmsa');
       for (const [i, op] of pages.entries())
-        files.writeText(`vmsa${i}.bin`, explicitPage(op, 0) ?? new Uint8Array(4096));
+        files.writeText(`vmsa${i}.bin`, explicitPage(op, 0) ?? new Uint8Array(PAGE_SIZE));
     }
     const logFile = options.log === true ? '-' : options.log;
     const log = logFile === undefined ? undefined : openLog(io, files, logFile, options.format ?? 'json');

@@ -7,8 +7,13 @@ export const scenarioModules = () => import('@snp-ref/scenario');
 
 /** The scenario in `file` ("-": stdin), every problem with it named. */
 export async function loadScenario(files: Files, file: string) {
+  return validScenario(files.readJson(file));
+}
+
+/** A parsed JSON value as a valid scenario, or an input error naming every problem. */
+export async function validScenario(value: unknown) {
   const { parseScenario } = await scenarioModules();
-  const parsed = parseScenario(files.readJson(file));
+  const parsed = parseScenario(value);
   if (!parsed.ok)
     throw new CliInputError(
       'INPUT',

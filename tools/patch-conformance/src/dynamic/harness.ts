@@ -59,39 +59,62 @@ export function buildHarness(c: CModel): { harness: Harness } | { problems: Buil
     };
   const dir = mkdtempSync(join(tmpdir(), 'snp-conform-'));
   const source = join(dir, 'patch.c');
+  const object = join(dir, 'harness.o');
   const binary = join(dir, 'harness');
-  writeFileSync(source, assemble(screened.code, source));
+  const assembled = assemble(screened.code, source);
+  // Screened again as the compiler will read it: reordering must not turn a comment into a directive.
+  const late = screenC(assembled).refusals;
+  if (late.length > 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return {
+      problems: late.map((r) => ({
+        rule: 'harness-refused',
+        message: `not compiled: ${r.reason} (in the C as reassembled for the compiler)`,
+        at: at(patchLineOfAssembled(assembled, r.line)),
+      })),
+    };
+  }
+  writeFileSync(source, assembled);
   const flavour = c.patch.flavour === 'v4' ? ['-DSNP_FLAVOUR_V4'] : [];
-  const cc = spawnSync(
-    'cc',
+  // Three steps, so that only main stays global: a function of the patch that the C library or its
+  // start-up files call by name (__libc_start_main, __gmon_start__, malloc ...) would otherwise
+  // replace theirs and run before the sandbox, or outside it.
+  const steps: [tool: string, args: string[]][] = [
     [
-      '-std=gnu11',
-      '-O1',
-      // Warnings are the patch author's business; an undeclared function must stop the build here,
-      // with its line, rather than at link time without one.
-      '-Werror=implicit-function-declaration',
-      `-I${SHIM}`,
-      ...flavour,
-      `-DPATCH_C="${source}"`,
-      '-o',
-      binary,
-      join(SHIM, 'harness.c'),
+      'cc',
+      [
+        '-std=gnu11',
+        '-O1',
+        // Warnings are the patch author's business; an undeclared function must stop the build here,
+        // with its line, rather than at link time without one.
+        '-Werror=implicit-function-declaration',
+        `-I${SHIM}`,
+        ...flavour,
+        `-DPATCH_C="${source}"`,
+        '-c',
+        '-o',
+        object,
+        join(SHIM, 'harness.c'),
+      ],
     ],
-    {
+    ['objcopy', ['--keep-global-symbol=main', object]],
+    ['cc', ['-o', binary, object]],
+  ];
+  for (const [tool, args] of steps) {
+    const run = spawnSync(tool, args, {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
       encoding: 'utf8',
       timeout: COMPILE_MS,
       killSignal: 'SIGKILL',
       maxBuffer: OUTPUT_BYTES,
-    },
-  );
-  if (cc.status !== 0) {
+    });
+    if (run.status === 0) continue;
     rmSync(dir, { recursive: true, force: true });
-    const timedOut = cc.error !== undefined && 'code' in cc.error && cc.error.code === 'ETIMEDOUT';
+    const timedOut = run.error !== undefined && 'code' in run.error && run.error.code === 'ETIMEDOUT';
     const cause = timedOut
-      ? { message: `the compiler did not finish within ${COMPILE_MS / 1000} s` }
-      : compilerCause(cc.error === undefined ? (cc.stderr ?? '') : String(cc.error), source, at);
+      ? { message: `${tool} did not finish within ${COMPILE_MS / 1000} s` }
+      : compilerCause(run.error === undefined ? (run.stderr ?? '') : String(run.error), source, at);
     return { problems: [{ rule: 'harness-build', ...cause }] };
   }
   return {
@@ -140,6 +163,8 @@ function runHarness(binary: string, inputs: readonly (readonly string[])[]): Bat
     if (line === 'end') outputs.push([]);
     else if (line !== '') outputs.at(-1)?.push(line);
   outputs.pop();
+  // The patch's C shares stdout: extra `end` lines it prints must not make runs out of nothing.
+  outputs.length = Math.min(outputs.length, inputs.length);
   const stop = stopOf(run);
   return stop === undefined ? { outputs } : { outputs, stop };
 }
@@ -158,4 +183,17 @@ function stopOf(run: ReturnType<typeof spawnSync>): Stop | undefined {
       detail: (String(run.stderr ?? '') || String(run.error ?? `exit ${run.status}`)).trim(),
     };
   return undefined;
+}
+
+/**
+ * The 0-based line of the patch's C that line `line` of the assembled C comes from: assemble()
+ * starts each chunk with `#line N`, N the 1-based line it came from.
+ */
+function patchLineOfAssembled(assembled: string, line: number): number {
+  const lines = assembled.split('\n');
+  for (let i = line; i >= 0; i--) {
+    const directive = /^#line (\d+) /.exec(lines[i] ?? '');
+    if (directive !== null) return Number(directive[1]) - 1 + (line - i - 1);
+  }
+  return line;
 }

@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,6 +85,25 @@ describe('the harness on hostile patches', () => {
     expect(report.findings).toEqual([
       expect.objectContaining({ rule: 'harness-sandbox', message: expect.stringContaining('forbids') }),
     ]);
+    expect(text).not.toContain(TOKEN);
+  });
+
+  it('keeps a patch function named like a C library start-up hook from running at all', async () => {
+    const pwned = join(work, 'pwned');
+    const hook = `+int __libc_start_main(void)\n+{\n+\tfclose(fopen("${pwned}", "w"));\n+\treturn 0;\n+}\n`;
+
+    const { report } = await dynamicReport(hostile('', hook));
+
+    expect(existsSync(pwned)).toBe(false);
+    expect(report.findings).toEqual([]);
+  });
+
+  it('screens the C again as reordered for the compiler: a spliced comment cannot become an include', async () => {
+    const { report, text } = await dynamicReport(
+      hostile('', `+static int x; // c \\\n+#include "${SECRET}"\n`),
+    );
+
+    expect(report.findings.map((f) => f.rule)).toEqual(['harness-refused']);
     expect(text).not.toContain(TOKEN);
   });
 

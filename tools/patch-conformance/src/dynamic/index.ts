@@ -7,7 +7,7 @@ import { buildHarness, type Stop } from './harness.js';
 import { cOnlyRuns, type HarnessRun, harnessCalls } from './modelRun.js';
 import { callLine } from './uapi.js';
 
-export { cliExampleScenarios, conformScenarios } from './scenarios.js';
+export { dynamicRuns } from './scenarios.js';
 
 /** The dynamic rule's id and rationale, listed with the static rules in reports. */
 export const DYNAMIC_RULE = {

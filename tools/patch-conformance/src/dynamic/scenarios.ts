@@ -6,9 +6,9 @@ import { parseScenario } from '@snp-ref/scenario';
 import { ConformInputError } from '../input.js';
 import { type HarnessRun, harnessRuns } from './modelRun.js';
 
-export const SCENARIOS = join(import.meta.dirname, '../../scenarios');
+const SCENARIOS = join(import.meta.dirname, '../../scenarios');
 /** The CLI's example scenarios, relative to the repository root. */
-export const CLI_EXAMPLES = 'tools/cli/examples';
+const CLI_EXAMPLES = 'tools/cli/examples';
 
 const scenarioFiles = (dir: string) =>
   readdirSync(dir)
@@ -29,7 +29,7 @@ function readScenario(file: string) {
 }
 
 /** snp-conform's own scenarios, each with its failure paths: every one must be runnable by the harness. */
-export function conformScenarios(dir = SCENARIOS): HarnessRun[] {
+function conformScenarios(dir = SCENARIOS): HarnessRun[] {
   return scenarioFiles(dir).flatMap((file) => {
     const runs = harnessRuns(file.replace(/\.json$/, ''), readScenario(join(dir, file)));
     if (typeof runs === 'string')
@@ -39,7 +39,7 @@ export function conformScenarios(dir = SCENARIOS): HarnessRun[] {
 }
 
 /** The CLI examples the harness can run, with their failure paths, from the repository at `root` (none if it has no CLI). */
-export function cliExampleScenarios(root: string): HarnessRun[] {
+function cliExampleScenarios(root: string): HarnessRun[] {
   const dir = join(root, CLI_EXAMPLES);
   if (!existsSync(dir)) return [];
   return scenarioFiles(dir).flatMap((file) => {
@@ -47,3 +47,14 @@ export function cliExampleScenarios(root: string): HarnessRun[] {
     return typeof runs === 'string' ? [] : runs;
   });
 }
+
+/**
+ * Every scenario and failure path of the repository at `root`, with the model's traces. They do not
+ * depend on the patch, so `snp-conform A.patch B.patch` runs the model once: the last root is kept.
+ */
+export function dynamicRuns(root: string): readonly HarnessRun[] {
+  if (last?.root !== root) last = { root, runs: [...conformScenarios(), ...cliExampleScenarios(root)] };
+  return last.runs;
+}
+
+let last: { readonly root: string; readonly runs: readonly HarnessRun[] } | undefined;

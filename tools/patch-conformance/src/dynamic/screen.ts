@@ -147,6 +147,10 @@ export function screenC(code: string): Screened {
           at,
           `#include ${close === '' ? 'of a macro' : `of ${JSON.stringify(path)}`}: only kernel headers, which the shim provides, may be included`,
         );
+      else if (line !== at || !/^[ \t]*$/.test(code.slice(end + 1, lineEnd(code, end))))
+        // The whole line is blanked, so it must hold the include and nothing else: text after the
+        // header name (a comment opened there, a line splice) would change what the next line is.
+        refuse(at, `#include of ${JSON.stringify(path)}: nothing may follow the header name on its line`);
       else blanked.add(at);
     } else if (ch === '#' && peek(1) === '#') {
       refuse(line, '## token pasting (it can spell any identifier, including the refused ones)');
@@ -166,4 +170,9 @@ export function screenC(code: string): Screened {
     code: lines.map((text, n) => (blanked.has(n) ? '' : text)).join('\n'),
     refusals,
   };
+}
+
+function lineEnd(code: string, from: number): number {
+  const end = code.indexOf('\n', from);
+  return end < 0 ? code.length : end;
 }
