@@ -21,7 +21,7 @@ function seconds(command: string, args: readonly string[]): number {
 /** The failure paths the dynamic rule walks per patch: every scenario's runs that inject one failure. */
 function failurePaths(): number {
   const scenarios = join(ROOT, 'tools/patch-conformance/src/dynamic/scenarios.ts');
-  const count = `const s = await import(${JSON.stringify(scenarios)}); const runs = [...s.conformScenarios(), ...s.cliExampleScenarios(${JSON.stringify(ROOT)})]; console.log(runs.filter((r) => r.path !== undefined).length);`;
+  const count = `const s = await import(${JSON.stringify(scenarios)}); const runs = s.dynamicRuns(${JSON.stringify(ROOT)}); console.log(runs.filter((r) => r.path !== undefined).length);`;
   const out = execFileSync(
     process.execPath,
     ['--import', 'tsx', '--conditions=@snp-ref/source', '--input-type=module', '-e', count],
