@@ -88,6 +88,14 @@ export async function loadCModel(patch: Patch): Promise<CModel> {
   return { patch, locate, entities, functions };
 }
 
+/** The declarator holding a function's name and parameters, below any pointer declarators of its return type. */
+export function functionDeclarator(fn: Node): Node | undefined {
+  let declarator = fn.childForFieldName('declarator');
+  while (declarator !== null && declarator.type !== 'function_declarator')
+    declarator = declarator.childForFieldName('declarator');
+  return declarator ?? undefined;
+}
+
 function functionName(node: Node): string | undefined {
   let declarator = node.childForFieldName('declarator');
   while (declarator !== null && declarator.type !== 'identifier')

@@ -54,6 +54,11 @@ describe('the control-flow graph and what holds on every path', () => {
       [['s']],
     ],
     ['a void function that falls off its end has a return too', 'void f(void) { x(); }', [['x']]],
+    [
+      'a comment between else and its block does not hide the block',
+      'int f(void) { if (c()) { x(); y(); } else /* why */ { x(); y(); } return 0; }',
+      [['c', 'x', 'y']],
+    ],
   ])('%s', async (_, code, expected) => {
     expect(await atReturns(code)).toEqual(expected);
   });

@@ -19,7 +19,8 @@ export function buildCfg(fn: Node): Cfg<Node> {
         const alternative = field('alternative');
         return node('branch', field('condition'), [
           { to: build(field('consequence'), next, jumps), when: true },
-          { to: build(alternative?.namedChildren[0] ?? alternative, next, jumps), when: false },
+          // The else clause's children: its statement, and any comment before it.
+          { to: alternative ? sequence(alternative.namedChildren, next, jumps) : next, when: false },
         ]);
       }
       case 'while_statement':

@@ -107,6 +107,12 @@ describe('the harness on hostile patches', () => {
     expect(text).not.toContain(TOKEN);
   });
 
+  it("reports, rather than crashes on, C that prints the harness's own end-of-run lines", async () => {
+    const { report } = await dynamicReport(hostile('printf("end\\nend\\nend\\n");'));
+
+    expect(report.findings.map((f) => f.rule)).toContain('dynamic-trace');
+  });
+
   it('stops a run that floods its output', async () => {
     const { report } = await dynamicReport(hostile('for (;;) printf("flood flood flood\\n");'));
 

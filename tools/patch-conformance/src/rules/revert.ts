@@ -1,6 +1,6 @@
 import { SyntaxKind, Node as TsNode } from 'ts-morph';
 import type { Node } from 'web-tree-sitter';
-import type { CModel } from '../c/cModel.js';
+import { type CModel, functionDeclarator } from '../c/cModel.js';
 import { bodyOf, callsIn, declarationOf, reachableFrom, reaches } from '../ts/resolve.js';
 import type { TsModel } from '../ts/tsModel.js';
 import { kernelApi } from './catalogue.js';
@@ -57,7 +57,7 @@ function valueBefore(fn: Node, at: number, variable: string): Node | undefined {
 }
 
 const parameters = (fn: Node): string[] =>
-  (fn.childForFieldName('declarator')?.childForFieldName('parameters')?.namedChildren ?? []).map((p) => {
+  (functionDeclarator(fn)?.childForFieldName('parameters')?.namedChildren ?? []).map((p) => {
     let d = p?.childForFieldName('declarator');
     while (d !== null && d !== undefined && d.type !== 'identifier') d = d.childForFieldName('declarator');
     return d?.text ?? '';

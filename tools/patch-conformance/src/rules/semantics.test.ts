@@ -185,6 +185,17 @@ const FIXTURES: readonly [rules: readonly string[], what: string, edits: readonl
   [[], 'the uAPI fields named start_gfn, hva, size and kind, in the struct and every use', RENAMED_FIELDS],
   [
     [],
+    'the pin in a helper that returns the page array (a pointer-returning declarator)',
+    [
+      [
+        LAUNCH_UPDATE,
+        `+static struct page **snp_pin(struct kvm *kvm, u64 uaddr, unsigned long npages)\n+{\n+\treturn sev_pin_user_range(kvm, uaddr, npages);\n+}\n+\n${LAUNCH_UPDATE}`,
+      ],
+      ['sev_pin_user_range(kvm, params.uaddr, npages);', 'snp_pin(kvm, params.uaddr, npages);'],
+    ],
+  ],
+  [
+    [],
     'the uAPI fields named gfn and src, as kvm_gmem_populate() calls them',
     [...renameField('gfn_start', 'gfn'), ...renameField('uaddr', 'src')],
   ],

@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import type { CModel } from '../c/cModel.js';
+import { type CModel, functionDeclarator } from '../c/cModel.js';
 import { structLayout } from '../c/layout.js';
 import { codecLayout } from '../ts/codec.js';
 import { kernelApi, UAPI_ROLES, type UapiRole } from './catalogue.js';
@@ -88,7 +88,7 @@ function target(node: Node | null | undefined): string | undefined {
 const argumentsOf = (call: Node): (Node | null)[] => call.childForFieldName('arguments')?.namedChildren ?? [];
 
 const parameterNames = (fn: Node): (string | undefined)[] =>
-  (fn.childForFieldName('declarator')?.childForFieldName('parameters')?.namedChildren ?? []).map((p) =>
+  (functionDeclarator(fn)?.childForFieldName('parameters')?.namedChildren ?? []).map((p) =>
     target(p?.childForFieldName('declarator')),
   );
 
