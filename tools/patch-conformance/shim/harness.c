@@ -327,11 +327,12 @@ int rmpupdate(u64 pfn, struct rmp_state *state, const char *by)
 #endif
 
 /*
- * The patch's launch update, defined by the patch included at the end of this file. Everything
+ * The patch's launch update (SNP_LAUNCH_UPDATE: the name snp-conform paired, harness.ts), defined
+ * by the patch included at the end of this file. Everything
  * of the harness comes before that include, so no macro the patch defines can reach the harness's
  * own code (the sandbox entry in main above all).
  */
-static int snp_launch_update(struct kvm *kvm, struct kvm_sev_cmd *argp);
+static int SNP_LAUNCH_UPDATE(struct kvm *kvm, struct kvm_sev_cmd *argp);
 
 
 /* The scenario on stdin, read before the sandbox closes; its lines are parsed from here. */
@@ -493,7 +494,7 @@ int main(void)
 			struct kvm_sev_cmd argp = { .data = (u64)(uintptr_t)user };
 
 			memcpy(before, rmp, sizeof(rmp));
-			call_ends(snp_launch_update(&the_kvm, &argp), before);
+			call_ends(SNP_LAUNCH_UPDATE(&the_kvm, &argp), before);
 		} else {
 			fprintf(stderr, "harness: bad input line near byte %ld\n", (long)(cursor - input));
 			finish(2);

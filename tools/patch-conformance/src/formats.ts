@@ -1,41 +1,118 @@
 import type { Log } from 'sarif';
-import type { ConformReport } from './conform.js';
+import { type ConformReport, SERIES_RULE } from './conform.js';
 import { DYNAMIC_RULE, HARNESS_RULES } from './dynamic/index.js';
-import type { Location } from './input.js';
+import type { Location, PatchRef } from './input.js';
+import type { Finding } from './rules/rule.js';
 import { RULES as STATIC_RULES } from './rules/rules.js';
 
-const RULES = [...STATIC_RULES, DYNAMIC_RULE, ...HARNESS_RULES];
+const RULES = [SERIES_RULE, ...STATIC_RULES, DYNAMIC_RULE, ...HARNESS_RULES];
+
+const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
+
+/** A posted patch as a reviewer names it: `[PATCH v2 2/4] subject`. */
+const patchName = (ref: PatchRef) => `[${ref.tag ?? 'PATCH'}] ${ref.subject ?? ''}`.trim();
+
+/** A place in the input: the file and line, and the posted patch the line is in. */
+const place = (loc: Location) =>
+  `${loc.patch === undefined ? '' : `${patchName(loc.patch)}, `}${loc.file}:${loc.line}`;
 
 const where = (loc: Location | undefined, side: string) =>
-  loc === undefined ? [] : [`${side} ${loc.file}:${loc.line}`];
+  loc === undefined ? [] : [`${side} ${place(loc)}`];
 
-/** Readable: per patch, the findings grouped by rule, each rule with its rationale once and its count. */
+/** What was read and how it was paired: the lines above the findings. */
+function head(report: ConformReport): string[] {
+  const findings = report.findings.length;
+  const rules = new Set(report.findings.map((f) => f.rule)).size;
+  const posted = report.patches.length > 0;
+  const lines = [
+    `${report.patch}: ${posted ? `${plural(report.patches.length, 'patch', 'patches')}, ` : ''}flavour ${report.flavour} (${report.flavourFrom})`,
+    ...report.patches.map(
+      (p) =>
+        `  ${patchName(p)}${p.from === undefined ? '' : ` — ${p.from}`}${p.date === undefined ? '' : `, ${p.date}`}`,
+    ),
+    ...(report.skipped.length === 0
+      ? []
+      : [`  left out: ${report.skipped.map((s) => `${s.subject} (${s.why})`).join('; ')}`]),
+    ...(report.missing.length === 0 ? [] : [`  missing from the series: ${report.missing.join(', ')}`]),
+    ...pairedLines(report),
+    // An annotated patch pairs what it annotates; a posted one is told what it lacks and how to map it.
+    ...(report.flavourFrom.startsWith("the patch's flavour line")
+      ? []
+      : report.unpaired.map((u) => `  not paired: ${u.entity}: ${u.why}`)),
+    `  ${plural(findings, 'finding')} in ${plural(rules, 'rule')}`,
+  ];
+  return lines;
+}
+
+/** What was paired, one line per way of pairing. */
+function pairedLines(report: ConformReport): string[] {
+  if (report.paired.length === 0) return ['  paired: nothing'];
+  const ways = [...new Set(report.paired.map((p) => p.by))];
+  return ways.map(
+    (by) =>
+      `  paired by ${by}: ${report.paired
+        .filter((p) => p.by === by)
+        .map((p) => `${p.entity} = ${p.kind === 'struct' ? `struct ${p.name}` : `${p.name}()`}`)
+        .join(', ')}`,
+  );
+}
+
+/**
+ * A rule's findings as a review reply has them: per place in the patch, the line quoted once and
+ * what is wrong there; then findings in the model alone, one line each.
+ */
+function reply(findings: readonly Finding[]): string[] {
+  const lines: string[] = [];
+  const inModel: string[] = [];
+  const places = new Map<string, Finding[]>();
+  for (const f of findings) {
+    if (f.c === undefined) {
+      inModel.push('', `  in the model, ${f.ts === undefined ? '' : place(f.ts)}: ${f.message}`);
+      continue;
+    }
+    const key = `${place(f.c)} ${f.ts === undefined ? '' : place(f.ts)}`;
+    places.set(key, [...(places.get(key) ?? []), f]);
+  }
+  for (const [first, ...more] of places.values()) {
+    if (first?.c === undefined) continue;
+    const messages = [first, ...more].map((f) => f.message);
+    lines.push(
+      '',
+      `  ${place(first.c)}:`,
+      ...(first.quote === undefined ? [] : [`  > ${first.quote}`]),
+      ...(first.ts === undefined ? [] : [`  (the model: ${place(first.ts)})`]),
+      ...(messages.length === 1 ? [`  ${messages[0]}`] : messages.map((m) => `  - ${m}`)),
+    );
+  }
+  return [...lines, ...inModel];
+}
+
+/**
+ * Readable, like a review reply: per input, what was read and paired, then per rule (its review
+ * point and rationale once, with a count) each finding with the line it is about quoted.
+ */
 export function formatText(reports: readonly ConformReport[]): string {
   return reports
     .map((report) => {
-      const rules = RULES.filter((rule) => report.findings.some((f) => f.rule === rule.id));
-      const head = `${report.patch} (${report.flavour}): ${report.paired.length} annotations paired, ${report.findings.length} finding(s) in ${rules.length} rule(s)`;
-      const groups = rules.map((rule) => {
+      const groups = RULES.flatMap((rule) => {
         const findings = report.findings.filter((f) => f.rule === rule.id);
+        if (findings.length === 0) return [];
         return [
           '',
-          `  ${rule.id}: ${findings.length} finding(s)`,
-          `    why: ${rule.rationale}`,
-          ...findings.map((f) => {
-            const at = [...where(f.c, 'C'), ...where(f.ts, 'TS')].join('  ');
-            return `    - ${f.message}${at === '' ? '' : `\n      at ${at}`}`;
-          }),
-        ].join('\n');
+          `${rule.id}: ${plural(findings.length, 'finding')}`,
+          `  why: ${rule.rationale}`,
+          ...reply(findings),
+        ];
       });
       const unseen =
         report.notAnalysed.length === 0
           ? []
           : [
               '',
-              `  not analysed (called, but neither in the patch nor in the rules' catalogue): ${report.notAnalysed.map((n) => `${n}()`).join(', ')}`,
+              `not analysed (called, but neither in the patch nor in the rules' catalogue): ${report.notAnalysed.map((n) => `${n}()`).join(', ')}`,
             ];
-      const notes = report.notes.map((note) => `\n  note: ${note}`);
-      return [head, ...groups, ...unseen, ...notes].join('\n');
+      const notes = report.notes.map((note) => `note: ${note}`);
+      return [...head(report), ...groups, ...unseen, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
     })
     .join('\n\n');
 }
@@ -84,7 +161,9 @@ export function formatSarif(reports: readonly ConformReport[], version: string):
       ruleId: f.rule,
       ruleIndex: RULES.findIndex((r) => r.id === f.rule),
       level: 'error' as const,
-      message: { text: `${f.message} (${report.patch}, ${report.flavour})` },
+      message: {
+        text: `${f.message} (${f.c?.patch === undefined ? report.patch : patchName(f.c.patch)}, ${report.flavour})`,
+      },
       locations: [f.c, f.ts].filter((l): l is Location => l !== undefined).map(location),
     })),
   );

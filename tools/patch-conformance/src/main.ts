@@ -1,17 +1,34 @@
-// snp-conform: checks the TypeScript model against the annotated C patches (patches/README.md).
+// snp-conform: checks the TypeScript model against annotated C patches (patches/README.md) and
+// patches as posted (format-patch series, mbox files).
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ConformReport, conform } from './conform.js';
+import {
+  type Flavour,
+  isAnnotated,
+  type Patch,
+  type PatchInput,
+  parsePatch,
+  readInputs,
+  readPatch,
+} from './c/patch.js';
+import { type ConformOptions, type ConformReport, conform, modelEntities } from './conform.js';
 import { formatJunit, formatSarif, formatText } from './formats.js';
 import { ConformInputError } from './input.js';
+import { parseMapFile } from './pairing/mapFile.js';
 
-const USAGE = `usage: snp-conform [--format text|json|junit|sarif] [--root DIR] [--static-only] [PATCH... | -]
-Checks each annotated patch (default: every DIR/patches/*.patch; - reads one from stdin) against
-the TypeScript model in DIR (default: the current directory): the static rules, then (unless
---static-only) the patch's C compiled against user-space shims, sandboxed, and run on the shared
-scenarios beside the model, their traces compared.
+const USAGE = `usage: snp-conform [--format text|json|junit|sarif] [--root DIR] [--static-only]
+                   [--flavour reviewed|v4] [--map FILE] [PATCH... | DIR | MBOX | -]
+Checks patches against the TypeScript model in DIR (default: the current directory): the static
+rules, then (unless --static-only) the patch's C compiled against user-space shims, sandboxed, and
+run on the shared scenarios beside the model, their traces compared.
+Input: annotated patches (first line "snp-ref-flavour: …"; each checked alone; default: every
+DIR/patches/*.patch), or a series as posted: git format-patch files, a directory of them, an mbox,
+a plain diff, - for stdin; all of them together are one series, applied in order.
+A posted series is paired with the model by the kernel's names for its functions; --map FILE
+pairs others ("<entity> <name>" per line), --flavour says which flow it is (else inferred from
+its uAPI struct).
 Exit 0: no finding; 1: a rule failed; 2: bad input.`;
 
 const VERSION = createRequire(import.meta.url)('../package.json').version as string;
@@ -32,6 +49,8 @@ function options(args: readonly string[]) {
         format: { type: 'string', default: 'text' },
         root: { type: 'string', default: '.' },
         'static-only': { type: 'boolean', default: false },
+        flavour: { type: 'string' },
+        map: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -41,9 +60,8 @@ function options(args: readonly string[]) {
   }
 }
 
-/** The patches to check: those named, or every patches/*.patch of the repository. */
-function patchFiles(root: string, named: readonly string[]): string[] {
-  if (named.length > 0) return named.map((p) => (p === '-' ? p : resolve(p)));
+/** Every DIR/patches/*.patch, each checked alone, when no input is named. */
+function repositoryPatches(root: string): string[] {
   const dir = join(root, 'patches');
   let found: string[] = [];
   try {
@@ -53,6 +71,43 @@ function patchFiles(root: string, named: readonly string[]): string[] {
   }
   if (found.length === 0) throw new ConformInputError(`no PATCH given and no ${dir}/*.patch\n${USAGE}`);
   return found.sort().map((f) => join(dir, f));
+}
+
+/**
+ * What to check: each annotated patch alone, and everything else named as one series (named by
+ * the arguments it came from).
+ */
+function patches(root: string, named: readonly string[]): Patch[] {
+  const display = (path: string) => (path === '-' ? '<stdin>' : relative(root, resolve(path)));
+  if (named.length === 0) return repositoryPatches(root).map((p) => readPatch(p, display(p)));
+  const alone: Patch[] = [];
+  const series: { arg: string; inputs: PatchInput[] }[] = [];
+  for (const arg of named) {
+    const inputs = readInputs([arg], display);
+    for (const input of inputs.filter((i) => isAnnotated(i.text)))
+      alone.push(parsePatch([input], input.name));
+    const posted = inputs.filter((i) => !isAnnotated(i.text));
+    if (posted.length > 0) series.push({ arg: display(arg), inputs: posted });
+  }
+  if (series.length === 0) return alone;
+  return [
+    ...alone,
+    parsePatch(
+      series.flatMap((s) => s.inputs),
+      series.map((s) => s.arg).join(', '),
+    ),
+  ];
+}
+
+function flavourOption(value: string | undefined): Flavour | undefined {
+  if (value === undefined || value === 'reviewed' || value === 'v4') return value;
+  throw new ConformInputError(`--flavour: expected reviewed or v4, got ${value}`);
+}
+
+function mapOption(root: string, file: string | undefined): ConformOptions['map'] {
+  if (file === undefined) return undefined;
+  const [input] = readInputs([file], (p) => p);
+  return { file, entries: parseMapFile(input?.text ?? '', file, modelEntities(root)) };
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -69,9 +124,17 @@ async function main(args: readonly string[]): Promise<number> {
   if (!Object.hasOwn(FORMATS, format))
     throw new ConformInputError(`--format: expected text, json, junit or sarif, got ${format}`);
   const root = resolve(values.root);
+  const flavour = flavourOption(values.flavour);
+  const map = mapOption(root, values.map);
   const reports: ConformReport[] = [];
-  for (const patch of patchFiles(root, positionals))
-    reports.push(await conform(root, patch, undefined, { dynamic: !values['static-only'] }));
+  for (const patch of patches(root, positionals))
+    reports.push(
+      await conform(root, patch, undefined, {
+        dynamic: !values['static-only'],
+        ...(flavour === undefined ? {} : { flavour }),
+        ...(map === undefined ? {} : { map }),
+      }),
+    );
   process.stdout.write(FORMATS[format as keyof typeof FORMATS](reports));
   return reports.some((r) => r.findings.length > 0) ? 1 : 0;
 }

@@ -1,24 +1,49 @@
 import { createRequire } from 'node:module';
 import { Language, type Node, Parser, type Tree } from 'web-tree-sitter';
 import { ConformInputError, type Location } from '../input.js';
-import type { Patch } from './patch.js';
+import type { Flavour, Patch, SourceFile } from './patch.js';
 
-/** A C entity the patch annotates with `@snp-ref <id>`. */
+/** How a C entity came to stand for a model entity. */
+export type PairedBy = 'annotation' | 'map file' | 'default map';
+
+/** A C function or struct paired with a model entity. */
 export interface CEntity {
   readonly id: string;
   readonly kind: 'function' | 'struct';
   readonly name: string;
   readonly node: Node;
   readonly location: Location;
+  readonly by: PairedBy;
 }
 
-export interface CModel {
+/** A complete top-level function or struct definition of the patch's C. */
+export interface CDefinition {
+  readonly node: Node;
+  readonly location: Location;
+}
+
+/** What the patch's C holds before pairing: definitions, annotations, and what could not be read. */
+export interface ParsedC {
   readonly patch: Patch;
-  /** Where a node of the added C is in the .patch file. */
+  /** Where a node of the C is in the input. */
   readonly locate: (node: Node) => Location;
+  /** Every function the C defines, by name, for call graphs. */
+  readonly functions: ReadonlyMap<string, CDefinition>;
+  /** Every struct the C defines with a body, by tag. */
+  readonly structs: ReadonlyMap<string, CDefinition>;
+  /** `/* @snp-ref <id> *\/` comments and what they stand before. */
+  readonly annotations: readonly Omit<CEntity, 'by'>[];
+  /** The C analysed: whole top-level items only, each line with its place in the input. */
+  readonly files: readonly SourceFile[];
+  /** Pieces of C the input shows only in part (a hunk inside a function it does not show whole): not analysed. */
+  readonly partial: readonly { readonly location: Location; readonly names: readonly string[] }[];
+  /** Functions analysed although tree-sitter could not parse all of them (kernel macros it does not know). */
+  readonly withErrors: readonly { readonly name: string; readonly location: Location }[];
+}
+
+export interface CModel extends ParsedC {
+  readonly flavour: Flavour;
   readonly entities: ReadonlyMap<string, CEntity>;
-  /** Every function the patch defines, by name, for call graphs. */
-  readonly functions: ReadonlyMap<string, { node: Node; location: Location }>;
 }
 
 let parser: Parser | undefined;
@@ -40,52 +65,113 @@ export async function parseC(code: string): Promise<Tree | null> {
   return (await cParser()).parse(code);
 }
 
-/** Parses the C a patch adds (tree-sitter-c) and finds its annotated entities and functions. */
-export async function loadCModel(patch: Patch): Promise<CModel> {
-  const entities = new Map<string, CEntity>();
-  const functions = new Map<string, { node: Node; location: Location }>();
-  const linesByTree = new Map<unknown, readonly number[]>();
-  const locate = (node: Node): Location => ({
-    file: patch.file,
-    line: linesByTree.get(node.tree)?.[node.startPosition.row] ?? 0,
-  });
+/** Top-level nodes a posted patch's C may hold whole; anything else with a parse error is a fragment. */
+const ITEMS = new Set([
+  'function_definition',
+  'struct_specifier',
+  'declaration',
+  'type_definition',
+  'enum_specifier',
+  'union_specifier',
+  'comment',
+  'preproc_include',
+  'preproc_def',
+  'preproc_function_def',
+  'preproc_call',
+]);
+
+/** Whether a definition's closing brace is really there (tree-sitter inserts a missing one). */
+const closed = (node: Node): boolean => {
+  const body = node.childForFieldName('body');
+  const last = body?.child(body.childCount - 1);
+  return body === null || (last?.type === '}' && !last.isMissing);
+};
+
+/**
+ * Parses the patch's C (tree-sitter-c). An annotated patch must parse whole (it is written for this
+ * tool); a posted one is kept item by item: a fragment of a function the input does not show whole
+ * is set aside as `partial`, a whole function with constructs tree-sitter does not know is kept.
+ */
+export async function parseCSources(patch: Patch): Promise<ParsedC> {
+  const functions = new Map<string, CDefinition>();
+  const structs = new Map<string, CDefinition>();
+  const annotations: Omit<CEntity, 'by'>[] = [];
+  const files: SourceFile[] = [];
+  const partial: { location: Location; names: string[] }[] = [];
+  const withErrors: { name: string; location: Location }[] = [];
+  const linesByTree = new Map<unknown, readonly Location[]>();
+  const locate = (node: Node): Location =>
+    linesByTree.get(node.tree)?.[node.startPosition.row] ?? { file: patch.file, line: 0 };
   for (const file of patch.files) {
     const tree = await parseC(file.code);
     if (tree === null) throw new ConformInputError(`${patch.file}: cannot parse the C added to ${file.path}`);
-    linesByTree.set(tree, file.patchLines);
+    linesByTree.set(tree, file.lines);
     const root = tree.rootNode;
-    if (root.hasError) {
+    if (patch.annotatedFlavour !== undefined && root.hasError) {
       const bad = root.descendantsOfType('ERROR')[0];
       const line = bad === undefined || bad === null ? 0 : locate(bad).line;
       throw new ConformInputError(`${patch.file}:${line}: the C added to ${file.path} does not parse`);
     }
-    root.namedChildren.forEach((node, i) => {
-      if (node === null) return;
+    const kept: Node[] = [];
+    for (const node of root.namedChildren) {
+      if (node === null) continue;
+      const whole = ITEMS.has(node.type) && closed(node);
+      if (!whole || (node.hasError && node.type !== 'function_definition')) {
+        partial.push({ location: locate(node), names: definedName(node) });
+        continue;
+      }
+      kept.push(node);
       if (node.type === 'function_definition') {
         const name = functionName(node);
-        if (name !== undefined) functions.set(name, { node, location: locate(node) });
+        if (name === undefined) continue;
+        functions.set(name, { node, location: locate(node) });
+        if (node.hasError) withErrors.push({ name, location: locate(node) });
+      } else if (node.type === 'struct_specifier' && node.childForFieldName('body') !== null) {
+        const name = node.childForFieldName('name')?.text;
+        if (name !== undefined) structs.set(name, { node, location: locate(node) });
       }
-      const annotation = ANNOTATION.exec(node.type === 'comment' ? node.text : '')?.[1];
-      if (annotation === undefined) return;
-      const next = root.namedChildren[i + 1];
+    }
+    files.push(keptLines(file, kept));
+    kept.forEach((node, i) => {
+      const id = ANNOTATION.exec(node.type === 'comment' ? node.text : '')?.[1];
+      if (id === undefined) return;
+      const next = kept[i + 1];
       const kind =
         next?.type === 'function_definition'
           ? 'function'
           : next?.type === 'struct_specifier'
             ? 'struct'
             : undefined;
-      if (next === null || next === undefined || kind === undefined) {
+      if (next === undefined || kind === undefined) {
         const at = locate(node);
         throw new ConformInputError(
-          `${at.file}:${at.line}: @snp-ref ${annotation} is not right before a function or a struct`,
+          `${at.file}:${at.line}: @snp-ref ${id} is not right before a function or a struct`,
         );
       }
       const name =
         kind === 'function' ? (functionName(next) ?? '') : (next.childForFieldName('name')?.text ?? '');
-      entities.set(annotation, { id: annotation, kind, name, node: next, location: locate(next) });
+      annotations.push({ id, kind, name, node: next, location: locate(next) });
     });
   }
-  return { patch, locate, entities, functions };
+  return { patch, locate, functions, structs, annotations, files, partial, withErrors };
+}
+
+/** The lines of a file that hold kept items (blank elsewhere, so rows and locations stay aligned). */
+function keptLines(file: SourceFile, kept: readonly Node[]): SourceFile {
+  const rows = new Set<number>();
+  for (const node of kept)
+    for (let row = node.startPosition.row; row <= node.endPosition.row; row++) rows.add(row);
+  const code = file.code
+    .split('\n')
+    .map((line, row) => (rows.has(row) ? line : ''))
+    .join('\n');
+  return { ...file, code };
+}
+
+/** The function a fragment starts to define, if it starts with a function head (its body cut off by the hunk). */
+function definedName(node: Node): string[] {
+  const head = /^[\w \t*]*?\b(\w+)\s*\(/.exec(node.text)?.[1];
+  return head === undefined || node.text.split('\n')[0]?.startsWith('\t') ? [] : [head];
 }
 
 /** The declarator holding a function's name and parameters, below any pointer declarators of its return type. */

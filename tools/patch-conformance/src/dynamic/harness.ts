@@ -46,9 +46,9 @@ export interface Harness {
 
 /** Screens and compiles the patch's C; the harness, or every reason it cannot be built. */
 export function buildHarness(c: CModel): { harness: Harness } | { problems: BuildProblem[] } {
-  const patchLines = c.patch.files.flatMap((f) => f.patchLines);
-  const at = (line: number): Location => ({ file: c.patch.file, line: patchLines[line] ?? 0 });
-  const screened = screenC(c.patch.files.map((f) => f.code).join('\n'));
+  const lines = c.files.flatMap((f) => f.lines);
+  const at = (line: number): Location => lines[line] ?? { file: c.patch.file, line: 0 };
+  const screened = screenC(c.files.map((f) => f.code).join('\n'));
   if (screened.refusals.length > 0)
     return {
       problems: screened.refusals.map((r) => ({
@@ -75,7 +75,9 @@ export function buildHarness(c: CModel): { harness: Harness } | { problems: Buil
     };
   }
   writeFileSync(source, assembled);
-  const flavour = c.patch.flavour === 'v4' ? ['-DSNP_FLAVOUR_V4'] : [];
+  const flavour = c.flavour === 'v4' ? ['-DSNP_FLAVOUR_V4'] : [];
+  // The harness calls the launch update by the name it was paired with (an identifier tree-sitter read).
+  const launchUpdate = `-DSNP_LAUNCH_UPDATE=${c.entities.get('kvm.snp_launch_update')?.name ?? 'snp_launch_update'}`;
   // Three steps, so that only main stays global: a function of the patch that the C library or its
   // start-up files call by name (__libc_start_main, __gmon_start__, malloc ...) would otherwise
   // replace theirs and run before the sandbox, or outside it.
@@ -90,6 +92,7 @@ export function buildHarness(c: CModel): { harness: Harness } | { problems: Buil
         '-Werror=implicit-function-declaration',
         `-I${SHIM}`,
         ...flavour,
+        launchUpdate,
         `-DPATCH_C="${source}"`,
         '-c',
         '-o',

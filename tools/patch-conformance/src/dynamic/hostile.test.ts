@@ -141,6 +141,7 @@ describe('the harness on hostile patches', () => {
       rule: 'harness-build',
       message: 'snp_trace_launch is used but neither the patch nor the shim declares it',
       c: { file: expect.stringMatching(/v4\.patch$/), line: 28 }, // where the call was added
+      quote: '+\tsnp_trace_launch(kvm);',
     });
   });
 

@@ -90,7 +90,7 @@ export function dynamicFindings(
   if ('problems' in built)
     return built.problems.map((p) => ({ rule: p.rule, message: p.message, ...(p.at && { c: p.at }) }));
   const inputOf = (run: HarnessRun) =>
-    run.input.map((line) => (typeof line === 'string' ? line : callLine(c.patch.flavour, line)));
+    run.input.map((line) => (typeof line === 'string' ? line : callLine(c.flavour, line)));
   // The model's runs, then the failure paths only the C has, found in its clean runs' call counts.
   const all = [...runs];
   const findings: Finding[] = [];
@@ -145,7 +145,7 @@ function perScenario(differing: readonly { run: HarnessRun; message: string }[])
       .slice(i + 1)
       .filter((d) => d.run.name === run.name && d.run.path !== undefined).length;
     messages.push(
-      `${runName(run)}: ${message}${more > 0 ? ` (and ${more} more failure path(s) of this scenario)` : ''}`,
+      `${runName(run)}: ${message}${more > 0 ? ` (and ${more} more failure path${more === 1 ? '' : 's'} of this scenario)` : ''}`,
     );
   }
   return messages;

@@ -37,7 +37,7 @@ function forbiddenOnPath(
         const names = [...new Set(uses.map((u) => u.label))].join(', ');
         findings.push({ rule: id, message: `${what}: ${names} in C ${fn.name}()`, c: c.locate(first.node) });
       }
-      const start = tsEntity(ts, LAUNCH_UPDATE, c.patch.flavour);
+      const start = tsEntity(ts, LAUNCH_UPDATE, c.flavour);
       if (start === undefined) return findings;
       for (const fn of reachableFrom(start.node).filter(kvmSideOf(start, root))) {
         const hit = probe(fn, root);

@@ -103,7 +103,7 @@ export const dirtyAccessedUnpin: Rule = {
   rationale:
     'Review point 6: every pinned page is marked dirty and accessed, then unpinned, on every path from the pin to a return.',
   check({ c, ts, root }) {
-    const start = tsEntity(ts, LAUNCH_UPDATE, c.patch.flavour);
+    const start = tsEntity(ts, LAUNCH_UPDATE, c.flavour);
     return [...cFindings(c), ...(start === undefined ? [] : modelFindings(start, root))];
   },
 };

@@ -51,7 +51,8 @@ async function renamePatchLocals(text: string): Promise<{ text: string; renamed:
   const lines = text.split('\n');
   let renamed = 0;
   const files = [];
-  for (const file of parsePatch(text, 'p').files) files.push({ file, tree: await parseC(file.code) });
+  for (const file of parsePatch([{ name: 'p', text }], 'p').files)
+    files.push({ file, tree: await parseC(file.code) });
   const fieldNodes = files.flatMap(({ tree }) =>
     (tree?.rootNode.descendantsOfType('struct_specifier') ?? [])
       .filter(
@@ -82,7 +83,7 @@ async function renamePatchLocals(text: string): Promise<{ text: string; renamed:
     }
     // Right to left on each line, so earlier columns stay valid.
     for (const e of edits.sort((a, b) => b.row - a.row || b.column - a.column)) {
-      const index = (file.patchLines[e.row] ?? 0) - 1;
+      const index = (file.lines[e.row]?.line ?? 0) - 1;
       const line = lines[index] ?? '';
       const at = e.column + 1; // after the diff's '+'
       expect(line.slice(at, at + e.from.length)).toBe(e.from);

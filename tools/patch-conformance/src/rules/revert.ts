@@ -139,7 +139,7 @@ function cFindings(c: CModel): Finding[] {
 
 // ---- TypeScript ----
 
-function tsFindings(ts: TsModel, flavour: CModel['patch']['flavour']): Finding[] {
+function tsFindings(ts: TsModel, flavour: CModel['flavour']): Finding[] {
   const start = tsEntity(ts, LAUNCH_UPDATE, flavour);
   if (start === undefined) return [];
   const entity = (id: string) => tsEntity(ts, id, 'reviewed')?.node;
@@ -235,6 +235,6 @@ export const revertOnlyTouched: Rule = {
   rationale:
     'Review point 6: on failure only the RMP entries this call changed are reset, not the whole range.',
   check({ c, ts }) {
-    return [...cFindings(c), ...tsFindings(ts, c.patch.flavour)];
+    return [...cFindings(c), ...tsFindings(ts, c.flavour)];
   },
 };

@@ -8,6 +8,8 @@ export interface Finding {
   readonly message: string;
   readonly c?: Location;
   readonly ts?: Location;
+  /** The input's line at `c`, to quote. */
+  readonly quote?: string;
 }
 
 export interface RuleContext {

@@ -104,7 +104,7 @@ export const tracedRmpupdate: Rule = {
     'Review point 4: every RMP change goes through rmpupdate(), which emits a trace event with the entry before and after.',
   check({ c, ts, root }) {
     const findings = [...untracedReturns(c), ...bypasses(c)];
-    const method = tsEntity(ts, RMPUPDATE, c.patch.flavour);
+    const method = tsEntity(ts, RMPUPDATE, c.flavour);
     const calls = (node: TsNode, concern: string) =>
       callsIn(node).filter(({ declaration: d }) => d !== undefined && modelApi(d, root)?.concern === concern);
     if (method !== undefined && calls(method.node, 'trace').length === 0) {
@@ -115,7 +115,7 @@ export const tracedRmpupdate: Rule = {
       });
     }
     // The model's KVM reaching the RMPUPDATE instruction itself, not through its rmpupdate() (nor the firmware's).
-    const start = tsEntity(ts, 'kvm.snp_launch_update', c.patch.flavour);
+    const start = tsEntity(ts, 'kvm.snp_launch_update', c.flavour);
     const traced = (method ?? tsEntity(ts, RMPUPDATE, 'reviewed'))?.node;
     const stops = (d: TsNode) => d === traced || tsLocation(d, root).file.startsWith(FIRMWARE_PACKAGE);
     for (const fn of start === undefined ? [] : reachableFrom(start.node, stops)) {

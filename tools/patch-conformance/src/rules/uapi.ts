@@ -325,7 +325,7 @@ const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, ch: string) => 
 /** The C struct and the codec laid out, or why they cannot be compared; undefined when the patch or the model lacks one. */
 function layouts({ c, ts }: RuleContext) {
   const struct = c.entities.get(UAPI);
-  const codec = tsEntity(ts, UAPI, c.patch.flavour);
+  const codec = tsEntity(ts, UAPI, c.flavour);
   if (struct === undefined || struct.kind !== 'struct' || codec === undefined) return undefined;
   const cLayout = structLayout(struct.node);
   const tsLayout = codecLayout(codec.node);
