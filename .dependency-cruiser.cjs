@@ -20,6 +20,13 @@ module.exports = {
       to: { path: packagesOutside('rmp-core', 'psp-firmware') },
     },
     {
+      name: 'attestation-sits-on-firmware',
+      comment: 'attestation (the verifier of real reports) may import psp-firmware only.',
+      severity: 'error',
+      from: { path: '^packages/attestation/' },
+      to: { path: packagesOutside('psp-firmware', 'attestation') },
+    },
+    {
       name: 'kvm-svm-sits-on-firmware-and-rmp',
       comment: 'kvm-svm may import psp-firmware and rmp-core only.',
       severity: 'error',

@@ -2,6 +2,7 @@
 export type FirmwareInputErrorCode =
   | 'PLAN_INVALID'
   | 'REPORT_FORMAT'
+  | 'CERTIFICATE_FORMAT'
   | 'BAD_LENGTH'
   | 'VMSA_INVALID'
   | 'OVMF_INVALID'

@@ -22,9 +22,11 @@ export {
   encodeReport,
   REPORT_BYTES,
   ReportBody,
+  readSignature,
   SIGNATURE_ALGO_ECDSA_P384_SHA384,
   SIGNATURE_COMPONENT_BYTES,
   SIGNED_BYTES,
+  writeSignature,
 } from './attestation/report.js';
 export { P384SigningKey, p384PublicKey, verifyP384 } from './attestation/signingKey.js';
 export {

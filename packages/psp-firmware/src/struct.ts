@@ -19,6 +19,8 @@ export type StructValue<L extends StructLayout> = { -readonly [F in keyof L]: Fi
  */
 export class PackedStruct<L extends StructLayout> {
   private readonly fields: readonly (readonly [name: string, offset: number, kind: FieldKind])[];
+  /** The offsets no field covers. */
+  private readonly reserved: readonly number[];
 
   constructor(
     readonly name: string,
@@ -26,6 +28,12 @@ export class PackedStruct<L extends StructLayout> {
     readonly layout: L,
   ) {
     this.fields = Object.entries(layout).map(([field, [offset, kind]]) => [field, offset, kind] as const);
+    const covered = new Uint8Array(size);
+    for (const [at, kind] of Object.values(layout)) {
+      const width = typeof kind === 'object' ? kind.bytes : { u8: 1, u16: 2, u32: 4, u64: 8 }[kind];
+      covered.fill(1, at, at + width);
+    }
+    this.reserved = [...covered.keys()].filter((at) => covered[at] === 0);
   }
 
   encode(value: StructValue<L>): Uint8Array {
@@ -61,13 +69,15 @@ export class PackedStruct<L extends StructLayout> {
     return value as StructValue<L>;
   }
 
+  /** The offsets of the bytes no field covers that are non-zero, in order. */
+  reservedBytesSet(bytes: Uint8Array): number[] {
+    const set: number[] = [];
+    for (const at of this.reserved) if (bytes[at] !== 0) set.push(at);
+    return set;
+  }
+
   /** True when a byte no field covers is non-zero. */
   reservedSet(bytes: Uint8Array): boolean {
-    const covered = new Uint8Array(this.size);
-    for (const [at, kind] of Object.values(this.layout)) {
-      const width = typeof kind === 'object' ? kind.bytes : { u8: 1, u16: 2, u32: 4, u64: 8 }[kind];
-      covered.fill(1, at, at + width);
-    }
-    return bytes.some((b, i) => b !== 0 && covered[i] === 0);
+    return this.reservedBytesSet(bytes).length > 0;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entryJson, entryText, hex } from './format.js';
+import { counted, entryJson, entryText, hex } from './format.js';
 import { entry } from './test/fixtures.js';
 
 const guestPage = entry({ assigned: true, asid: 5, gpa: 0x2_0000_1000, validated: true });
@@ -48,5 +48,13 @@ describe(hex, () => {
     expect(hex(0)).toBe('0x0');
     expect(hex(0xabc)).toBe('0xabc');
     expect(hex(2 ** 51 - 4096)).toBe('0x7fffffffff000');
+  });
+});
+
+describe(counted, () => {
+  it('says one page, and pages for any other count', () => {
+    expect([0, 1, 2].map((n) => counted(n, 'page'))).toEqual(['0 pages', '1 page', '2 pages']);
+    expect(counted(1, 'entry', 'entries')).toBe('1 entry');
+    expect(counted(3, 'entry', 'entries')).toBe('3 entries');
   });
 });

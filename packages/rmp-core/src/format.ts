@@ -5,6 +5,11 @@ export function hex(value: number | bigint): string {
   return `0x${value.toString(16)}`;
 }
 
+/** A count and its noun, singular for exactly one: "1 page", "2 pages", "0 pages"; `plural` for irregular nouns. */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
 /** An entry as JSON: the shape `snp-ref run` prints (packages/scenario/README.md, "Result"). */
 export interface RmpEntryJson {
   readonly assigned: boolean;

@@ -36,7 +36,7 @@ export {
   RmpReservedBitsError,
 } from './errors.js';
 export { expectDefined } from './expectDefined.js';
-export { entryJson, entryText, hex, type RmpEntryJson } from './format.js';
+export { counted, entryJson, entryText, hex, type RmpEntryJson } from './format.js';
 export {
   HostRmp,
   type HostRmpOptions,

@@ -1,5 +1,6 @@
 // npm run bench: the figures of rmp-core, psp-firmware, kvm-svm and the CLI, each with its ratio to a reference measured in the same run.
 import { type Figure, formatFigures, meets } from './figure.js';
+import { attestationFigures } from './suites/attestation.js';
 import { cliFigures } from './suites/cli.js';
 import { conformFigures } from './suites/conform.js';
 import { kvmSvmFigures } from './suites/kvmSvm.js';
@@ -10,6 +11,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   '@snp-ref/rmp-core': rmpCoreFigures,
   '@snp-ref/psp-firmware': pspFirmwareFigures,
   '@snp-ref/kvm-svm': kvmSvmFigures,
+  '@snp-ref/attestation': attestationFigures,
   '@snp-ref/cli': cliFigures,
   '@snp-ref/patch-conformance (conform)': conformFigures,
 };

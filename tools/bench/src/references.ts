@@ -19,3 +19,20 @@ export function opensslSha384(): number {
   if (match?.[1] === undefined) throw new Error(`unexpected \`openssl speed\` output:\n${output}`);
   return Number(match[1]) * 1000;
 }
+
+/** The reference: OpenSSL's single-core ECDSA P-384 verifies per second (`openssl speed ecdsap384`). */
+export function opensslEcdsaP384Verify(seconds: number): number {
+  let output: string;
+  try {
+    output = execFileSync('openssl', ['speed', '-seconds', String(seconds), 'ecdsap384'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    throw new Error('the attestation figure needs `openssl` on PATH for its reference');
+  }
+  // " 384 bits ecdsa (nistp384)   0.0015s   0.0014s    670.7    727.6": sign/s then verify/s.
+  const match = /^\s*384 bits ecdsa \(nistp384\)\s+\S+\s+\S+\s+[\d.]+\s+([\d.]+)\s*$/m.exec(output);
+  if (match?.[1] === undefined) throw new Error(`unexpected \`openssl speed\` output:\n${output}`);
+  return Number(match[1]);
+}

@@ -76,6 +76,12 @@ describe('the boundaries check', () => {
       ],
     },
     {
+      fixture: 'attestation-imports-kvm-svm',
+      expected: [
+        'attestation-sits-on-firmware: packages/attestation/src/index.ts → packages/kvm-svm/src/index.ts',
+      ],
+    },
+    {
       fixture: 'kvm-svm-imports-guest',
       expected: [
         'kvm-svm-sits-on-firmware-and-rmp: packages/kvm-svm/src/index.ts → packages/guest/src/index.ts',

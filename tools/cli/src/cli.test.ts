@@ -54,7 +54,12 @@ describe('snp-ref run on malformed input: exit 2, every problem named, no stack 
         steps: [{ op: 'nope' }, { op: 'rmp.query' }],
       }),
     });
-    expect(stderr.trim().split('\n')).toHaveLength(3);
+    expect(stderr.trim().split('\n')).toEqual([
+      'snp-ref: -: not a scenario (its format: snp-ref schema)',
+      expect.stringMatching(/^snp-ref: -: host\.pages: /),
+      expect.stringMatching(/^snp-ref: -: steps\[0\]\.op: /),
+      expect.stringMatching(/^snp-ref: -: steps\[1\]/),
+    ]);
   });
 
   it('names a file it cannot read', async () => {
@@ -136,14 +141,95 @@ describe('snp-ref commands', () => {
     expect((await snpRef(['--version'])).stdout).toMatch(/^snp-ref\/\d+\.\d+\.\d+/);
   });
 
-  it("runs the demo in both ABIs: b survives a's failed launch only with the reviewed one", async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'snp-ref-')), 'demo.json');
+  it("tells the demo at a glance: b survives a's failed launch only with the reviewed ABI, and why", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'snp-ref-'));
+    const out = join(dir, 'demo.json');
     const { status, stdout } = await snpRef(['demo', '--trace-out', out]);
     expect(status).toBe(0);
-    const [reviewed, v4] = stdout.split('== KVM ABI: v4');
-    expect(reviewed).toMatch(/14 +guest\.read +ok/);
-    expect(v4).toMatch(/14 +guest\.read +NPF/);
+    expect(stdout.split('\n').length).toBeLessThan(30);
+    expect(stdout).toMatch(/^The review's story end to end/m); // the scenario's description
+    expect(stdout).toMatch(
+      /^ 12 +snp\.launch_update +EIO INVALID_PAGE_STATE +1 page, SNP_LAUNCH_UPDATE of pfn 0x101 failed$/m,
+    );
+    // Only the steps that differ, the ABIs side by side, with the entry b's page has in each.
+    expect(stdout).toMatch(/^2 steps of 17 end differently/m);
+    expect(stdout).toMatch(
+      /^ 13 +rmp\.query pfn 0x104 +\[A=1 PS=4K IMM=0 GPA=0x0 ASID=1 VMSA=0 V=1\] +\[A=0 PS=4K IMM=0 GPA=0x0 ASID=0 VMSA=0 V=0\]$/m,
+    );
+    expect(stdout).toMatch(/^ 14 +guest\.read gpa 0x0 +ok, data [0-9a-f]{16} +NPF$/m);
+    expect(stdout).not.toMatch(/^ +15 /m);
+    expect(stdout).toMatch(/^ {2}0x104 +\[A=1 .* ASID=1 .*\] +all zero \(hypervisor-owned\)$/m);
+    // One map: a title, a panel per ABI.
+    const svg = readFileSync(join(dir, 'demo.rmp.svg'), 'utf8');
+    expect(svg).toContain('The RMP after the demo (examples/demo.json), with each KVM ABI');
+    expect(svg.match(/>KVM ABI: (reviewed|v4)<\/text>/g)).toEqual([
+      '>KVM ABI: reviewed</text>',
+      '>KVM ABI: v4</text>',
+    ]);
     expect(JSON.parse(readFileSync(out, 'utf8')).traceEvents.length).toBeGreaterThan(10);
+    const json = JSON.parse((await snpRef(['demo', '--trace-out', out, '--json'])).stdout);
+    expect(json).toMatchObject({
+      abis: ['reviewed', 'v4'],
+      steps: 17,
+      differingSteps: [
+        { i: 13, op: 'rmp.query', reviewed: { entry: { asid: 1 } }, v4: { entry: { assigned: false } } },
+        { i: 14, op: 'guest.read', reviewed: { ok: true }, v4: { fault: 'NPF' } },
+      ],
+      differingEntries: [
+        { pfn: '0x101', reviewed: null, v4: { asid: 2, immutable: true } },
+        { pfn: '0x104', reviewed: { asid: 1, validated: true }, v4: null },
+      ],
+      map: join(dir, 'demo.rmp.svg'),
+      trace: out,
+    });
+  });
+
+  it("prints the RMP as JSON: the rmp object of run's result, entries by pfn", async () => {
+    const scenario = join(import.meta.dirname, '../examples/02-same-page-two-guests.json');
+    const rmp = JSON.parse((await snpRef(['rmp', '--scenario', scenario, '--json'])).stdout);
+    expect(rmp).toEqual(JSON.parse((await snpRef(['run', scenario])).stdout).rmp);
+    expect(rmp['0x100']).toEqual({
+      assigned: true,
+      asid: 2,
+      gpa: '0x5000',
+      pageSize: '4K',
+      immutable: false,
+      validated: true,
+      vmsa: false,
+    });
+  });
+
+  it('prints a fuzz campaign, its failure and a replay as JSON, and counts in words: 1 sequence', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'snp-ref-fuzz-'));
+    expect((await snpRef(['fuzz', '--runs', '1', '--steps', '1'])).stdout).toMatch(
+      /^ok: 1 sequence, \d+ steps, 0 fault injections armed, 0 failed steps; every invariant held/,
+    );
+    const ok = await snpRef(['fuzz', '--runs', '3', '--json']);
+    expect(ok.status).toBe(0);
+    expect(Object.keys(JSON.parse(ok.stdout))).toEqual([
+      'ok',
+      'sequences',
+      'steps',
+      'injected',
+      'failedSteps',
+    ]);
+    const failed = await snpRef(['fuzz', '--self-test', '--runs', '50', '--out', out, '--json']);
+    expect(failed.status).toBe(1);
+    const { failure } = JSON.parse(failed.stdout);
+    expect(failure).toMatchObject({
+      seed: expect.any(Number),
+      step: expect.any(Number),
+      rule: expect.any(String),
+    });
+    expect(failure.scenario).toBe(join(out, `fuzz-failure-${failure.seed}.json`));
+    const replay = await snpRef(['fuzz', '--replay', failure.scenario, '--self-test', '--json']);
+    expect(replay.status).toBe(1);
+    expect(JSON.parse(replay.stdout)).toEqual({
+      ok: false,
+      step: expect.any(Number),
+      rule: failure.rule,
+      message: expect.any(String),
+    });
   });
 
   it('reports what a scenario cannot do as step errors, never a crash', async () => {

@@ -1,6 +1,6 @@
 // The files a command reads and writes: paths relative to the working directory it was given, "-"
 // for standard input; a file that cannot be read or written is the user's mistake.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliInputError } from './commandLine/inputError.js';
 import type { CliIo } from './commandLine/io.js';
@@ -9,6 +9,8 @@ export interface Files {
   /** The absolute path of a file named on the command line. */
   readonly path: (file: string) => string;
   readonly readText: (file: string) => string;
+  /** The file's bytes, at most `maxBytes` of them; "-" reads standard input. */
+  readonly readBytes: (file: string, maxBytes: number) => Uint8Array;
   readonly readJson: (file: string) => unknown;
   readonly writeText: (file: string, data: string | Uint8Array) => void;
 }
@@ -29,6 +31,23 @@ export function filesOf(io: CliIo): Files {
   return {
     path,
     readText,
+    readBytes: (file, maxBytes) => {
+      let size: number;
+      let bytes: Uint8Array | undefined;
+      try {
+        if (file === '-') bytes = io.readStdinBytes?.() ?? Buffer.from(io.readStdin());
+        size = bytes?.length ?? statSync(path(file)).size;
+        if (size <= maxBytes) bytes ??= readFileSync(path(file));
+      } catch (error) {
+        throw new CliInputError('INPUT', `${file}: cannot read (${errnoCode(error)})`);
+      }
+      if (bytes === undefined || size > maxBytes)
+        throw new CliInputError(
+          'INPUT',
+          `${file}: ${size} bytes, more than the ${maxBytes} this input may have`,
+        );
+      return bytes;
+    },
     readJson: (file) => {
       const text = readText(file);
       try {

@@ -9,6 +9,7 @@ import { diffCommand } from './commands/diff.js';
 import { explainCommand } from './commands/explain.js';
 import { fuzzCommand } from './commands/fuzz.js';
 import { measureCommand } from './commands/measure.js';
+import { reportCommand } from './commands/report.js';
 import { rmpCommand } from './commands/rmp.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
@@ -25,6 +26,7 @@ const SNP_REF: Program = {
     fuzzCommand,
     explainCommand,
     decodeCommand,
+    reportCommand,
     rmpCommand,
     demoCommand,
   ],

@@ -3,7 +3,7 @@ import { run } from './main.js';
 
 export interface RunOptions {
   /** What the command reads as stdin (default: nothing). */
-  readonly stdin?: string;
+  readonly stdin?: string | Uint8Array;
   /** The working directory (default: this process's). */
   readonly cwd?: string;
   /** Whether stderr is a terminal (default: no). */
@@ -24,7 +24,8 @@ export async function snpRef(
     stderr: (text) => {
       stderr += text;
     },
-    readStdin: () => stdin,
+    readStdin: () => Buffer.from(stdin).toString('utf8'),
+    readStdinBytes: () => Buffer.from(stdin),
     cwd,
     stderrIsTTY: tty,
   });

@@ -78,9 +78,11 @@ export function writeSignature(bytes: Uint8Array, signature: AttestationReport['
 export function decodeReport(bytes: Uint8Array): AttestationReport {
   if (bytes.length !== REPORT_BYTES)
     throw new LengthError('an attestation report', '1184 (0x4A0)', bytes.length);
+  return { ...ReportBody.decode(bytes.subarray(0, SIGNED_BYTES)), signature: readSignature(bytes) };
+}
+
+/** Reads r and s from the signature field of a report (little-endian) as big-endian 48-byte integers. */
+export function readSignature(bytes: Uint8Array): AttestationReport['signature'] {
   const scalar = (at: number) => copyBytes(bytes, at, at + SCALAR_BYTES).reverse();
-  return {
-    ...ReportBody.decode(bytes.subarray(0, SIGNED_BYTES)),
-    signature: { r: scalar(R_AT), s: scalar(S_AT) },
-  };
+  return { r: scalar(R_AT), s: scalar(S_AT) };
 }

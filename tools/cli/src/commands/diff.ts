@@ -1,11 +1,12 @@
 // `snp-ref diff`: the first measured page where two launches differ.
 import { defineCommand } from '../commandLine/command.js';
+import { CliInputError } from '../commandLine/inputError.js';
 import { filesOf } from '../files.js';
 
 export const diffCommand = defineCommand({
   name: 'diff',
   summary:
-    'Name the first measured page where two launches differ: each a plan, a measurement log, a scenario or a QEMU trace',
+    'Name the first measured page where two launches differ: each a plan, a measurement log, a scenario or a QEMU trace; - reads one from stdin',
   arguments: [
     { name: 'a', required: true },
     { name: 'b', required: true },
@@ -23,6 +24,8 @@ export const diffCommand = defineCommand({
     const { readSteps } = await import('../diff/steps.js');
     const { compareSteps } = await import('../diff/align.js');
     const { formatComparison } = await import('../diff/report.js');
+    if (args.a === '-' && args.b === '-')
+      throw new CliInputError('USAGE', 'A and B are both - (stdin): only one of them can be read from stdin');
     const files = filesOf(io);
     const a = await readSteps(args.a, files, options.vm);
     const b = await readSteps(args.b, files, options.vm);

@@ -1,6 +1,7 @@
 // `snp-ref fuzz` / `npm run fuzz`: a campaign of random scenarios, or the replay of one.
 import { join } from 'node:path';
-import type { CampaignReport, GeneratedScenario } from '@snp-ref/scenario/fuzz';
+import { counted } from '@snp-ref/rmp-core';
+import type { CampaignReport, checkScenario, GeneratedScenario } from '@snp-ref/scenario/fuzz';
 import { defineCommand } from '../commandLine/command.js';
 import { CliInputError } from '../commandLine/inputError.js';
 import type { CliIo } from '../commandLine/io.js';
@@ -24,34 +25,70 @@ function shardOf(text: string | undefined): { index: number; count: number } | u
   return { index, count: total };
 }
 
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
 /** Prints the campaign's figures, or its failure (written out as a scenario); the exit code. */
 function report(
   io: CliIo,
   files: Files,
   r: CampaignReport,
-  seed: number,
-  out: string,
-  selfTest: boolean,
+  options: { seed: number; out: string; selfTest: boolean; json: boolean },
 ): number {
-  const figures = `${r.sequences} sequences, ${r.steps} steps, ${r.injected} fault injections armed, ${r.failedSteps} failed steps`;
-  if (r.failure === undefined) {
+  const { sequences, steps, injected, failedSteps, failure } = r;
+  const file = failure && join(options.out, `fuzz-failure-${failure.seed}.json`);
+  if (failure && file) files.writeText(file, json(failure.scenario));
+  if (options.json) {
+    const figures = { sequences, steps, injected, failedSteps };
+    io.stdout(
+      json(
+        failure && file
+          ? {
+              ok: false,
+              ...figures,
+              failure: {
+                seed: failure.seed,
+                step: failure.step,
+                ...failure.violation,
+                scenario: file,
+                scenarioSteps: failure.scenario.steps.length,
+              },
+            }
+          : { ok: true, ...figures },
+      ),
+    );
+    return failure ? 1 : 0;
+  }
+  const figures = [
+    counted(sequences, 'sequence'),
+    counted(steps, 'step'),
+    `${counted(injected, 'fault injection')} armed`,
+    counted(failedSteps, 'failed step'),
+  ].join(', ');
+  if (!failure || !file) {
     io.stdout(`ok: ${figures}; every invariant held after every step\n`);
     return 0;
   }
-  const { failure } = r;
-  const file = join(out, `fuzz-failure-${failure.seed}.json`);
-  files.writeText(file, `${JSON.stringify(failure.scenario, null, 2)}\n`);
   io.stdout(
     [
-      `FAILED: sequence seed ${failure.seed} (campaign --seed ${seed}), step ${failure.step}: ${failure.violation.rule}`,
+      `FAILED: sequence seed ${failure.seed} (campaign --seed ${options.seed}), step ${failure.step}: ${failure.violation.rule}`,
       `  ${failure.violation.message}`,
-      `  shrunk to ${failure.scenario.steps.length} steps: ${file}`,
-      `  replay: snp-ref fuzz --replay ${file}${selfTest ? ' --self-test' : ''}   (or snp-ref run ${file})`,
+      `  shrunk to ${counted(failure.scenario.steps.length, 'step')}: ${file}`,
+      `  replay: snp-ref fuzz --replay ${file}${options.selfTest ? ' --self-test' : ''}   (or snp-ref run ${file})`,
       `  after ${figures}`,
       '',
     ].join('\n'),
   );
   return 1;
+}
+
+/** Prints the replay's result; the exit code. */
+function replayReport(io: CliIo, result: ReturnType<typeof checkScenario>, asJson: boolean): number {
+  const ok = !('violation' in result);
+  if (asJson)
+    io.stdout(json(ok ? { ok, steps: result.steps } : { ok, step: result.step, ...result.violation }));
+  else if (ok) io.stdout(`ok: ${counted(result.steps, 'step')}, every invariant held\n`);
+  else io.stdout(`FAILED at step ${result.step}: ${result.violation.rule}\n  ${result.violation.message}\n`);
+  return ok ? 0 : 1;
 }
 
 export const fuzzCommand = defineCommand({
@@ -89,6 +126,11 @@ export const fuzzCommand = defineCommand({
       description: 'check the invariants on one scenario (a file --out wrote) instead',
     },
     {
+      flag: '--json',
+      type: 'boolean',
+      description: 'print the figures, or the failure, as JSON (shape: tools/cli/README.md)',
+    },
+    {
       flag: '--self-test',
       type: 'boolean',
       description:
@@ -100,16 +142,10 @@ export const fuzzCommand = defineCommand({
     const { checkScenario, runCampaign } = await import('@snp-ref/scenario/fuzz');
     const files = filesOf(io);
     if (options.replay !== undefined) {
-      const json = files.readJson(options.replay);
+      const scenario = files.readJson(options.replay);
       // A file that is no scenario is the user's input error, not a generator bug (exit 2).
-      await validScenario(json);
-      const result = checkScenario(json as GeneratedScenario, options.selfTest);
-      if (!('violation' in result)) {
-        io.stdout(`ok: ${result.steps} steps, every invariant held\n`);
-        return 0;
-      }
-      io.stdout(`FAILED at step ${result.step}: ${result.violation.rule}\n  ${result.violation.message}\n`);
-      return 1;
+      await validScenario(options.replay, scenario);
+      return replayReport(io, checkScenario(scenario as GeneratedScenario, options.selfTest), options.json);
     }
     const seed = count('--seed', options.seed, 0);
     const shard = shardOf(options.shard);
@@ -125,6 +161,6 @@ export const fuzzCommand = defineCommand({
       ...(progress && { onProgress: progress }),
     });
     progress?.(0, 0);
-    return report(io, files, r, seed, options.out, options.selfTest);
+    return report(io, files, r, { seed, out: options.out, selfTest: options.selfTest, json: options.json });
   },
 });

@@ -1,8 +1,8 @@
 // `snp-ref rmp`: the RMP after a scenario, as a table and as a map of host memory.
-import { entryText } from '@snp-ref/rmp-core';
 import { defineCommand } from '../commandLine/command.js';
 import { CliInputError } from '../commandLine/inputError.js';
 import { filesOf } from '../files.js';
+import { entryJsonText } from '../format/entry.js';
 import { rmpSvg } from '../format/svg.js';
 import { loadScenario, scenarioModules } from './scenarioInput.js';
 
@@ -18,6 +18,11 @@ export const rmpCommand = defineCommand({
       value: 'file',
       description: 'also draw the host memory as an SVG map, coloured by owner',
     },
+    {
+      flag: '--json',
+      type: 'boolean',
+      description: "print the entries as JSON: the rmp object of snp-ref run's result",
+    },
   ],
   action: async ({ options }, io) => {
     if (options.scenario === undefined)
@@ -26,11 +31,18 @@ export const rmpCommand = defineCommand({
     const { runScenario } = await scenarioModules();
     const scenario = await loadScenario(files, options.scenario);
     const result = runScenario(scenario);
-    if (options.svg !== undefined) files.writeText(options.svg, rmpSvg(scenario.host.pages, result.rmp));
-    const lines = Object.entries(result.rmp).map(
-      ([pfn, e]) =>
-        `${pfn.padStart(10)}  ${entryText({ ...e, gpa: Number(e.gpa), vmplPerms: [e.vmplPerms?.[0] ?? 0, e.vmplPerms?.[1] ?? 0, e.vmplPerms?.[2] ?? 0] })}`,
-    );
+    if (options.svg !== undefined)
+      files.writeText(
+        options.svg,
+        rmpSvg(`The RMP after ${options.scenario}`, scenario.host.pages, [
+          { label: 'host memory', rmp: result.rmp },
+        ]),
+      );
+    if (options.json) {
+      io.stdout(`${JSON.stringify(result.rmp, null, 2)}\n`);
+      return;
+    }
+    const lines = Object.entries(result.rmp).map(([pfn, e]) => `${pfn.padStart(10)}  ${entryJsonText(e)}`);
     io.stdout(`${['       pfn  entry', ...lines].join('\n')}\n`);
   },
 });

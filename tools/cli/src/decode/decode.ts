@@ -1,21 +1,18 @@
 import { hex } from '@snp-ref/rmp-core';
-import { CliInputError } from '../commandLine/inputError.js';
 import { type DecodedField, splitBits } from './bitfields.js';
-import { KINDS } from './kinds.js';
+import { DecodeError } from './decodeError.js';
+import { KINDS, type Kind } from './kinds.js';
+
+export { DecodeError };
 
 export interface Decoded {
   readonly kind: string;
   readonly summary: string;
   readonly source: string;
+  /** The page the value is the RMP entry of, where the dmesg line names it. */
+  readonly pfn?: bigint;
   readonly value: bigint;
   readonly fields: readonly DecodedField[];
-}
-
-/** A problem with what the user asked to decode; the message says what was expected. */
-export class DecodeError extends CliInputError {
-  constructor(message: string) {
-    super('USAGE', message);
-  }
 }
 
 /** An integer as sev-snp-measure and C read them: 0x… hex, or decimal (a leading minus for errnos is refused). */
@@ -24,22 +21,37 @@ function integer(text: string): bigint | undefined {
   return /^(?:0x[0-9a-f]+|\d+)$/i.test(t) ? BigInt(t) : undefined;
 }
 
-/** Decodes `text` as a value of `kind`: every field named, every reserved bit shown. */
-export function decodeValue(kind: string, text: string): Decoded {
+function kindOf(kind: string): Kind {
   const k = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
   if (k === undefined)
     throw new DecodeError(`KIND: unknown kind "${kind}"; expected one of ${Object.keys(KINDS).join(', ')}`);
+  return k;
+}
+
+const decoded = (kind: string, k: Kind, value: bigint, pfn?: bigint): Decoded => ({
+  kind,
+  summary: k.summary,
+  source: k.source,
+  ...(pfn !== undefined && { pfn }),
+  value,
+  fields: splitBits(value, k.width, k.layout(value)),
+});
+
+/** Decodes `text` as a value of `kind`: every field named, every reserved bit shown. */
+export function decodeValue(kind: string, text: string): Decoded {
+  const k = kindOf(kind);
   const value = (k.parse ?? integer)(text);
   if (value === undefined) throw new DecodeError(`VALUE: "${text}" is not ${k.summary}`);
   if (value >> BigInt(k.width) !== 0n)
     throw new DecodeError(`VALUE: ${text} does not fit in ${k.width} bits (${k.summary})`);
-  return {
-    kind,
-    summary: k.summary,
-    source: k.source,
-    value,
-    fields: splitBits(value, k.width, k.layout(value)),
-  };
+  return decoded(kind, k, value);
+}
+
+/** Every value in `text`: the entries of a pasted dmesg block for the kinds that read one, else the one value. */
+export function decodeValues(kind: string, text: string): Decoded[] {
+  const k = kindOf(kind);
+  const found = k.find?.(text);
+  return found === undefined ? [decodeValue(kind, text)] : found.map((f) => decoded(kind, k, f.value, f.pfn));
 }
 
 /** A person's view: one line per field, reserved bits that are set flagged. */
@@ -58,10 +70,16 @@ export function formatDecoded(d: Decoded): string {
       .map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c))
       .join('  ')
       .trimEnd();
-  return `${d.kind} ${hex(d.value)}: ${d.summary}\nsource: ${d.source}\n${[line(['bits', 'field', 'value', 'meaning']), ...rows.map(line)].join('\n')}\n`;
+  const pfn = d.pfn === undefined ? '' : ` (PFN ${hex(d.pfn)})`;
+  return `${d.kind} ${hex(d.value)}${pfn}: ${d.summary}\nsource: ${d.source}\n${[line(['bits', 'field', 'value', 'meaning']), ...rows.map(line)].join('\n')}\n`;
 }
 
 /** The JSON view: numbers as hex strings. */
 export function decodedJson(d: Decoded): unknown {
-  return { ...d, value: hex(d.value), fields: d.fields.map((f) => ({ ...f, value: hex(f.value) })) };
+  return {
+    ...d,
+    ...(d.pfn !== undefined && { pfn: hex(d.pfn) }),
+    value: hex(d.value),
+    fields: d.fields.map((f) => ({ ...f, value: hex(f.value) })),
+  };
 }

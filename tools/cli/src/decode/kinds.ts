@@ -2,6 +2,7 @@
 import { PolicyBit, SevStatus } from '@snp-ref/psp-firmware';
 import { hex, PsmashRet, PvalidateRet, RMP_FIELDS, RmpAdjustRet, RmpUpdateRet } from '@snp-ref/rmp-core';
 import { type BitRange, flag, named } from './bitfields.js';
+import { type FoundEntry, rmpEntriesOfDmesg } from './rmpDmesg.js';
 
 export interface Kind {
   readonly summary: string;
@@ -9,10 +10,15 @@ export interface Kind {
   readonly source: string;
   /** The value of the input text; undefined if the text is not one. */
   readonly parse?: (text: string) => bigint | undefined;
+  /** The values in a pasted log (dmesg), each with its page; undefined if the text is no such log. */
+  readonly find?: (text: string) => FoundEntry[] | undefined;
   readonly layout: (value: bigint) => readonly BitRange[];
 }
 
-const RMP_MEANINGS: Readonly<Record<string, (v: bigint) => string | undefined>> = {
+type Meaning = (v: bigint) => string | undefined;
+
+/** What an RMP field's value means, by the field names of rmp-core's RMP_FIELDS. */
+const RMP_MEANINGS = {
   assigned: (v) => (v ? 'owned by a guest or the firmware' : 'hypervisor-owned'),
   pagesize: (v) => (v ? '2 MiB' : '4 KiB'),
   immutable: flag('only the firmware may change it'),
@@ -20,11 +26,14 @@ const RMP_MEANINGS: Readonly<Record<string, (v: bigint) => string | undefined>> 
   asid: (v) => (v ? `ASID ${v}` : 'no ASID (hypervisor or firmware)'),
   vmsa: flag('the page is a VMSA'),
   validated: flag('PVALIDATEd by the guest'),
-};
+} satisfies Readonly<Record<string, Meaning>>;
 
-/** "[0xLO - 0xHI]" as Linux's dump_rmpentry prints it, "high=0x… low=0x…" (older kernels), or 16 raw bytes. */
-function parseRmpEntry(text: string): bigint | undefined {
-  const qwords = /0x([0-9a-f]{1,16})\s*-\s*0x([0-9a-f]{1,16})/i.exec(text);
+/**
+ * 16 bytes: "[0xLO - 0xHI]" as dump_rmpentry() prints an entry (a whole dmesg line is read by
+ * rmpDmesg.ts first), "high=0x… low=0x…" as the SNP host RFCs did, or 32 hex digits in memory order.
+ */
+function parse16Bytes(text: string): bigint | undefined {
+  const qwords = /^\[?\s*0x([0-9a-f]{1,16})\s*-\s*0x([0-9a-f]{1,16})\s*\]?$/i.exec(text.trim());
   if (qwords) return (BigInt(`0x${qwords[2]}`) << 64n) | BigInt(`0x${qwords[1]}`);
   const older = /high=0x([0-9a-f]{1,16})\s+low=0x([0-9a-f]{1,16})/i.exec(text);
   if (older) return (BigInt(`0x${older[1]}`) << 64n) | BigInt(`0x${older[2]}`);
@@ -197,18 +206,43 @@ export const SEV_FEATURES: readonly (readonly [string, number])[] = [
 
 export const KINDS: Readonly<Record<string, Kind>> = {
   'rmp-entry': {
-    summary: 'a 16-byte RMP entry: "[0xLO - 0xHI]" as dmesg prints it, or 32 hex digits in memory order',
+    summary:
+      'a raw 16-byte RMP entry of Zen 3/Zen 4: a dmesg line or block, "[0xLO - 0xHI]", or 32 hex digits in memory order',
     width: 128,
     source:
-      "Linux arch/x86/virt/svm/sev.c struct rmpentry_raw and dump_rmpentry(); high qword's VMPL bytes as rmp-core models them",
-    parse: parseRmpEntry,
+      "the Zen 3/4 layout (PPR Family 19h Model 01h): Linux arch/x86/virt/svm/sev.c struct rmpentry_raw, dump_rmpentry(); high qword's VMPL bytes as rmp-core models them. Zen 5 dumps another, non-architectural layout (Linux 0cbc02584158): decode RMPREAD's output there (kind rmpread)",
+    parse: parse16Bytes,
+    find: rmpEntriesOfDmesg,
     layout: () =>
       Object.values(RMP_FIELDS).map((f) => ({
         name: f.name,
         lo: f.start,
         width: f.width,
-        ...(RMP_MEANINGS[f.name] && { meaning: RMP_MEANINGS[f.name] }),
+        ...(Object.hasOwn(RMP_MEANINGS, f.name) && {
+          meaning: (RMP_MEANINGS as Readonly<Record<string, Meaning>>)[f.name],
+        }),
       })),
+  },
+  rmpread: {
+    summary:
+      'the 16 bytes RMPREAD writes (any Zen with RMPREAD, Zen 5 included): "[0xLO - 0xHI]" or 32 hex digits in memory order',
+    width: 128,
+    source:
+      'Linux arch/x86/virt/svm/sev.c struct rmpentry, "as returned by the RMPREAD instruction" (0cbc02584158); rmp-core encodeRmpReadOutput',
+    parse: parse16Bytes,
+    layout: () => [
+      { name: 'gpa', lo: 0, width: 64, meaning: (v) => `gpa ${hex(v)}` },
+      { name: 'assigned', lo: 64, width: 1, meaning: RMP_MEANINGS.assigned },
+      { name: 'pagesize', lo: 72, width: 1, meaning: RMP_MEANINGS.pagesize },
+      {
+        name: 'hpage_region_status',
+        lo: 73,
+        width: 1,
+        meaning: flag('another page of this 2 MiB region is assigned'),
+      },
+      { name: 'immutable', lo: 80, width: 1, meaning: RMP_MEANINGS.immutable },
+      { name: 'asid', lo: 96, width: 32, meaning: RMP_MEANINGS.asid },
+    ],
   },
   rmpupdate: code('RMPUPDATE return code (EAX)', RmpUpdateRet, RETURN_CODES),
   psmash: code('PSMASH return code (EAX)', PsmashRet, RETURN_CODES),

@@ -56,7 +56,7 @@ describe('snp-ref diff names the first measured page where two launches differ',
       /^first difference: step 5 \(A\) \/ 5 \(B\): the NORMAL page at gpa 0xffff5000 has other contents/m,
     );
     expect(stdout).toMatch(
-      /first differing byte at page offset 0x77 \(gpa 0xffff5077\): .* 1 byte\(s\) differ/,
+      /first differing byte at page offset 0x77 \(gpa 0xffff5077\): .*; 1 byte differs in this page$/m,
     );
     expect(stdout).toMatch(/every digest after step 5 differs/);
   });
@@ -120,6 +120,22 @@ describe('snp-ref diff names the first measured page where two launches differ',
     expect((await diff(path('qemu-swapped.log'), path('a.json'))).stdout).toMatch(
       /the page at gpa 0x803000 is ZERO in A but SECRETS in B/,
     );
+  });
+
+  it('reads either side from stdin (-), and says one page, not one pages', async () => {
+    const log = readFileSync(path('a.jsonl'), 'utf8');
+    const piped = await snpRef(['diff', '-', path('a.json')], { stdin: log });
+    expect(piped).toMatchObject({ status: 0, stderr: '' });
+    expect(piped.stdout).toMatch(/^A: log - — 23 measured pages, digest [0-9a-f]{96}$/m);
+    const onePage = `${log.split('\n')[0]}\n`;
+    writeFileSync(path('one.jsonl'), onePage);
+    expect((await snpRef(['diff', path('one.jsonl'), '-'], { stdin: onePage })).stdout).toMatch(
+      /^B: log - — 1 measured page, digest [0-9a-f]{96}\nthe same 1 page, in the same order, with the same types and contents$/m,
+    );
+    expect(await snpRef(['diff', '-', '-'], { stdin: log })).toMatchObject({
+      status: 2,
+      stderr: 'snp-ref: A and B are both - (stdin): only one of them can be read from stdin\n',
+    });
   });
 
   it('reads a scenario, launching the VM it names', async () => {

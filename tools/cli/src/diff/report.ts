@@ -1,4 +1,4 @@
-import { hex } from '@snp-ref/rmp-core';
+import { counted, hex } from '@snp-ref/rmp-core';
 import { SEV_FEATURES } from '../decode/kinds.js';
 import type { Comparison, Difference, FieldDifference } from './align.js';
 import type { StepSource } from './steps.js';
@@ -33,7 +33,7 @@ function details(d: Difference): string[] {
   } else if (d.byte !== undefined) {
     const { offset, a, b, count } = d.byte;
     lines.push(
-      `  first differing byte at page offset ${hex(offset)} (gpa ${hex(d.gpa + offset)}): ${hex(a)} in A, ${hex(b)} in B; ${count} byte(s) differ in this page`,
+      `  first differing byte at page offset ${hex(offset)} (gpa ${hex(d.gpa + offset)}): ${hex(a)} in A, ${hex(b)} in B; ${counted(count, 'byte')} ${count === 1 ? 'differs' : 'differ'} in this page`,
     );
   }
   return lines;
@@ -61,12 +61,12 @@ const KIND_NAMES: Readonly<Record<Difference['kind'], string>> = {
 /** The report: the two sides, the first difference in detail, then a summary of the rest. */
 export function formatComparison(a: StepSource, b: StepSource, c: Comparison): string {
   const side = (name: string, s: StepSource) =>
-    `${name}: ${s.label} — ${s.steps.length} measured pages${s.digest ? `, digest ${s.digest}` : ''}`;
+    `${name}: ${s.label} — ${counted(s.steps.length, 'measured page')}${s.digest ? `, digest ${s.digest}` : ''}`;
   const lines = [side('A', a), side('B', b), ...c.notes.map((n) => `note: ${n}`)];
   const [first, ...rest] = c.differences;
   if (first === undefined) {
     lines.push(
-      `the same ${c.matched} pages, in the same order, with the same types${a.kind === 'qemu-trace' || b.kind === 'qemu-trace' ? '' : ' and contents'}`,
+      `the same ${counted(c.matched, 'page')}, in the same order, with the same types${a.kind === 'qemu-trace' || b.kind === 'qemu-trace' ? '' : ' and contents'}`,
     );
     return `${lines.join('\n')}\n`;
   }
@@ -82,7 +82,7 @@ export function formatComparison(a: StepSource, b: StepSource, c: Comparison): s
   }
   lines.push(
     '',
-    `${c.matched} pages matched by gpa; every digest after step ${'a' in first ? first.a : first.b} differs`,
+    `${counted(c.matched, 'page')} matched by gpa; every digest after step ${'a' in first ? first.a : first.b} differs`,
   );
   return `${lines.join('\n')}\n`;
 }

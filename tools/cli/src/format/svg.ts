@@ -1,4 +1,4 @@
-import { expectDefined, PAGE_SIZE, type RmpEntryJson } from '@snp-ref/rmp-core';
+import { expectDefined, hex, PAGE_SIZE, type RmpEntryJson } from '@snp-ref/rmp-core';
 
 /** What a page is, for colouring: hypervisor-owned, firmware-owned, or a guest's (validated or not). */
 type PageClass = 'hypervisor' | 'firmware' | `guest:${number}:${'v' | 'n'}`;
@@ -11,6 +11,9 @@ function classify(e: RmpEntryJson | undefined): PageClass {
 
 const WIDTH = 1024;
 const MAX_ROWS = 1024;
+const MAP_HEIGHT = 768;
+/** Room for the title above the panels, the pfn labels left of each, the offsets below. */
+const [TOP, LEFT, BELOW, GAP] = [48, 72, 40, 24];
 const PALETTE = [
   '#1f77b4',
   '#d62728',
@@ -30,22 +33,42 @@ function colour(c: PageClass): { fill: string; opacity: number } {
   return { fill: PALETTE[(Number(asid) - 1) % PALETTE.length] ?? '#000', opacity: v === 'v' ? 1 : 0.45 };
 }
 
+const xmlText = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;');
+
+const label = (c: PageClass) =>
+  c === 'hypervisor'
+    ? 'hypervisor-owned'
+    : c === 'firmware'
+      ? 'firmware (ASID 0)'
+      : `ASID ${c.split(':')[1]}${c.endsWith(':v') ? ', validated' : ', not validated'}`;
+
 /**
- * The host's memory as an SVG map: rows of pages (512, or more for big hosts, so at most 1024 rows),
- * consecutive pages of one kind drawn as one rectangle, coloured by owner ASID (pale when not
- * validated), hypervisor pages grey, firmware pages black, with a legend. A 1 GiB host is 512 rows
- * of 512 pages (2 MiB per row).
+ * Pages per row: a square grid of at least 64 columns (a 4096-page host is 64 × 64, a 1 GiB host
+ * 512 rows of 512 pages, 2 MiB each), widened for big hosts so there are at most 1024 rows.
  */
-export function rmpSvg(hostPages: number, rmp: Readonly<Record<string, RmpEntryJson>>): string {
-  const byPfn = new Map(Object.entries(rmp).map(([pfn, e]) => [Number(pfn), e]));
-  let perRow = 512;
+function pagesPerRow(hostPages: number): number {
+  let perRow = 64;
+  while (Math.ceil(hostPages / perRow) > perRow) perRow *= 2;
   while (Math.ceil(hostPages / perRow) > MAX_ROWS) perRow *= 2;
+  return perRow;
+}
+
+/** One panel: the runs of same-kind pages as rectangles, with pfn labels on the left and page offsets below. */
+function panel(
+  title: string,
+  rmp: Readonly<Record<string, RmpEntryJson>>,
+  grid: { hostPages: number; perRow: number; x: number; width: number; rowHeight: number },
+  seen: Set<PageClass>,
+): string[] {
+  const { hostPages, perRow, x: left, width, rowHeight } = grid;
+  const byPfn = new Map(Object.entries(rmp).map(([pfn, e]) => [Number(pfn), e]));
   const rows = Math.ceil(hostPages / perRow);
-  const cell = WIDTH / perRow;
-  const rowHeight = Math.max(2, Math.min(16, Math.floor(768 / rows)));
-  const rects: string[] = [];
-  const seen = new Set<PageClass>();
-  // Only pages with entries can differ from hypervisor-owned: draw the rows as grey, then the runs.
+  const cell = width / perRow;
+  const out = [
+    `<text x="${left}" y="${TOP - 8}" font-weight="bold">${xmlText(title)}</text>`,
+    `<rect x="${left}" y="${TOP}" width="${width}" height="${rows * rowHeight}" fill="#e8e8e8" stroke="#999"/>`,
+  ];
+  // Only pages with entries can differ from hypervisor-owned: the panel is grey, then the runs.
   const pfns = [...byPfn.keys()].sort((a, b) => a - b);
   for (let i = 0; i < pfns.length; ) {
     const start = expectDefined(pfns[i], 'a pfn of the map');
@@ -64,37 +87,62 @@ export function rmpSvg(hostPages: number, rmp: Readonly<Record<string, RmpEntryJ
     if (kind === 'hypervisor') continue;
     seen.add(kind);
     const { fill, opacity } = colour(kind);
-    const x = (start % perRow) * cell;
-    const y = Math.floor(start / perRow) * rowHeight;
-    rects.push(
-      `<rect x="${x}" y="${y}" width="${(end - start) * cell}" height="${rowHeight}" fill="${fill}" fill-opacity="${opacity}"><title>pfn 0x${start.toString(16)}..0x${(end - 1).toString(16)}: ${kind}</title></rect>`,
+    const y = TOP + Math.floor(start / perRow) * rowHeight;
+    out.push(
+      `<rect x="${left + (start % perRow) * cell}" y="${y}" width="${(end - start) * cell}" height="${rowHeight}" fill="${fill}" fill-opacity="${opacity}"><title>pfn ${hex(start)}..${hex(end - 1)}: ${label(kind)}</title></rect>`,
     );
   }
-  const mapHeight = rows * rowHeight;
-  const legendEntries: [PageClass, string][] = [
-    ['hypervisor', 'hypervisor-owned'],
-    ...[...seen]
-      .sort()
-      .map((k): [PageClass, string] => [
-        k,
-        k === 'firmware'
-          ? 'firmware (ASID 0)'
-          : `ASID ${k.split(':')[1]}${k.endsWith(':v') ? ', validated' : ', not validated'}`,
-      ]),
-  ];
-  const legend = legendEntries.map(([k, label], n) => {
+  // The axes: a pfn every eighth of the rows on the left, page offsets in the row below.
+  const every = Math.max(1, Math.ceil(rows / 8));
+  for (let row = 0; row < rows; row += every)
+    out.push(
+      `<text x="${left - 4}" y="${TOP + row * rowHeight + Math.min(rowHeight, 12)}" text-anchor="end">${hex(row * perRow)}</text>`,
+    );
+  for (let at = 0; at < perRow; at += perRow / 4)
+    out.push(`<text x="${left + at * cell}" y="${TOP + rows * rowHeight + 14}">+${hex(at)}</text>`);
+  return out;
+}
+
+/**
+ * The host's memory as an SVG map, one panel per RMP (side by side, e.g. one per KVM ABI): rows of
+ * pages, consecutive pages of one kind drawn as one rectangle, coloured by owner ASID (pale when not
+ * validated), hypervisor pages grey, firmware pages black. A title, pfn axes, and a legend of what
+ * any panel shows.
+ */
+export function rmpSvg(
+  title: string,
+  hostPages: number,
+  panels: readonly { readonly label: string; readonly rmp: Readonly<Record<string, RmpEntryJson>> }[],
+): string {
+  const perRow = pagesPerRow(hostPages);
+  const rows = Math.ceil(hostPages / perRow);
+  const rowHeight = Math.max(1, Math.min(16, Math.floor(MAP_HEIGHT / rows)));
+  const width = (WIDTH - LEFT - (panels.length - 1) * (LEFT + GAP)) / panels.length;
+  const seen = new Set<PageClass>();
+  const drawn = panels.flatMap((p, n) =>
+    panel(p.label, p.rmp, { hostPages, perRow, x: LEFT + n * (width + GAP + LEFT), width, rowHeight }, seen),
+  );
+  const mapBottom = TOP + rows * rowHeight + BELOW;
+  const legend = (['hypervisor', ...[...seen].sort()] as PageClass[]).map((k, n) => {
     const { fill, opacity } = colour(k);
-    const y = mapHeight + 30 + n * 18;
-    return `<rect x="0" y="${y - 11}" width="14" height="14" fill="${fill}" fill-opacity="${opacity}" stroke="#999"/><text x="20" y="${y}">${label}</text>`;
+    const y = mapBottom + 18 + n * 18;
+    return `<rect x="${LEFT}" y="${y - 11}" width="14" height="14" fill="${fill}" fill-opacity="${opacity}" stroke="#999"/><text x="${LEFT + 20}" y="${y}">${label(k)}</text>`;
   });
-  const height = mapHeight + 40 + legendEntries.length * 18;
+  const height = mapBottom + 24 + legend.length * 18;
   const bytesPerRow = perRow * PAGE_SIZE;
-  const rowLabel = bytesPerRow >= 2 ** 30 ? `${bytesPerRow / 2 ** 30} GiB` : `${bytesPerRow / 2 ** 20} MiB`;
+  const [unit, size] = (
+    [
+      ['GiB', 2 ** 30],
+      ['MiB', 2 ** 20],
+      ['KiB', 2 ** 10],
+    ] as const
+  ).find(([, bytes]) => bytesPerRow >= bytes) ?? ['KiB', 2 ** 10];
+  const rowSize = `${bytesPerRow / size} ${unit}`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect x="0" y="0" width="${WIDTH}" height="${mapHeight}" fill="#e8e8e8"/>`,
-    ...rects,
-    `<text x="0" y="${mapHeight + 14}">${hostPages} pages; each row ${perRow} pages (${rowLabel}), pfn 0 at the top left</text>`,
+    `<text x="${LEFT}" y="18" font-size="16" font-weight="bold">${xmlText(title)}</text>`,
+    ...drawn,
+    `<text x="${LEFT}" y="${mapBottom}">${hostPages} pages; each row ${perRow} pages (${rowSize}) from the pfn on its left, the page offset below</text>`,
     ...legend,
     '</svg>',
     '',
