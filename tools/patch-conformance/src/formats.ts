@@ -19,6 +19,17 @@ const place = (loc: Location) =>
 const where = (loc: Location | undefined, side: string) =>
   loc === undefined ? [] : [`${side} ${place(loc)}`];
 
+/** Patch numbers as runs: 1–5, 7–20. */
+function ranges(numbers: readonly number[]): string {
+  const runs: [number, number][] = [];
+  for (const n of [...numbers].sort((a, b) => a - b)) {
+    const last = runs.at(-1);
+    if (last !== undefined && n === last[1] + 1) last[1] = n;
+    else runs.push([n, n]);
+  }
+  return runs.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ');
+}
+
 /** What was read and how it was paired: the lines above the findings. */
 function head(report: ConformReport): string[] {
   const findings = report.findings.length;
@@ -33,7 +44,11 @@ function head(report: ConformReport): string[] {
     ...(report.skipped.length === 0
       ? []
       : [`  left out: ${report.skipped.map((s) => `${s.subject} (${s.why})`).join('; ')}`]),
-    ...(report.missing.length === 0 ? [] : [`  missing from the series: ${report.missing.join(', ')}`]),
+    ...(report.missing.length === 0
+      ? []
+      : [
+          `  not in the input: ${ranges(report.missing)} of ${report.patches[0]?.m ?? '?'} (checked as far as the input goes)`,
+        ]),
     ...pairedLines(report),
     // An annotated patch pairs what it annotates; a posted one is told what it lacks and how to map it.
     ...(report.flavourFrom.startsWith("the patch's flavour line")
@@ -115,6 +130,33 @@ export function formatText(reports: readonly ConformReport[]): string {
       return [...head(report), ...groups, ...unseen, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
     })
     .join('\n\n');
+}
+
+/**
+ * At a glance: per input its head line, then per rule its count, where in the patch it first
+ * fires, and its rationale's first sentence; `--format text` gives every finding.
+ */
+export function formatSummary(reports: readonly ConformReport[]): string {
+  return reports
+    .map((report) => {
+      const rules = RULES.filter((rule) => report.findings.some((f) => f.rule === rule.id));
+      const lines = rules.map((rule) => {
+        const findings = report.findings.filter((f) => f.rule === rule.id);
+        const inPatch = findings.filter((f) => f.c !== undefined);
+        const first = inPatch[0]?.c;
+        const counts = `${inPatch.length} in the patch${inPatch.length < findings.length ? `, ${findings.length - inPatch.length} in the model` : ''}`;
+        // The rationale's first sentence: the review point and what it asks.
+        const why = rule.rationale.split(/(?<=\.) /)[0] ?? '';
+        return `  ${rule.id}: ${counts}${first === undefined ? '' : `, first at ${place(first)}`}\n    ${why}`;
+      });
+      const head = `${report.patch}: flavour ${report.flavour}, ${plural(report.paired.length, 'entity', 'entities')} paired, ${
+        report.findings.length === 0
+          ? 'no finding'
+          : `${plural(report.findings.length, 'finding')} in ${plural(rules.length, 'rule')}`
+      }`;
+      return [head, ...lines].join('\n');
+    })
+    .join('\n');
 }
 
 const xml = (text: string) =>

@@ -2,7 +2,7 @@
 // patches as posted (format-patch series, mbox files).
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type Flavour,
@@ -14,11 +14,11 @@ import {
   readPatch,
 } from './c/patch.js';
 import { type ConformOptions, type ConformReport, conform, modelEntities } from './conform.js';
-import { formatJunit, formatSarif, formatText } from './formats.js';
+import { formatJunit, formatSarif, formatSummary, formatText } from './formats.js';
 import { ConformInputError } from './input.js';
 import { parseMapFile } from './pairing/mapFile.js';
 
-const USAGE = `usage: snp-conform [--format text|json|junit|sarif] [--root DIR] [--static-only]
+const USAGE = `usage: snp-conform [--format text|summary|json|junit|sarif] [--root DIR] [--static-only]
                    [--flavour reviewed|v4] [--map FILE] [PATCH... | DIR | MBOX | -]
 Checks patches against the TypeScript model in DIR (default: the current directory): the static
 rules, then (unless --static-only) the patch's C compiled against user-space shims, sandboxed, and
@@ -35,6 +35,7 @@ const VERSION = createRequire(import.meta.url)('../package.json').version as str
 
 const FORMATS = {
   text: (reports: readonly ConformReport[]) => `${formatText(reports)}\n`,
+  summary: (reports: readonly ConformReport[]) => `${formatSummary(reports)}\n`,
   json: (reports: readonly ConformReport[]) => `${JSON.stringify(reports, null, 2)}\n`,
   junit: formatJunit,
   sarif: (reports: readonly ConformReport[]) => formatSarif(reports, VERSION),
@@ -78,7 +79,12 @@ function repositoryPatches(root: string): string[] {
  * the arguments it came from).
  */
 function patches(root: string, named: readonly string[]): Patch[] {
-  const display = (path: string) => (path === '-' ? '<stdin>' : relative(root, resolve(path)));
+  // Below the working directory relative to it, elsewhere as given.
+  const display = (path: string) => {
+    if (path === '-') return '<stdin>';
+    const below = relative(process.cwd(), resolve(path));
+    return below.startsWith('..') || isAbsolute(below) ? path : below;
+  };
   if (named.length === 0) return repositoryPatches(root).map((p) => readPatch(p, display(p)));
   const alone: Patch[] = [];
   const series: { arg: string; inputs: PatchInput[] }[] = [];
@@ -122,7 +128,7 @@ async function main(args: readonly string[]): Promise<number> {
   }
   const format = values.format;
   if (!Object.hasOwn(FORMATS, format))
-    throw new ConformInputError(`--format: expected text, json, junit or sarif, got ${format}`);
+    throw new ConformInputError(`--format: expected text, summary, json, junit or sarif, got ${format}`);
   const root = resolve(values.root);
   const flavour = flavourOption(values.flavour);
   const map = mapOption(root, values.map);

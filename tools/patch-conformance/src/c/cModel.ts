@@ -65,6 +65,16 @@ export async function parseC(code: string): Promise<Tree | null> {
   return (await cParser()).parse(code);
 }
 
+/**
+ * Sparse's and the compiler's annotations that change no code (include/linux/compiler_types.h:
+ * `__user`, `__iomem`, `__rcu`, `__force`, `__must_check`, `__init`…), blanked to spaces of their
+ * length so tree-sitter-c, which does not know them, parses `(void __user *)p` as a cast. Rows and
+ * columns stay where they were.
+ */
+const ANNOTATIONS =
+  /\b(?:__user|__iomem|__rcu|__percpu|__force|__must_check|__always_inline|__maybe_unused|__init|__exit|__read_mostly|__ro_after_init|noinline)\b/g;
+const withoutAnnotations = (code: string) => code.replace(ANNOTATIONS, (word) => ' '.repeat(word.length));
+
 /** Top-level nodes a posted patch's C may hold whole; anything else with a parse error is a fragment. */
 const ITEMS = new Set([
   'function_definition',
@@ -103,7 +113,7 @@ export async function parseCSources(patch: Patch): Promise<ParsedC> {
   const locate = (node: Node): Location =>
     linesByTree.get(node.tree)?.[node.startPosition.row] ?? { file: patch.file, line: 0 };
   for (const file of patch.files) {
-    const tree = await parseC(file.code);
+    const tree = await parseC(withoutAnnotations(file.code));
     if (tree === null) throw new ConformInputError(`${patch.file}: cannot parse the C added to ${file.path}`);
     linesByTree.set(tree, file.lines);
     const root = tree.rootNode;
@@ -187,6 +197,19 @@ function functionName(node: Node): string | undefined {
   while (declarator !== null && declarator.type !== 'identifier')
     declarator = declarator.childForFieldName('declarator');
   return declarator?.text;
+}
+
+/**
+ * Functions of the patch a C node hands on as callbacks: a function's name (or `&name`) as a call's
+ * argument, as upstream hands sev_gmem_post_populate() to kvm_gmem_populate(), which calls it.
+ */
+export function cCallbacks(node: Node, functions: ReadonlyMap<string, unknown>): string[] {
+  return node.descendantsOfType('argument_list').flatMap((args) =>
+    (args?.namedChildren ?? []).flatMap((arg) => {
+      const named = arg?.type === 'pointer_expression' ? arg.childForFieldName('argument') : arg;
+      return named?.type === 'identifier' && functions.has(named.text) ? [named.text] : [];
+    }),
+  );
 }
 
 /** Names of the functions a C function calls, directly. */

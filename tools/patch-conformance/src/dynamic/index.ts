@@ -13,7 +13,7 @@ export { dynamicRuns } from './scenarios.js';
 export const DYNAMIC_RULE = {
   id: 'dynamic-trace',
   rationale:
-    "The patch's C, compiled against user-space shims, and the TS model print the same canonical trace (RMP changes, leaks, page releases dirty and accessed, pages left pinned, RMP writes the tracepoint missed, result) on every shared scenario and every single injected failure of it; a failure only the C can meet (a call the model does not make) must leave no page pinned but leaked ones, every release dirty and accessed, every RMP write traced, and nothing a failed call assigned that it neither gave back nor leaked.",
+    "The patch's C, compiled against user-space shims, and the TS model print the same trace on every shared scenario and every single injected failure of it. The trace: RMP changes, leaks, page releases dirty and accessed, pages left pinned, RMP writes the tracepoint missed, the result; a failure only the C can meet (a call the model does not make) must leave no page pinned but leaked ones, every release dirty and accessed, every RMP write traced, and nothing a failed call assigned that it neither gave back nor leaked.",
 } as const;
 
 /** Why a patch's C was not compared with the model (README "Trust model"). */

@@ -34,3 +34,14 @@ export const DEFAULT_MAP: Readonly<Record<string, readonly KernelName[]>> = {
   ],
   'kvm.revert_touched': [{ name: 'snp_revert_touched', file: 'arch/x86/kvm/svm/sev.c', usedBy: [REVIEWED] }],
 };
+
+/**
+ * What the rules check of the C through each entity, so a report can say what an unpaired one
+ * leaves unchecked. The others (the model's own reset and revert helpers) pair only to be listed.
+ */
+export const CHECKED_THROUGH: Readonly<Record<string, string>> = {
+  'kvm.snp_launch_update': 'every rule starts from it',
+  'uapi.kvm_sev_snp_launch_update':
+    'uapi-hva-and-gpa and uapi-codec-layout (review point 1) and the flavour inference need it',
+  'virt.rmpupdate': 'traced-rmpupdate (review point 4) needs it',
+};

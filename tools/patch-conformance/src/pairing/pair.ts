@@ -1,9 +1,9 @@
 import type { CDefinition, CEntity, ParsedC } from '../c/cModel.js';
 import { ConformInputError } from '../input.js';
-import { DEFAULT_MAP } from './defaultMap.js';
+import { CHECKED_THROUGH, DEFAULT_MAP } from './defaultMap.js';
 import type { MapEntry } from './mapFile.js';
 
-/** A model entity the C holds nothing for, and what the user can do about it. */
+/** A model entity a rule checks the C through that the C holds nothing for: what is left unchecked, and what the user can do. */
 export interface Unpaired {
   readonly entity: string;
   readonly why: string;
@@ -66,7 +66,12 @@ export function pairEntities(
       });
       continue;
     }
-    unpaired.push({ entity, why: whyUnpaired(parsed, entity, candidates, mapped, map?.file) });
+    const checked = CHECKED_THROUGH[entity];
+    if (checked !== undefined)
+      unpaired.push({
+        entity,
+        why: `${checked}: ${whyUnpaired(parsed, entity, candidates, mapped, map?.file)}`,
+      });
   }
   return { entities, unpaired, notes };
 }
@@ -85,5 +90,5 @@ function whyUnpaired(
     return `${named} is in the input only in part (from ${cut.location.file}:${cut.location.line}): not analysed`;
   if (mapped !== undefined)
     return `${mapFile}:${mapped.line} maps it to ${named}, which the input does not define whole`;
-  return `the input defines no ${named}; if it has another name, add "${entity} <name>" to a map file given with --map FILE`;
+  return `the input defines no ${named} (if another patch of the series does, give it too; if it has another name, add "${entity} <name>" to a map file given with --map FILE)`;
 }

@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import { type CModel, cCalls } from '../c/cModel.js';
+import { type CModel, cCallbacks, cCalls, functionDeclarator } from '../c/cModel.js';
 import { isTracepoint, type KernelApi, kernelApi, RMPUPDATE_ASM } from './catalogue.js';
 import { cReachable } from './reach.js';
 
@@ -13,6 +13,31 @@ export const unparenthesized = (node: Node | null | undefined): Node | undefined
     : node.type === 'parenthesized_expression'
       ? unparenthesized(node.namedChildren[0])
       : node;
+
+/** The names of a C function's parameters, in order. */
+export const parameterNames = (fn: Node): string[] =>
+  (functionDeclarator(fn)?.childForFieldName('parameters')?.namedChildren ?? []).map((p) => {
+    let d = p?.childForFieldName('declarator');
+    while (d !== null && d !== undefined && d.type !== 'identifier') d = d.childForFieldName('declarator');
+    return d?.text ?? '';
+  });
+
+/** The argument at `index` of every call the patch's C makes to `fnName`, with the caller's name. */
+export function argumentsAt(
+  c: CModel,
+  fnName: string,
+  index: number,
+): { caller: string; arg: Node | undefined }[] {
+  return [...c.functions].flatMap(([caller, { node }]) =>
+    node
+      .descendantsOfType('call_expression')
+      .filter((call): call is Node => call !== null && calleeName(call) === fnName)
+      .map((call) => ({
+        caller,
+        arg: call.childForFieldName('arguments')?.namedChildren[index] ?? undefined,
+      })),
+  );
+}
 
 /** A use of a catalogued kernel API in C: the node and how to name it in a message. */
 export interface ApiUse {
@@ -56,8 +81,9 @@ export const hasRawRmpupdate = (fn: Node): boolean =>
   fn.descendantsOfType('gnu_asm_expression').some((asm) => RMPUPDATE_ASM.test(asm?.text ?? ''));
 
 /**
- * Whether the code under `node` reaches, directly or through functions the patch defines, a call
- * whose name satisfies `wanted` (the catalogue, or a patch function with `inPatch`).
+ * Whether the code under `node` reaches, directly or through functions the patch defines (called
+ * or handed on as callbacks), a call whose name satisfies `wanted` (the catalogue, or a patch
+ * function with `inPatch`).
  */
 export function reachesCall(
   c: CModel,
@@ -68,7 +94,7 @@ export function reachesCall(
   const seen = new Set<string>();
   const queue = [node];
   for (let n = queue.pop(); n !== undefined; n = queue.pop()) {
-    for (const name of cCalls(n)) {
+    for (const name of [...cCalls(n), ...cCallbacks(n, c.functions)]) {
       if (wanted(name)) return true;
       const fn = c.functions.get(name);
       if (fn === undefined || seen.has(name)) continue;

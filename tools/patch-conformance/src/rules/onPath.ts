@@ -1,7 +1,9 @@
 import { type Node, SyntaxKind } from 'ts-morph';
+import type { Node as CNode } from 'web-tree-sitter';
+import type { CModel } from '../c/cModel.js';
 import { declarationOf, reachableFrom } from '../ts/resolve.js';
 import type { Concern } from './catalogue.js';
-import { apiUses } from './cFacts.js';
+import { apiUses, argumentsAt, parameterNames } from './cFacts.js';
 import { type ModelApi, modelApi } from './modelCatalogue.js';
 import { cReachable, kvmSideOf, tsEntity, tsLocation } from './reach.js';
 import type { Finding, Rule, RuleContext } from './rule.js';
@@ -10,6 +12,27 @@ export const LAUNCH_UPDATE = 'kvm.snp_launch_update';
 
 /** What a TS rule looks for in one function of the path: the first offending node, if any. */
 type TsProbe = (fn: Node, root: string) => Node | undefined;
+
+/** The 4 KiB level's own names: enum pg_level (arch/x86/include/asm/pgtable_types.h), RMP_PG_SIZE_4K (arch/x86/include/asm/sev.h). */
+const FOUR_KIB = new Set(['PG_LEVEL_4K', 'RMP_PG_SIZE_4K']);
+
+/**
+ * A level helper called with the 4 KiB level itself (`PG_LEVEL_TO_RMP(PG_LEVEL_4K)`), or with a
+ * parameter every caller in the patch hands the 4 KiB level: 4 KiB hard-coded, spelled through the
+ * helper, not an indirection a caller's level flows through.
+ */
+function spelledOut4K(c: CModel, fn: { name: string; node: CNode }, node: CNode): boolean {
+  const args =
+    node.type === 'call_expression' ? node.childForFieldName('arguments')?.namedChildren : undefined;
+  const fourKib = (arg: CNode | null | undefined) => {
+    if (arg === null || arg === undefined) return false;
+    if (FOUR_KIB.has(arg.text)) return true;
+    const index = parameterNames(fn.node).indexOf(arg.text);
+    const callers = index < 0 ? [] : argumentsAt(c, fn.name, index);
+    return callers.length > 0 && callers.every((call) => FOUR_KIB.has(call.arg?.text ?? ''));
+  };
+  return args !== undefined && args.length > 0 && args.every(fourKib);
+}
 
 /**
  * A rule that forbids one concern on the launch-update path: in C, the catalogue's APIs of that
@@ -31,8 +54,9 @@ function forbiddenOnPath(
     check({ c, ts, root }: RuleContext): Finding[] {
       const findings: Finding[] = [];
       for (const fn of cReachable(c, LAUNCH_UPDATE)) {
-        const uses = apiUses(fn.node, concern);
-        const first = uses[0];
+        const uses = apiUses(fn.node, concern).filter((u) => !spelledOut4K(c, fn, u.node));
+        // Located at a call where there is one: the lookup itself, not the declaration of its result.
+        const first = uses.find((u) => u.api.form === 'call') ?? uses[0];
         if (first === undefined) continue;
         const names = [...new Set(uses.map((u) => u.label))].join(', ');
         findings.push({ rule: id, message: `${what}: ${names} in C ${fn.name}()`, c: c.locate(first.node) });

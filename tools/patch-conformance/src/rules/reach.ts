@@ -1,10 +1,13 @@
 import type { Node as TsNode } from 'ts-morph';
 import type { Node as CNode } from 'web-tree-sitter';
-import { type CModel, cCalls } from '../c/cModel.js';
+import { type CModel, cCallbacks, cCalls } from '../c/cModel.js';
 import type { Flavour } from '../c/patch.js';
 import type { TsEntity, TsModel } from '../ts/tsModel.js';
 
-/** The C functions reachable from an annotated entity through calls to functions the patch defines. */
+/**
+ * The C functions reachable from a paired entity through calls to functions the patch defines,
+ * and the functions it hands on as callbacks (taken as called).
+ */
 export function cReachable(c: CModel, id: string): { name: string; node: CNode; line: number }[] {
   const start = c.entities.get(id);
   if (start === undefined || start.kind !== 'function') return [];
@@ -14,7 +17,7 @@ export function cReachable(c: CModel, id: string): { name: string; node: CNode; 
   const queue = [start.node];
   while (queue.length > 0) {
     const node = queue.pop() as CNode;
-    for (const callee of cCalls(node)) {
+    for (const callee of [...cCalls(node), ...cCallbacks(node, c.functions)]) {
       const fn = c.functions.get(callee);
       if (fn !== undefined && !seen.has(callee)) {
         seen.set(callee, { name: callee, node: fn.node, line: fn.location.line });

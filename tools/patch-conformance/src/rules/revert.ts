@@ -1,10 +1,17 @@
 import { SyntaxKind, Node as TsNode } from 'ts-morph';
 import type { Node } from 'web-tree-sitter';
-import { type CModel, functionDeclarator } from '../c/cModel.js';
+import type { CModel } from '../c/cModel.js';
 import { bodyOf, callsIn, declarationOf, reachableFrom, reaches } from '../ts/resolve.js';
 import type { TsModel } from '../ts/tsModel.js';
 import { kernelApi } from './catalogue.js';
-import { calleeName, hasRawRmpupdate, reachesCall, unparenthesized } from './cFacts.js';
+import {
+  argumentsAt,
+  calleeName,
+  hasRawRmpupdate,
+  parameterNames,
+  reachesCall,
+  unparenthesized,
+} from './cFacts.js';
 import { FIRMWARE_PACKAGE, modelApi } from './modelCatalogue.js';
 import { LAUNCH_UPDATE } from './onPath.js';
 import { cReachable, kvmSideOf, tsEntity, tsLocation } from './reach.js';
@@ -56,13 +63,6 @@ function valueBefore(fn: Node, at: number, variable: string): Node | undefined {
   return last?.childForFieldName(last.type === 'init_declarator' ? 'value' : 'right') ?? undefined;
 }
 
-const parameters = (fn: Node): string[] =>
-  (functionDeclarator(fn)?.childForFieldName('parameters')?.namedChildren ?? []).map((p) => {
-    let d = p?.childForFieldName('declarator');
-    while (d !== null && d !== undefined && d.type !== 'identifier') d = d.childForFieldName('declarator');
-    return d?.text ?? '';
-  });
-
 /** Whether `variable` is incremented (`++`, `+=`) inside a loop of `fn` that launches pages: a count of pages changed so far. */
 function countsLaunches(c: CModel, fn: Node, variable: string): boolean {
   return fn.descendantsOfType(LOOPS).some(
@@ -93,19 +93,52 @@ function isChangedCount(c: CModel, fnName: string, expr: Node | undefined, depth
   return names.some((name) => {
     const v = name.text;
     if (countsLaunches(c, fn, v)) return true;
-    const index = parameters(fn).indexOf(v);
+    const index = parameterNames(fn).indexOf(v);
     if (index < 0) return isChangedCount(c, fnName, valueBefore(fn, name.startIndex, v), depth + 1);
-    const args = [...c.functions].flatMap(([caller, { node }]) =>
-      node
-        .descendantsOfType('call_expression')
-        .filter((call): call is Node => call !== null && calleeName(call) === fnName)
-        .map((call) => ({
-          caller,
-          arg: call.childForFieldName('arguments')?.namedChildren[index] ?? undefined,
-        })),
-    );
+    const args = argumentsAt(c, fnName, index);
     return args.length > 0 && args.every((a) => isChangedCount(c, a.caller, a.arg, depth + 1));
   });
+}
+
+/** Whether a call writes RMP entries: a catalogued write, or a patch function that reaches one. */
+function writesRmpCall(c: CModel, call: Node): boolean {
+  const name = calleeName(call);
+  const fn = c.functions.get(name)?.node;
+  return (
+    writesRmp(name) ||
+    (fn !== undefined && (hasRawRmpupdate(fn) || reachesCall(c, fn, writesRmp, hasRawRmpupdate)))
+  );
+}
+
+/**
+ * The RMP writes of a revert loop whose arguments do not change with its counter: each pass gives
+ * back the same page (a pfn left from another loop, say). A local of the loop's body assigned from
+ * the counter (`u64 pfn = pfns[i];`) changes with it.
+ */
+function samePageWrites(c: CModel, loop: Node, variable: string): Node[] {
+  const body = loop.childForFieldName('body');
+  if (body === null) return [];
+  const varying = new Set([variable]);
+  const named = (n: Node | null | undefined) =>
+    n !== null &&
+    n !== undefined &&
+    [n, ...n.descendantsOfType('identifier')].some((i) => i !== null && varying.has(i.text));
+  // Locals of the body that take a value from the counter, to a fixed point (a chain of them).
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const set of body.descendantsOfType(['init_declarator', 'assignment_expression'])) {
+      const target = set?.childForFieldName(set.type === 'init_declarator' ? 'declarator' : 'left');
+      const value = set?.childForFieldName(set.type === 'init_declarator' ? 'value' : 'right');
+      if (target?.type === 'identifier' && !varying.has(target.text) && named(value)) {
+        varying.add(target.text);
+        grew = true;
+      }
+    }
+  }
+  return body
+    .descendantsOfType('call_expression')
+    .filter((call): call is Node => call !== null && writesRmpCall(c, call))
+    .filter((call) => !named(call.childForFieldName('arguments')));
 }
 
 /**
@@ -132,6 +165,13 @@ function cFindings(c: CModel): Finding[] {
           message: `a loop in ${fn.name}() resets RMP entries over ${bound === undefined ? 'a range it does not count' : `"${bound.text}"`}, not over the pages this call changed: pages never reached are reset too`,
           c: c.locate(loop),
         });
+      else if (count !== undefined)
+        for (const call of samePageWrites(c, loop, count.variable))
+          findings.push({
+            rule: ID,
+            message: `a loop in ${fn.name}() counts the changed pages with "${count.variable}" but gives back the same page on every pass: no argument of ${calleeName(call)}() changes with "${count.variable}", so the other pages stay assigned`,
+            c: c.locate(call),
+          });
     }
   }
   return findings;

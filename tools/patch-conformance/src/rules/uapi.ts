@@ -3,7 +3,7 @@ import { type CModel, functionDeclarator } from '../c/cModel.js';
 import { structLayout } from '../c/layout.js';
 import { codecLayout } from '../ts/codec.js';
 import { kernelApi, UAPI_ROLES, type UapiRole } from './catalogue.js';
-import { calleeName, unparenthesized } from './cFacts.js';
+import { calleeName, reachesCall, unparenthesized } from './cFacts.js';
 import { LAUNCH_UPDATE } from './onPath.js';
 import { tsEntity } from './reach.js';
 import type { Finding, Rule, RuleContext } from './rule.js';
@@ -180,11 +180,21 @@ function analyse(c: CModel, fn: Node, env: Env, visiting: ReadonlySet<string>): 
       return member === undefined ? [] : [[`${into}.${member}`, evaluate(item.childForFieldName('value'))]];
     });
   };
-  const writes = fn.descendantsOfType(['assignment_expression', 'init_declarator']);
+  /** `f(…, &x)`: x as f leaves it, a value f made (RFC v3's `hva_to_gpa(kvm, hva, &gpa)`). */
+  const outParameters = (call: Node): [string, Value][] =>
+    argumentsOf(call).flatMap((arg): [string, Value][] => {
+      const into = arg?.type === 'pointer_expression' && arg.child(0)?.type === '&' ? target(arg) : undefined;
+      return into === undefined || env.uapi.has(into.split('.')[0] ?? '')
+        ? []
+        : [[into, { fields: new Set(), calls: new Set([calleeName(call)]) }]];
+    });
+  const writes = fn.descendantsOfType(['assignment_expression', 'init_declarator', 'call_expression']);
   for (let changed = true; changed; ) {
     changed = false;
     for (const write of writes) {
-      for (const [key, value] of write === null ? [] : stores(write)) {
+      const stored =
+        write === null ? [] : write.type === 'call_expression' ? outParameters(write) : stores(write);
+      for (const [key, value] of stored) {
         const joined = join(env.values.get(key) ?? NOTHING, value);
         if (size(joined) > size(env.values.get(key))) {
           env.values.set(key, joined);
@@ -268,9 +278,14 @@ function roles(c: CModel): Roles | undefined {
 }
 
 /** Where a role's value comes from when no field reaches it: a memslot lookup first, else the calls it is made of. */
-function origin(sinks: readonly Sink[]): string {
+function origin(c: CModel, sinks: readonly Sink[]): string {
   const calls = [...new Set(sinks.flatMap((s) => [...s.value.calls]))];
-  const memslot = calls.filter((name) => kernelApi('call', name)?.concern === 'memslot');
+  const isMemslot = (name: string) => kernelApi('call', name)?.concern === 'memslot';
+  // A helper of the patch that looks the memslot up (RFC v3's hva_to_gpa()) counts as the lookup.
+  const memslot = calls.filter((name) => {
+    const helper = c.functions.get(name)?.node;
+    return isMemslot(name) || (helper !== undefined && reachesCall(c, helper, isMemslot));
+  });
   const named = (names: string[]) => names.map((n) => `${n}()`).join(', ');
   if (memslot.length > 0) return `; it comes from a memslot lookup: ${named(memslot)}`;
   return calls.length > 0 ? `; it comes from ${named(calls)}` : '';
@@ -307,7 +322,7 @@ export const uapiHvaAndGpa: Rule = {
       const reached =
         sinks.length === 0
           ? `launch update makes no call to ${SINKS[role]} that a field could reach`
-          : `no field of it reaches the ${WHAT[role]} of ${apis}${origin(sinks)}`;
+          : `no field of it reaches the ${WHAT[role]} of ${apis}${origin(c, sinks)}`;
       return [
         {
           rule: this.id,
@@ -355,7 +370,13 @@ export const uapiCodecLayout: Rule = {
     const at = (line: number) => ({ file: codec.location.file, line });
     const add = (message: string, cAt = struct.location, tsAt = codec.location) =>
       findings.push({ rule: this.id, message, c: cAt, ts: tsAt });
-    if (cLayout.size !== tsLayout.size) add(`C struct is ${cLayout.size} bytes, the codec ${tsLayout.size}`);
+    // Of another size, it is another struct: field-by-field differences would only restate that.
+    if (cLayout.size !== tsLayout.size) {
+      add(
+        `C struct is ${bytes(cLayout.size)} (fields at ${cLayout.fields.map((f) => f.offset).join(', ')}), the ${c.flavour} codec ${bytes(tsLayout.size)} (at ${tsLayout.fields.map((f) => f.offset).join(', ')}): another uAPI, not compared field by field`,
+      );
+      return findings;
+    }
     const found = roles(c);
     for (const field of tsLayout.fields) {
       const mine = cLayout.fields.find((f) => f.offset === field.offset);
@@ -393,6 +414,7 @@ export const uapiCodecLayout: Rule = {
     if (both === undefined || typeof both.cLayout === 'string' || typeof both.tsLayout === 'string')
       return [];
     const { cLayout, tsLayout, struct } = both;
+    if (cLayout.size !== tsLayout.size) return [];
     const renamed = tsLayout.fields.flatMap((field) => {
       const mine = cLayout.fields.find((f) => f.offset === field.offset && f.size === field.size);
       return mine === undefined || camel(mine.name) === field.name ? [] : [`${field.name} is ${mine.name}`];

@@ -1,0 +1,198 @@
+// The rules on code shaped the way posted SNP series write it (the C here is written for these
+// tests): a guest_memfd callback that does the RMP work, a revert loop over a stale pfn, the
+// 4 KiB level spelled through a helper, sparse's __user, a gpa from a helper's out-parameter.
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parsePatch } from './c/patch.js';
+import { type ConformReport, conform } from './conform.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+
+const UAPI = `struct kvm_sev_snp_launch_update {
+	__u64 gfn_start;
+	__u64 uaddr;
+	__u64 len;
+	__u8 type;
+	__u8 pad0;
+	__u16 flags;
+	__u32 pad1;
+	__u64 pad2[4];
+};`;
+
+/** A launch update that hands its RMP work to a populate callback, as guest_memfd's interface asks. */
+const upstreamShaped = (edit: (c: string) => string = (c) => c) =>
+  edit(`static int snp_post_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn, void __user *src, int npages, void *opaque)
+{
+	struct snp_populate_args *args = opaque;
+	int n_private = 0, ret = 0, i;
+
+	for (i = 0; i < npages; i++) {
+		ret = rmp_make_private(pfn + i, gfn_to_gpa(gfn + i), PG_LEVEL_TO_RMP(PG_LEVEL_4K), args->asid, false);
+		if (ret)
+			goto err;
+		n_private++;
+		args->data.address = __sme_set(pfn_to_hpa(pfn + i));
+		ret = sev_issue_cmd(kvm, SEV_CMD_SNP_LAUNCH_UPDATE, &args->data, &args->error);
+		if (ret)
+			goto err;
+	}
+	return 0;
+err:
+	for (i = 0; i < n_private; i++)
+		rmp_make_shared(pfn + i, PG_LEVEL_4K);
+	return ret;
+}
+
+static int snp_launch_update(struct kvm *kvm, struct kvm_sev_cmd *argp)
+{
+	struct kvm_sev_snp_launch_update params;
+	struct snp_populate_args args = {};
+	void __user *src;
+	long count;
+
+	if (copy_from_user(&params, (void __user *)(uintptr_t)argp->data, sizeof(params)))
+		return -EFAULT;
+	src = u64_to_user_ptr(params.uaddr);
+	count = kvm_gmem_populate(kvm, params.gfn_start, src, params.len >> PAGE_SHIFT, snp_post_populate, &args);
+	return count < 0 ? count : 0;
+}`);
+
+/** One posted patch adding each file's C, as git format-patch writes a new file. */
+function posted(files: Record<string, string>) {
+  const diffs = Object.entries(files).map(([path, code]) => {
+    const lines = code.split('\n');
+    return [
+      `diff --git a/${path} b/${path}`,
+      'new file mode 100644',
+      '--- /dev/null',
+      `+++ b/${path}`,
+      `@@ -0,0 +1,${lines.length} @@`,
+      ...lines.map((l) => `+${l}`),
+    ].join('\n');
+  });
+  const text = [
+    'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',
+    'From: A Developer <dev@example.org>',
+    'Subject: [PATCH 1/1] KVM: SEV: a launch update',
+    '',
+    '---',
+    ...diffs,
+    '',
+  ].join('\n');
+  return parsePatch([{ name: 'shape.patch', text }], 'shape.patch');
+}
+
+const check = (kvm: string): Promise<ConformReport> =>
+  conform(root, posted({ 'include/uapi/linux/kvm.h': UAPI, 'arch/x86/kvm/svm/sev.c': kvm }));
+const rules = (report: ConformReport) => report.findings.map((f) => f.rule);
+
+describe('snp-conform on the shapes posted series take', () => {
+  it('follows the launch update into a callback it hands on, where the RMP work is', async () => {
+    const clean = await check(upstreamShaped());
+    const revertAll = await check(upstreamShaped((c) => c.replace('i < n_private;', 'i < npages;')));
+
+    expect(rules(clean)).not.toContain('revert-only-touched');
+    const finding = revertAll.findings.find((f) => f.rule === 'revert-only-touched');
+    expect(finding?.message).toMatch(/a loop in snp_post_populate\(\) resets RMP entries over "npages"/);
+  });
+
+  it('finds a revert loop that gives back the same stale page on every pass', async () => {
+    const report = await check(
+      upstreamShaped((c) => c.replace('rmp_make_shared(pfn + i,', 'rmp_make_shared(pfn,')),
+    );
+
+    const finding = report.findings.find((f) => f.rule === 'revert-only-touched');
+    expect(finding?.message).toMatch(
+      /same page on every pass: no argument of rmp_make_shared\(\) changes with "i"/,
+    );
+    expect(finding?.quote).toBe('+\t\trmp_make_shared(pfn, PG_LEVEL_4K);');
+  });
+
+  it('takes the 4 KiB level spelled through a helper as 4 KiB, and a level variable as the indirection it is', async () => {
+    const spelled = await check(upstreamShaped());
+    const variable = await check(
+      upstreamShaped((c) =>
+        c
+          .replace('int n_private = 0, ret = 0, i;', 'int n_private = 0, ret = 0, i, level = PG_LEVEL_4K;')
+          .replace('PG_LEVEL_TO_RMP(PG_LEVEL_4K)', 'PG_LEVEL_TO_RMP(level)'),
+      ),
+    );
+
+    expect(rules(spelled)).not.toContain('four-kib-only');
+    expect(variable.findings.find((f) => f.rule === 'four-kib-only')?.message).toMatch(/PG_LEVEL_TO_RMP\(\)/);
+  });
+
+  it("reads sparse's __user casts as casts: no function is left half-analysed", async () => {
+    const report = await check(upstreamShaped());
+
+    expect(report.notes.filter((n) => n.includes('does not parse'))).toEqual([]);
+  });
+
+  it('traces a gpa that a helper writes through a pointer back to the memslot lookup in that helper', async () => {
+    const report = await check(`static bool hva_to_gpa(struct kvm *kvm, unsigned long hva, u64 *gpa)
+{
+	struct kvm_memory_slot *slot = hva_to_memslot(kvm, hva);
+
+	if (!slot)
+		return false;
+	*gpa = gfn_to_gpa(hva_to_gfn_memslot(hva, slot));
+	return true;
+}
+
+static int snp_launch_update(struct kvm *kvm, struct kvm_sev_cmd *argp)
+{
+	struct kvm_sev_snp_launch_update params;
+	struct page **pages;
+	unsigned long npages, i;
+	u64 gpa;
+	int ret = 0;
+
+	if (copy_from_user(&params, u64_to_user_ptr(argp->data), sizeof(params)))
+		return -EFAULT;
+	pages = sev_pin_memory(kvm, params.uaddr, params.len, &npages, 1);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	for (i = 0; i < npages && !ret; i++) {
+		if (!hva_to_gpa(kvm, params.uaddr + (i << PAGE_SHIFT), &gpa))
+			ret = -EINVAL;
+		else
+			ret = rmp_make_private(page_to_pfn(pages[i]), gpa, PG_LEVEL_4K, 1, true);
+	}
+	sev_unpin_memory(kvm, pages, npages);
+	return ret;
+}`);
+
+    const finding = report.findings.find((f) => f.rule === 'uapi-hva-and-gpa');
+    expect(finding?.message).toMatch(
+      /has no guest address: .*it comes from a memslot lookup: hva_to_gpa\(\)$/,
+    );
+  });
+
+  it('states once that a uAPI struct of another size is another uAPI, without a finding per field', async () => {
+    const report = await conform(
+      root,
+      posted({
+        'include/uapi/linux/kvm.h': UAPI.replace('\t__u64 pad2[4];\n', ''),
+        'arch/x86/kvm/svm/sev.c': upstreamShaped(),
+      }),
+      undefined,
+      { flavour: 'reviewed' },
+    );
+
+    const layout = report.findings.filter((f) => f.rule === 'uapi-codec-layout');
+    expect(layout.map((f) => f.message)).toEqual([
+      'C struct is 32 bytes (fields at 0, 8, 16, 24, 25, 26, 28), the reviewed codec 64 bytes (at 0, 8, 16, 24, 26): another uAPI, not compared field by field',
+    ]);
+  });
+
+  it("keeps what the model alone does out of a posted series' findings, and says so", async () => {
+    const report = await conform(root, posted({ 'arch/x86/kvm/svm/sev.c': upstreamShaped() }), undefined, {
+      flavour: 'v4',
+    });
+
+    expect(report.findings.every((f) => f.c !== undefined)).toBe(true);
+    expect(report.notes).toContainEqual(
+      expect.stringMatching(/^the model's v4 flow breaks .*none in this input/),
+    );
+  });
+});
