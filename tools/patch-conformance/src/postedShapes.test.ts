@@ -96,6 +96,32 @@ describe('snp-conform on the shapes posted series take', () => {
     expect(finding?.message).toMatch(/a loop in snp_post_populate\(\) resets RMP entries over "npages"/);
   });
 
+  it("says a memslot lookup runs under kvm->slots_lock, as upstream's does, and one without a lock has none", async () => {
+    const locked = await check(
+      upstreamShaped((c) =>
+        c.replace(
+          '\tsrc = u64_to_user_ptr(params.uaddr);\n',
+          '\tsrc = u64_to_user_ptr(params.uaddr);\n\tmutex_lock(&kvm->slots_lock);\n\tif (!kvm_slot_can_be_private(gfn_to_memslot(kvm, params.gfn_start))) {\n\t\tmutex_unlock(&kvm->slots_lock);\n\t\treturn -EINVAL;\n\t}\n',
+        ),
+      ),
+    );
+    const unlocked = await check(
+      upstreamShaped((c) =>
+        c.replace(
+          '\tsrc = u64_to_user_ptr(params.uaddr);\n',
+          '\tsrc = u64_to_user_ptr(params.uaddr);\n\tif (!gfn_to_memslot(kvm, params.gfn_start))\n\t\treturn -EINVAL;\n',
+        ),
+      ),
+    );
+
+    const message = (r: ConformReport) =>
+      r.findings.find((f) => f.quote?.includes('gfn_to_memslot'))?.message;
+    expect(message(locked)).toMatch(
+      /gfn_to_memslot\(\).* in C snp_launch_update\(\), under kvm->slots_lock: no memslot can change while it looks/,
+    );
+    expect(message(unlocked)).toMatch(/, with no memslot lock held$/);
+  });
+
   it('finds a revert loop that gives back the same stale page on every pass', async () => {
     const report = await check(
       upstreamShaped((c) => c.replace('rmp_make_shared(pfn + i,', 'rmp_make_shared(pfn,')),

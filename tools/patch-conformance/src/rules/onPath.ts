@@ -3,7 +3,8 @@ import type { Node as CNode } from 'web-tree-sitter';
 import type { CModel } from '../c/cModel.js';
 import { declarationOf, reachableFrom } from '../ts/resolve.js';
 import type { Concern } from './catalogue.js';
-import { apiUses, argumentsAt, parameterNames } from './cFacts.js';
+import { apiUses, argumentsAt, calleeName, parameterNames, reachesCall } from './cFacts.js';
+import { locksHeldAt } from './memslotLocks.js';
 import { type ModelApi, modelApi } from './modelCatalogue.js';
 import { cReachable, kvmSideOf, tsEntity, tsLocation } from './reach.js';
 import type { Finding, Rule, RuleContext } from './rule.js';
@@ -47,6 +48,7 @@ function forbiddenOnPath(
   concern: Concern,
   what: string,
   probe: TsProbe,
+  detail: (c: CModel, fn: { name: string; node: CNode }, at: CNode) => string = () => '',
 ): Rule {
   return {
     id,
@@ -59,7 +61,11 @@ function forbiddenOnPath(
         const first = uses.find((u) => u.api.form === 'call') ?? uses[0];
         if (first === undefined) continue;
         const names = [...new Set(uses.map((u) => u.label))].join(', ');
-        findings.push({ rule: id, message: `${what}: ${names} in C ${fn.name}()`, c: c.locate(first.node) });
+        findings.push({
+          rule: id,
+          message: `${what}: ${names} in C ${fn.name}()${detail(c, fn, first.node)}`,
+          c: c.locate(first.node),
+        });
       }
       const start = tsEntity(ts, LAUNCH_UPDATE, c.flavour);
       if (start === undefined) return findings;
@@ -88,12 +94,42 @@ const usesModel =
   (fn, root) =>
     fn.getDescendantsOfKind(SyntaxKind.Identifier).find((n) => meaning(n, root)?.concern === concern);
 
+/**
+ * Under which lock the lookup runs, where it is a call: in its own function, else where the launch
+ * update calls into the path (a lock the caller holds across the call). The review's worry is a
+ * memslot changing under the lookup; kvm->slots_lock excludes that, kvm->srcu only delays it.
+ */
+function lookupLocks(c: CModel, fn: { name: string; node: CNode }, at: CNode): string {
+  if (at.type !== 'call_expression') return '';
+  const start = c.entities.get(LAUNCH_UPDATE);
+  const intoPath =
+    start === undefined || start.name === fn.name
+      ? undefined
+      : start.node
+          .descendantsOfType('call_expression')
+          .find((call) => call !== null && reachesFunction(c, call, fn.name));
+  const held = new Set([
+    ...locksHeldAt(fn.node, at),
+    ...(intoPath ? locksHeldAt(start?.node ?? fn.node, intoPath) : []),
+  ]);
+  if (held.has('kvm->slots_lock'))
+    return ', under kvm->slots_lock: no memslot can change while it looks (the race the review was about), but it is a lookup all the same';
+  if (held.has('kvm->srcu'))
+    return ', under kvm->srcu: a memslot update waits until it is done, and may change the mapping right after';
+  return ', with no memslot lock held';
+}
+
+/** Whether a call of the launch update leads to `name`: it calls it, or hands it on, or calls a helper that does. */
+const reachesFunction = (c: CModel, call: CNode, name: string) =>
+  calleeName(call) === name || reachesCall(c, call, (callee) => callee === name);
+
 const noMemslotSrcu = forbiddenOnPath(
   'no-memslot-srcu',
   'Review point 1: userspace gives hva and gpa; launch update does no memslot lookup and takes no kvm->srcu.',
   'memslot',
   'memslot or srcu use reachable from launch update',
   usesModel('memslot'),
+  lookupLocks,
 );
 
 /** A size other than 4 KiB on the KVM side: a 2 MiB constant or page size, or PAGE_SIZE shifted by a level. */
