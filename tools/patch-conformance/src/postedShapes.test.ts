@@ -211,6 +211,24 @@ static int snp_launch_update(struct kvm *kvm, struct kvm_sev_cmd *argp)
     ]);
   });
 
+  it('notes, without a finding, that C the shims cannot build was not run against the model', async () => {
+    const report = await conform(
+      root,
+      posted({ 'include/uapi/linux/kvm.h': UAPI, 'arch/x86/kvm/svm/sev.c': upstreamShaped() }),
+      undefined,
+      {
+        dynamic: true,
+      },
+    );
+
+    expect(report.findings.filter((f) => f.rule.startsWith('harness-'))).toEqual([]);
+    expect(report.notes).toContainEqual(
+      expect.stringMatching(
+        /^not run against the model: \w+ is used but neither the patch nor the shim declares it/,
+      ),
+    );
+  });
+
   it("keeps what the model alone does out of a posted series' findings, and says so", async () => {
     const report = await conform(root, posted({ 'arch/x86/kvm/svm/sev.c': upstreamShaped() }), undefined, {
       flavour: 'v4',
