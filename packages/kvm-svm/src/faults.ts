@@ -15,6 +15,7 @@ export type KernelFaultSite = 'pin' | 'alloc' | 'copy_from_user' | 'copy_to_user
 /** Where a scenario can make a call fail. */
 export type FaultSite = CodedFaultSite | KernelFaultSite;
 
+/** Every site a scenario's `inject` step can name. */
 export const FAULT_SITES: readonly FaultSite[] = [
   'psp.launch_update',
   'rmpupdate',
@@ -24,6 +25,7 @@ export const FAULT_SITES: readonly FaultSite[] = [
   'copy_to_user',
 ];
 
+/** Whether a failure at `site` carries a code (a firmware status or an RMPUPDATE return code). */
 export const isCodedSite = (site: FaultSite): site is CodedFaultSite =>
   site === 'psp.launch_update' || site === 'rmpupdate';
 

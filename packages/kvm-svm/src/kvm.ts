@@ -1,6 +1,9 @@
+import type { KvmAbi } from './checks.js';
 import type { Machine } from './machine.js';
-import { type KvmAbi, SnpVm } from './snp/snpVm.js';
+import { SnpVm } from './snp/snpVm.js';
+import type { VmsaProfile } from './snp/vmsaProfile.js';
 
+/** What {@link Kvm.createVm} creates: the VM's name, and optionally its ASID, KVM ABI and vCPU count. */
 export interface CreateVmOptions {
   readonly name: string;
   /** The VM's ASID; default the lowest one no VM of this KVM uses, from 1. */
@@ -8,6 +11,8 @@ export interface CreateVmOptions {
   readonly abi?: KvmAbi;
   /** vCPUs whose VMSAs LAUNCH_FINISH measures; default 0. */
   readonly vcpus?: number;
+  /** The vCPU state their VMSAs are built from; zero VMSAs without it. */
+  readonly vmsa?: VmsaProfile;
 }
 
 /** KVM on one machine: its SNP VMs and their ASIDs (sev_asid_new in arch/x86/kvm/svm/sev.c). */
@@ -19,7 +24,10 @@ export class Kvm {
     readonly defaultAbi: KvmAbi = 'reviewed',
   ) {}
 
-  /** KVM_CREATE_VM(KVM_X86_SNP_VM) + KVM_SEV_INIT2: a VM with its ASID. Throws on a taken name or ASID. */
+  /**
+   * KVM_CREATE_VM(KVM_X86_SNP_VM, type 4) + KVM_SEV_INIT2 (docs/spec-notes.md §3.1): a VM with its
+   * ASID. Throws on a taken name or ASID.
+   */
   createVm(options: CreateVmOptions): SnpVm {
     if (this.vms.has(options.name)) throw new RangeError(`a VM named "${options.name}" exists`);
     const used = new Set([...this.vms.values()].map((vm) => vm.asid));
@@ -35,15 +43,18 @@ export class Kvm {
       asid,
       options.abi ?? this.defaultAbi,
       options.vcpus ?? 0,
+      options.vmsa,
     );
     this.vms.set(options.name, vm);
     return vm;
   }
 
+  /** The VM named `name`, or undefined. */
   vm(name: string): SnpVm | undefined {
     return this.vms.get(name);
   }
 
+  /** Every VM, in the order they were created. */
   all(): SnpVm[] {
     return [...this.vms.values()];
   }

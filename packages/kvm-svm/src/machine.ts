@@ -3,6 +3,7 @@ import { HostRmp, RmpTable, type RmpUpdateRet } from '@snp-ref/rmp-core';
 import { FaultInjector } from './faults.js';
 import { HostPages } from './host/hostPages.js';
 
+/** The host a Machine models: its memory, the seed of its secrets, and the kernel's optional checks. */
 export interface MachineOptions {
   /** Host physical memory in 4 KiB pages. */
   readonly hostPages: number;

@@ -1,5 +1,6 @@
 // @snp-ref/scenario: the scenario format (README.md), its step-wise runner and the why of every
 // refusal. The fuzzer is the "./fuzz" entry point.
+export { type ScenarioFile, type ScenarioFiles, scenarioFilesIn } from './files.js';
 export { PAGE_TYPES } from './pageTypes.js';
 export {
   type ParsedScenario,

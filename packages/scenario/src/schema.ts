@@ -1,4 +1,5 @@
 import { FAULT_SITES } from '@snp-ref/kvm-svm';
+import { VCPU_TYPES, VMM_TYPES } from '@snp-ref/psp-firmware/measure';
 import { z } from 'zod';
 import { codeRef, hexData, num, u64 } from './values.js';
 
@@ -10,6 +11,31 @@ const note = z.string({ error: 'expected a string' }).optional();
 
 const name = z.string({ error: 'expected a VM name' }).min(1, { error: 'expected a non-empty VM name' });
 const pageSize = z.enum(['4K', '2M'], { error: 'expected "4K" or "2M"' });
+const gmemName = z
+  .string({ error: 'expected a guest_memfd name' })
+  .min(1, { error: 'expected a non-empty guest_memfd name' });
+
+/**
+ * The vCPU state LAUNCH_FINISH builds each VMSA from: the VMM profiles of `snp-ref measure`
+ * (sev-snp-measure's --vmm-type, --vcpu-type or --vcpu-sig, --guest-features), and the APs' reset
+ * EIP (the OVMF SEV-ES reset block's; default the BSP's).
+ */
+const vmsa = z
+  .strictObject({
+    vmm: z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(VMM_TYPES, { error: 'expected "QEMU", "ec2" or "gce"' })),
+    vcpuType: z
+      .enum(VCPU_TYPES as [string, ...string[]], { error: `expected one of ${VCPU_TYPES.join(', ')}` })
+      .optional(),
+    vcpuSig: num.optional(),
+    guestFeatures: u64.optional(),
+    apResetEip: num.optional(),
+  })
+  .refine((v) => v.vmm !== 'qemu' || v.vcpuType !== undefined || v.vcpuSig !== undefined, {
+    error: 'QEMU puts the vCPU signature in RDX: give vcpuType or vcpuSig',
+  });
 
 const step = z.discriminatedUnion(
   'op',
@@ -20,6 +46,7 @@ const step = z.discriminatedUnion(
       vm: name,
       asid: num.optional(),
       vcpus: num.optional(),
+      vmsa: vmsa.optional(),
     }),
     z.strictObject({
       note,
@@ -28,7 +55,14 @@ const step = z.discriminatedUnion(
       hva: num,
       pfn: num,
       pages: num,
-      fill: z.union([z.literal('zero'), z.strictObject({ seed: z.string() })]).optional(),
+      fill: z
+        .union([
+          z.literal('zero'),
+          z.strictObject({ seed: z.string() }),
+          // A file's bytes from `offset` (zero past its end); a path relative to the scenario's directory.
+          z.strictObject({ file: z.string().min(1), offset: num.optional() }),
+        ])
+        .optional(),
     }),
     z.strictObject({
       note,
@@ -38,6 +72,18 @@ const step = z.discriminatedUnion(
       gpa: num,
       hva: num,
       size: num,
+      // upstream: the guest_memfd behind the slot's private pages and the byte offset into it.
+      gmem: gmemName.optional(),
+      gmemOffset: num.optional(),
+    }),
+    z.strictObject({ note, op: z.literal('gmem.create'), vm: name, name: gmemName, pfn: num, pages: num }),
+    z.strictObject({
+      note,
+      op: z.literal('memory.attributes'),
+      vm: name,
+      gpa: num,
+      size: num,
+      private: z.boolean(),
     }),
     z.strictObject({ note, op: z.literal('snp.launch_start'), vm: name, policy: u64.optional() }),
     z.strictObject({
@@ -105,10 +151,11 @@ const step = z.discriminatedUnion(
   ],
   {
     error:
-      'expected a known op: vm.create, mmap, memslot.set, snp.launch_start, snp.launch_update, snp.launch_finish, inject, hv.rmpupdate, hv.read, hv.write, guest.pvalidate, guest.read, guest.write or rmp.query',
+      'expected a known op: vm.create, mmap, memslot.set, gmem.create, memory.attributes, snp.launch_start, snp.launch_update, snp.launch_finish, inject, hv.rmpupdate, hv.read, hv.write, guest.pvalidate, guest.read, guest.write or rmp.query',
   },
 );
 
+/** The scenario format (version 1) as a zod schema; {@link parseScenario} reads a file with it. */
 export const scenarioSchema = z.strictObject({
   scenario: z.literal(1, { error: 'expected 1 (the format version)' }),
   description: z.string({ error: 'expected a string' }).optional(),
@@ -119,14 +166,18 @@ export const scenarioSchema = z.strictObject({
   }),
   kvm: z
     .strictObject({
-      abi: z.enum(['reviewed', 'v4'], { error: 'expected "reviewed" or "v4"' }).optional(),
+      abi: z
+        .enum(['reviewed', 'v4', 'upstream'], { error: 'expected "reviewed", "v4" or "upstream"' })
+        .optional(),
       rejectAssignedOnUpdate: z.boolean().optional(),
     })
     .optional(),
   steps: z.array(step),
 });
 
+/** A scenario as parsed: numbers as numbers, data as bytes. */
 export type Scenario = z.output<typeof scenarioSchema>;
+/** One step of a scenario. */
 export type Step = Scenario['steps'][number];
 
 /** The scenario format as a JSON Schema (draft 2020-12), describing what a file may contain. */
@@ -144,6 +195,7 @@ export interface ScenarioProblem {
   readonly message: string;
 }
 
+/** A scenario that parsed, or every problem found in it. */
 export type ParsedScenario =
   | { readonly ok: true; readonly scenario: Scenario }
   | { readonly ok: false; readonly problems: readonly ScenarioProblem[] };

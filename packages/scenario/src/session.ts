@@ -1,28 +1,18 @@
 import { type AccessRefusal, GuestVcpu } from '@snp-ref/guest';
 import {
-  type CheckId,
   fail,
   isCodedSite,
   Kvm,
-  type KvmResult,
   launchUpdateReviewed,
   launchUpdateV4,
   Machine,
   type SnpVm,
 } from '@snp-ref/kvm-svm';
-import {
-  bytesToHex,
-  SeededPages,
-  SevStatus,
-  type SevStatusName,
-  type SnpFirmware,
-} from '@snp-ref/psp-firmware';
+import { bytesToHex, SevStatus, type SnpFirmware } from '@snp-ref/psp-firmware';
 import {
   checkHostAccess,
   codeName,
-  type ErrnoName,
   entryJson,
-  type Fault,
   hex,
   PAGE_SIZE,
   PvalidateRet,
@@ -33,9 +23,13 @@ import {
   type TransitionEvent,
   traceChange,
 } from '@snp-ref/rmp-core';
+import type { ScenarioFiles } from './files.js';
+import { openFill } from './fill.js';
+import { type Failure, failed, fromKvm, type Outcome, type Success } from './outcome.js';
 import { PAGE_TYPES } from './pageTypes.js';
 import type { Scenario, Step } from './schema.js';
-import { cpuWhy, kvmWhy, type Why } from './why.js';
+import { gmemStep, launchUpdateUpstreamStep, vmsaProfileOf } from './upstream.js';
+import { cpuWhy } from './why.js';
 
 /** One step's outcome, as README.md "Result" lists it. */
 export type StepResult = StepSuccess | StepFailure;
@@ -46,9 +40,14 @@ interface StepHead {
   readonly op: Step['op'];
 }
 
+/** A step that succeeded, with what it gave. */
 export interface StepSuccess extends StepHead, Success {}
+/** A step that failed, with its errno or fault and the why of the refusal. */
 export interface StepFailure extends StepHead, Failure {}
 
+/**
+ * What running a scenario gives: every step's outcome, the RMP transition trace, the final RMP and the VMs.
+ */
 export interface ScenarioResult {
   readonly scenario: 1;
   readonly steps: readonly StepResult[];
@@ -57,6 +56,10 @@ export interface ScenarioResult {
   readonly vms: Readonly<Record<string, { asid: number; state: string; measurement: string | null }>>;
 }
 
+/**
+ * An RMP transition as JSON: what changed the entry of which page, the entry before and after, and the return
+ * code.
+ */
 export interface TraceJson {
   readonly ev: string;
   readonly by: string;
@@ -65,42 +68,6 @@ export interface TraceJson {
   readonly new: RmpEntryJson;
   readonly ret: string;
 }
-
-/** What a step that worked gives back, besides `ok`: what it created, read or launched. */
-interface Success {
-  readonly ok: true;
-  /** vm.create: the VM's ASID. */
-  readonly asid?: number;
-  /** rmp.query: the entry. */
-  readonly entry?: RmpEntryJson;
-  /** hv.read, guest.read: the bytes read, in hex. */
-  readonly data?: string;
-  /** snp.launch_update: the pages it measured. */
-  readonly pages?: number;
-  /** A KVM command: the pages it leaked. */
-  readonly leaked?: readonly number[];
-}
-
-/** What a failed step gives back: the error behind it (see why.ts), a message and the why. */
-interface Failure {
-  readonly ok: false;
-  /** A KVM command's errno, or the scenario's own (EINVAL, EFAULT). */
-  readonly errno?: ErrnoName;
-  /** A KVM command: which check of kvm-svm's CHECKS refused. */
-  readonly check?: CheckId;
-  readonly fwError?: SevStatusName;
-  /** The return code of RMPUPDATE or PVALIDATE. */
-  readonly rmpRet?: string;
-  /** The fault an access raised. */
-  readonly fault?: Fault['kind'] | 'terminated';
-  readonly pages?: number;
-  readonly leaked?: readonly number[];
-  readonly message: string;
-  readonly why: Why;
-}
-
-/** Step outcomes before `i` and `op` are added. */
-type Outcome = Success | Failure;
 
 /**
  * A scenario being run, one step at a time, on a fresh machine: what runScenario does, open for
@@ -116,6 +83,8 @@ export class ScenarioSession {
     config: Pick<Scenario, 'host' | 'kvm'>,
     readonly ring = new TraceRing(1 << 20),
     onMeasuredPage?: SnpFirmware['onMeasuredPage'],
+    /** The files `mmap` may fill from (scenarioFilesIn the scenario's directory); none without it. */
+    private readonly files?: ScenarioFiles,
   ) {
     this.machine = Machine.create({
       hostPages: config.host.pages,
@@ -146,7 +115,7 @@ export class ScenarioSession {
 
   /** Runs one step. Steps never throw for what a scenario can cause: a failure is an outcome with its why. */
   run(step: Step): StepResult {
-    const outcome = runStep(this.machine, this.kvm, (vm) => this.vcpuOf(vm), step);
+    const outcome = runStep(this.machine, this.kvm, (vm) => this.vcpuOf(vm), step, this.files);
     const result = { i: this.steps.length, op: step.op, ...outcome };
     this.steps.push(result);
     return result;
@@ -186,8 +155,9 @@ export function runScenario(
   scenario: Scenario,
   ring = new TraceRing(1 << 20),
   onMeasuredPage?: SnpFirmware['onMeasuredPage'],
+  files?: ScenarioFiles,
 ): ScenarioResult {
-  const session = new ScenarioSession(scenario, ring, onMeasuredPage);
+  const session = new ScenarioSession(scenario, ring, onMeasuredPage, files);
   for (const step of scenario.steps) session.run(step);
   return session.result();
 }
@@ -203,25 +173,20 @@ function traceJson(e: TransitionEvent): TraceJson {
   };
 }
 
-/** A step the model refuses itself: EFAULT for what is not mapped, EINVAL for the rest. */
-const failed = (errno: 'EINVAL' | 'EFAULT', message: string): Outcome => ({
-  ok: false,
-  errno,
-  message,
-  why: cpuWhy(errno === 'EFAULT' ? 'scenario.unmapped' : 'scenario.invalid'),
-});
-
-function fromKvm(result: KvmResult, gpa?: number): Outcome {
-  return result.ok ? result : { ...result, why: kvmWhy(result, gpa) };
-}
-
-function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, step: Step): Outcome {
+function runStep(
+  machine: Machine,
+  kvm: Kvm,
+  vcpuOf: (vm: SnpVm) => GuestVcpu,
+  step: Step,
+  files: ScenarioFiles | undefined,
+): Outcome {
   if (step.op === 'vm.create') {
     try {
       const vm = kvm.createVm({
         name: step.vm,
         ...(step.asid === undefined ? {} : { asid: step.asid }),
         vcpus: step.vcpus ?? 0,
+        ...(step.vmsa && { vmsa: vmsaProfileOf(step.vmsa) }),
       });
       return { ok: true, asid: vm.asid };
     } catch (error) {
@@ -260,10 +225,11 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
   if (vm === undefined) return failed('EINVAL', `no VM named "${step.vm}" (create it with vm.create)`);
   switch (step.op) {
     case 'mmap':
-      return mmap(machine, vm, step);
+      return mmap(machine, vm, step, files);
     case 'memslot.set':
-      vm.memslots.set(step.slot, step.gpa, step.hva, step.size);
-      return { ok: true };
+    case 'gmem.create':
+    case 'memory.attributes':
+      return gmemStep(kvm, vm, step);
     case 'snp.launch_start':
       return fromKvm(vm.launchStart({ policy: step.policy ?? 0x3_0000n }));
     case 'snp.launch_update': {
@@ -271,6 +237,7 @@ function runStep(machine: Machine, kvm: Kvm, vcpuOf: (vm: SnpVm) => GuestVcpu, s
       if (type === undefined) {
         return fromKvm(fail('launch_update.type', `unknown page type "${step.type}"`));
       }
+      if (vm.abi === 'upstream') return launchUpdateUpstreamStep(vm, step, type);
       const result =
         vm.abi === 'v4'
           ? launchUpdateV4(vm, { hva: step.hva, len: step.len, type })
@@ -355,7 +322,12 @@ function inject(machine: Machine, step: Extract<Step, { op: 'inject' }>): Outcom
 /** Pages one mmap step may map: a 16 GiB range (the model keeps one map entry per page). */
 const MAX_MMAP_PAGES = 2 ** 22;
 
-function mmap(machine: Machine, vm: SnpVm, step: Extract<Step, { op: 'mmap' }>): Outcome {
+function mmap(
+  machine: Machine,
+  vm: SnpVm,
+  step: Extract<Step, { op: 'mmap' }>,
+  files: ScenarioFiles | undefined,
+): Outcome {
   if (step.hva % PAGE_SIZE !== 0) return failed('EINVAL', `hva ${hex(step.hva)} is not 4 KiB aligned`);
   if (step.pages > MAX_MMAP_PAGES)
     return failed('EINVAL', `${step.pages} pages in one mmap: at most ${MAX_MMAP_PAGES}`);
@@ -379,11 +351,12 @@ function mmap(machine: Machine, vm: SnpVm, step: Extract<Step, { op: 'mmap' }>):
         why: cpuWhy(`access.${check.kind}`, { pfn, more: `${check.check} check` }),
       };
   }
+  const source = step.fill === undefined ? undefined : openFill(step.fill, files);
+  if (typeof source === 'string') return failed('EINVAL', source);
   vm.addressSpace.map(step.hva, step.pfn, step.pages);
-  if (step.fill !== undefined) {
-    const seeded = step.fill === 'zero' ? undefined : new SeededPages(step.fill.seed);
-    for (let i = 0; i < step.pages; i++)
-      machine.memory.write(step.pfn + i, seeded?.next() ?? new Uint8Array(PAGE_SIZE));
+  if (source !== undefined) {
+    for (let i = 0; i < step.pages; i++) machine.memory.write(step.pfn + i, source.next());
+    source.close();
   }
   return { ok: true };
 }

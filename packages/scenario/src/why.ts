@@ -2,6 +2,10 @@
 import { CHECKS, firmwareChecksFor, type KvmFailure } from '@snp-ref/kvm-svm';
 import { hex, PAGE_SIZE } from '@snp-ref/rmp-core';
 
+/**
+ * Why a step failed: the check that refused, on which side, what it checks, where the rule comes from, and
+ * the page.
+ */
 export interface Why {
   /** The check's id: a KVM check (kvm-svm CHECKS), or one of the CPU, RMP and scenario checks below. */
   readonly check: string;
@@ -11,6 +15,8 @@ export interface Why {
   readonly rule: string;
   readonly pfn?: string;
   readonly gpa?: string;
+  /** upstream LAUNCH_UPDATE: the errno inside kvm_gmem_populate, hidden behind the ioctl's EIO. */
+  readonly innerErrno?: string;
 }
 
 /**
@@ -29,10 +35,14 @@ export function kvmWhy(result: KvmFailure, gpa?: number): Why {
     text: [
       check.check,
       ...fw.map((f, i) => `${i === 0 ? '' : 'or '}the firmware refuses when ${f.check}`),
+      ...(result.innerErrno === undefined
+        ? []
+        : [`populate returned ${result.innerErrno}; the ioctl returns EIO for every populate failure`]),
     ].join('; '),
     rule: [check.rule, ...new Set(fw.map((f) => f.rule))].join('; '),
     ...(pfn && { pfn }),
     ...at,
+    ...(result.innerErrno && { innerErrno: result.innerErrno }),
   };
 }
 

@@ -49,3 +49,16 @@ describe('snp-conform static rules', () => {
     ).toBe(true);
   });
 });
+
+describe('the upstream flow (patches/upstream.patch, Linux 6.11 as merged)', () => {
+  it('breaks review point 1 only, by a memslot lookup it makes under kvm->slots_lock', async () => {
+    const report = await conform(root, patch('upstream.patch'), undefined, { dynamic: true });
+
+    expect(report.flavour).toBe('upstream');
+    const inPatch = report.findings.filter((f) => f.c !== undefined);
+    expect(inPatch.map((f) => f.rule)).toEqual(['no-memslot-srcu']);
+    expect(inPatch[0]?.quote).toBe('+\tmemslot = gfn_to_memslot(kvm, params.gfn_start);');
+    expect(inPatch[0]?.message).toMatch(/under kvm->slots_lock: no memslot can change while it looks/);
+    expect(report.notes).toContainEqual(expect.stringMatching(/^not run against the model: .*guest_memfd/));
+  });
+});

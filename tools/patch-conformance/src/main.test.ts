@@ -19,6 +19,7 @@ describe('the snp-conform command line', () => {
     expect(run.status).toBe(1); // v4 has findings
     expect(JSON.parse(run.stdout).map((r: { patch: string }) => r.patch)).toEqual([
       'patches/reviewed.patch',
+      'patches/upstream.patch',
       'patches/v4.patch',
     ]);
   });

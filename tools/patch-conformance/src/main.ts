@@ -5,8 +5,10 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  FLAVOURS,
   type Flavour,
   isAnnotated,
+  isFlavour,
   type Patch,
   type PatchInput,
   parsePatch,
@@ -16,13 +18,15 @@ import {
 import { type ConformOptions, type ConformReport, conform, modelEntities } from './conform.js';
 import { formatJunit, formatSarif, formatSummary, formatText } from './formats.js';
 import { ConformInputError } from './input.js';
+import { modelRoot } from './modelRoot.js';
 import { parseMapFile } from './pairing/mapFile.js';
 
 const USAGE = `usage: snp-conform [--format text|summary|json|junit|sarif] [--root DIR] [--static-only]
-                   [--flavour reviewed|v4] [--map FILE] [PATCH... | DIR | MBOX | -]
-Checks patches against the TypeScript model in DIR (default: the current directory): the static
-rules, then (unless --static-only) the patch's C compiled against user-space shims, sandboxed, and
-run on the shared scenarios beside the model, their traces compared.
+                   [--flavour reviewed|v4|upstream] [--map FILE] [PATCH... | DIR | MBOX | -]
+Checks patches against the TypeScript model in DIR (default: the current directory if it is an
+snp-ref checkout, else the copy of the model packed with snp-conform): the static rules, then
+(unless --static-only) the patch's C compiled against user-space shims, sandboxed, and run on the
+shared scenarios beside the model, their traces compared.
 Input: annotated patches (first line "snp-ref-flavour: …"; each checked alone; default: every
 DIR/patches/*.patch), or a series as posted: git format-patch files, a directory of them, an mbox,
 a plain diff, - for stdin; all of them together are one series, applied in order.
@@ -48,7 +52,7 @@ function options(args: readonly string[]) {
       allowPositionals: true,
       options: {
         format: { type: 'string', default: 'text' },
-        root: { type: 'string', default: '.' },
+        root: { type: 'string' },
         'static-only': { type: 'boolean', default: false },
         flavour: { type: 'string' },
         map: { type: 'string' },
@@ -106,8 +110,8 @@ function patches(root: string, named: readonly string[]): Patch[] {
 }
 
 function flavourOption(value: string | undefined): Flavour | undefined {
-  if (value === undefined || value === 'reviewed' || value === 'v4') return value;
-  throw new ConformInputError(`--flavour: expected reviewed or v4, got ${value}`);
+  if (value === undefined || isFlavour(value)) return value;
+  throw new ConformInputError(`--flavour: expected ${FLAVOURS.join(', ')}, got ${value}`);
 }
 
 function mapOption(root: string, file: string | undefined): ConformOptions['map'] {
@@ -129,7 +133,7 @@ async function main(args: readonly string[]): Promise<number> {
   const format = values.format;
   if (!Object.hasOwn(FORMATS, format))
     throw new ConformInputError(`--format: expected text, summary, json, junit or sarif, got ${format}`);
-  const root = resolve(values.root);
+  const root = modelRoot(values.root);
   const flavour = flavourOption(values.flavour);
   const map = mapOption(root, values.map);
   const reports: ConformReport[] = [];

@@ -68,7 +68,7 @@ describe('a series as posted gets the verdict of the annotated patch it was spli
     );
     expect(reviewed.flavour).toBe('reviewed');
     expect(reviewed.flavourFrom).toMatch(
-      /^inferred: struct kvm_sev_snp_launch_update is laid out as the reviewed uAPI/,
+      /^inferred: struct kvm_sev_snp_launch_update is laid out as the reviewed and upstream uAPI .*, and launch update does not use guest_memfd$/,
     );
     expect(v4.flavour).toBe('v4');
     expect(v4.paired.map((p) => `${p.entity}=${p.name}`).sort()).toEqual([
@@ -200,7 +200,7 @@ describe('the snp-conform command line on a posted series', () => {
 
   it('refuses a bad flavour and a map file with a bad line: exit 2, named, no stack trace', () => {
     for (const [args, message] of [
-      [['--flavour', 'v5', 'patches/v4.patch'], /--flavour: expected reviewed or v4, got v5/],
+      [['--flavour', 'v5', 'patches/v4.patch'], /--flavour: expected reviewed, v4, upstream, got v5/],
       [
         ['--map', 'patches/v4.patch', 'patches/v4.patch'],
         /^snp-conform: patches\/v4\.patch:1: unknown entity/,

@@ -122,6 +122,15 @@ describe('snp-conform on the shapes posted series take', () => {
     expect(message(unlocked)).toMatch(/, with no memslot lock held$/);
   });
 
+  it('infers the upstream flow from a launch update that hands its pages to guest_memfd', async () => {
+    const report = await check(upstreamShaped());
+
+    expect(report.flavour).toBe('upstream');
+    expect(report.flavourFrom).toMatch(
+      /reviewed and upstream uAPI .*hands its pages to guest_memfd \(kvm_gmem_populate\(\)\)$/,
+    );
+  });
+
   it('finds a revert loop that gives back the same stale page on every pass', async () => {
     const report = await check(
       upstreamShaped((c) => c.replace('rmp_make_shared(pfn + i,', 'rmp_make_shared(pfn,')),
@@ -216,9 +225,7 @@ static int snp_launch_update(struct kvm *kvm, struct kvm_sev_cmd *argp)
       root,
       posted({ 'include/uapi/linux/kvm.h': UAPI, 'arch/x86/kvm/svm/sev.c': upstreamShaped() }),
       undefined,
-      {
-        dynamic: true,
-      },
+      { dynamic: true, flavour: 'reviewed' },
     );
 
     expect(report.findings.filter((f) => f.rule.startsWith('harness-'))).toEqual([]);

@@ -22,6 +22,7 @@ export class AddressSpace {
     }
   }
 
+  /** Unmaps `pages` pages from `hva`; pages not mapped are skipped. */
   unmap(hva: number, pages: number): void {
     for (let i = 0; i < pages; i++) {
       const page = hva / PAGE_SIZE + i;

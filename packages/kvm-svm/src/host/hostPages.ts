@@ -20,10 +20,12 @@ export class HostPages {
     this.nextKernelPage = count - 1;
   }
 
+  /** Whether `pfn` is a page of this host. */
   has(pfn: number): boolean {
     return Number.isInteger(pfn) && pfn >= 0 && pfn < this.count;
   }
 
+  /** Takes one more pin on the page (pin_user_pages). */
   pin(pfn: number): void {
     this.pins.set(pfn, this.pinCount(pfn) + 1);
   }
@@ -46,6 +48,7 @@ export class HostPages {
     else this.pins.set(pfn, pins - 1);
   }
 
+  /** How many pins the page has; 0 when it is not pinned. */
   pinCount(pfn: number): number {
     return this.pins.get(pfn) ?? 0;
   }
@@ -55,10 +58,12 @@ export class HostPages {
     return new Map(this.pins);
   }
 
+  /** Whether the page was marked dirty when it was released. */
   isDirty(pfn: number): boolean {
     return ((this.marks.get(pfn) ?? 0) & DIRTY) !== 0;
   }
 
+  /** Whether the page was marked accessed when it was released. */
   isAccessed(pfn: number): boolean {
     return ((this.marks.get(pfn) ?? 0) & ACCESSED) !== 0;
   }
@@ -70,10 +75,12 @@ export class HostPages {
     else this.mappings.set(pfn, count);
   }
 
+  /** Whether any VMM maps the page. */
   isMapped(pfn: number): boolean {
     return this.mappings.has(pfn);
   }
 
+  /** Whether the kernel took the page for its own use. */
   isKernelPage(pfn: number): boolean {
     return this.kernel.has(pfn);
   }
@@ -86,7 +93,7 @@ export class HostPages {
   allocateKernelPage(usable: (pfn: number) => boolean = () => true): number | undefined {
     for (; this.nextKernelPage >= 0; this.nextKernelPage--) {
       const pfn = this.nextKernelPage;
-      if (this.isMapped(pfn) || this.pinCount(pfn) > 0 || this.leaked.has(pfn) || !usable(pfn)) continue;
+      if (!this.isFree(pfn) || !usable(pfn)) continue;
       this.nextKernelPage--;
       this.kernel.add(pfn);
       return pfn;
@@ -94,6 +101,17 @@ export class HostPages {
     return undefined;
   }
 
+  /** Whether the kernel may take the page: no VMM maps it, it is not pinned, leaked or the kernel's already. */
+  isFree(pfn: number): boolean {
+    return !this.isMapped(pfn) && this.pinCount(pfn) === 0 && !this.leaked.has(pfn) && !this.kernel.has(pfn);
+  }
+
+  /** The kernel takes this free page (a guest_memfd's, which the caller names). */
+  takeForKernel(pfn: number): void {
+    this.kernel.add(pfn);
+  }
+
+  /** Leaks the page: it is never returned to the host (snp_leak_pages). */
   leak(pfn: number): void {
     this.leaked.add(pfn);
   }

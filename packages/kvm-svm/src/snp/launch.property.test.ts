@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { KvmAbi } from '../checks.js';
 import { Kvm } from '../kvm.js';
 import { Machine } from '../machine.js';
 import type { KvmResult } from '../result.js';
 import { HVA } from '../test/host.js';
 import { launchUpdateReviewed, launchUpdateV4 } from './launchUpdate.js';
-import type { KvmAbi, SnpVm } from './snpVm.js';
+import type { SnpVm } from './snpVm.js';
 
 const POOL = 0x100; // both VMMs map pfns POOL .. POOL + 11, at overlapping offsets
 const POOL_PAGES = 12;

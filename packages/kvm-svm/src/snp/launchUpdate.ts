@@ -7,8 +7,12 @@ import type { SnpVm } from './snpVm.js';
 
 /** The RMP records gpas below 2^51 (its gfn field is bits 50:12; docs/spec-notes.md §1.1). */
 const GPA_LIMIT = 2 ** 51;
-const KVM_PAGE_TYPES: readonly number[] = Object.values(KvmSnpPageType);
+/** The page types KVM_SEV_SNP_LAUNCH_UPDATE accepts (KVM_SEV_SNP_PAGE_TYPE_*, no VMSA). */
+export const KVM_PAGE_TYPES: readonly number[] = Object.values(KvmSnpPageType);
 
+/**
+ * The parameters of KVM_SEV_SNP_LAUNCH_UPDATE as the review settled them (struct kvm_sev_snp_launch_update).
+ */
 export interface ReviewedLaunchUpdate {
   /** Guest physical address of the first page (gfn_start × 4096). */
   readonly gpa: number;
@@ -103,7 +107,7 @@ function revertTouched(vm: SnpVm, changed: readonly number[]): number[] {
  * (arch/x86/kvm/svm/sev.c): the parameters arrive decoded (the ioctl layer copies the bytes), so
  * this is where an injected `copy_from_user` fault fails the call. Undefined when it succeeds.
  */
-function copyParamsFromUser(vm: SnpVm): KvmFailure | undefined {
+export function copyParamsFromUser(vm: SnpVm): KvmFailure | undefined {
   if (!vm.machine.faults.fails('copy_from_user')) return undefined;
   return fail('launch_update.copy_from_user', 'copy_from_user of the struct failed');
 }
@@ -165,6 +169,10 @@ function checkRange(hva: number, len: number): KvmFailure | undefined {
   return undefined;
 }
 
+/**
+ * The parameters of KVM_SEV_SNP_LAUNCH_UPDATE as RFC v4 posted them: the userspace range and the page type,
+ * no gpa.
+ */
 export interface V4LaunchUpdate {
   readonly hva: number;
   readonly len: number;

@@ -6,9 +6,12 @@ import { Kvm } from '../kvm.js';
 import { Machine } from '../machine.js';
 import type { KvmFailure, KvmResult } from '../result.js';
 import { HVA, host, POLICY, writeIdBlock } from '../test/host.js';
+import { GMEM_PFN, update, upstreamVm } from '../test/upstream.js';
 import { memEncryptOp } from '../uapi/ioctl.js';
 import { KvmSevCmd, KvmSevCommand, KvmSevSnpLaunchUpdate } from '../uapi/structs.js';
+import { createGuestMemfd, setGmemMemoryRegion, setMemoryAttributes } from './guestMemory.js';
 import { launchUpdateReviewed, launchUpdateV4 } from './launchUpdate.js';
+import { launchUpdateUpstream } from './launchUpdateUpstream.js';
 import type { SnpVm } from './snpVm.js';
 
 // Every way the launch commands refuse, with the exact result a VMM (and a scenario's reader) gets:
@@ -719,7 +722,149 @@ const memoryEncryptOp: Case[] = [
   },
 ];
 
-const ALL = [...memoryEncryptOp, ...launchStart, ...launchUpdate, ...launchUpdateRfcV4, ...launchFinish];
+/** A refusal of the first page inside populate: EIO, fw_error as given (0 when the firmware never ran). */
+const populateEio = (
+  check: CheckId,
+  innerErrno: KvmFailure['errno'],
+  message: string,
+  more: Partial<KvmFailure> = {},
+): KvmFailure => ({
+  ok: false,
+  errno: 'EIO',
+  check,
+  message,
+  fwError: 'SUCCESS',
+  pages: 0,
+  innerErrno,
+  ...more,
+});
+
+// docs/spec-notes.md §3.3 and §4: upstream's LAUNCH_UPDATE and the guest_memfd ioctls before it.
+const upstream: Case[] = [
+  {
+    name: 'upstream LAUNCH_UPDATE at a gfn whose memslot has no guest_memfd',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      vm.memslots.set(1, 0x10_0000, HVA, PAGE_SIZE);
+      return [launchUpdateUpstream(vm, { ...update(0, 1), gfnStart: 0x100n }), machine];
+    },
+    expected: EINVAL('launch_update.no_gmem', 'no guest_memfd memslot holds gfn 0x100'),
+  },
+  {
+    name: 'upstream LAUNCH_UPDATE of a gfn not set private',
+    run: () => {
+      const { machine, vm } = upstreamVm(4);
+      return [launchUpdateUpstream(vm, update(4, 2)), machine];
+    },
+    expected: populateEio('launch_update.populate_not_private', 'EINVAL', 'gfn 0x4 is not private'),
+  },
+  {
+    name: 'upstream LAUNCH_UPDATE of a guest_memfd page populated before',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      expect(launchUpdateUpstream(vm, update(0, 1)).ok).toBe(true);
+      return [launchUpdateUpstream(vm, update(0, 1)), machine];
+    },
+    expected: populateEio(
+      'launch_update.populate_prepared',
+      'EEXIST',
+      'the guest_memfd page of gfn 0x0 is already populated',
+    ),
+  },
+  {
+    name: 'upstream LAUNCH_UPDATE of a guest_memfd page assigned in the RMP',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      machine.hostRmp.makePrivate(GMEM_PFN, 0, 2, false, 'hv');
+      return [launchUpdateUpstream(vm, update(0, 1)), machine];
+    },
+    expected: populateEio('launch_update.populate_assigned', 'EEXIST', 'pfn 0x200 is already assigned'),
+  },
+  {
+    name: 'upstream LAUNCH_UPDATE whose source page is not mapped',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      return [launchUpdateUpstream(vm, { ...update(0, 1), uaddr: BigInt(HVA + 16 * PAGE_SIZE) }), machine];
+    },
+    expected: populateEio(
+      'launch_update.populate_copy',
+      'EFAULT',
+      `copy_from_user of uaddr 0x${(HVA + 16 * PAGE_SIZE).toString(16)} failed`,
+    ),
+  },
+  {
+    name: 'upstream LAUNCH_UPDATE whose rmp_make_private fails',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      machine.faults.inject('rmpupdate', 1, FAIL_INUSE);
+      return [launchUpdateUpstream(vm, update(0, 1)), machine];
+    },
+    expected: populateEio('launch_update.populate_rmpupdate', 'EFAULT', 'rmpupdate of pfn 0x200 failed', {
+      rmpRet: 'FAIL_INUSE',
+    }),
+  },
+  {
+    name: 'upstream LAUNCH_UPDATE refused by the firmware',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      machine.faults.inject('psp.launch_update', 1, INVALID_PAGE_STATE);
+      return [launchUpdateUpstream(vm, update(0, 1)), machine];
+    },
+    expected: populateEio('launch_update.populate_firmware', 'EIO', 'SNP_LAUNCH_UPDATE of pfn 0x200 failed', {
+      fwError: 'INVALID_PAGE_STATE',
+    }),
+  },
+  {
+    name: 'KVM_CREATE_GUEST_MEMFD of no pages',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      return [createGuestMemfd(vm, 'h', 0x300, 0), machine];
+    },
+    expected: EINVAL('create_guest_memfd.size', '0 pages: the size must be a positive multiple of 4096'),
+  },
+  {
+    name: 'a guest_memfd memslot at an offset that is not page aligned',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      const gmem = vm.gmems.get('g');
+      if (gmem === undefined) throw new Error('fixture');
+      const region = { slot: 1, gpa: 0x10_0000, hva: HVA, size: PAGE_SIZE, gmem, gmemOffset: 100 };
+      return [setGmemMemoryRegion(vm, region), machine];
+    },
+    expected: EINVAL(
+      'set_user_memory_region.gmem',
+      'guest_memfd "g" (VM a, 65536 bytes) cannot back 4096 bytes at offset 100 of VM a',
+    ),
+  },
+  {
+    name: 'a guest_memfd memslot changed',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      const gmem = vm.gmems.get('g');
+      if (gmem === undefined) throw new Error('fixture');
+      const region = { slot: 0, gpa: 0x10_0000, hva: HVA, size: PAGE_SIZE, gmem, gmemOffset: 0 };
+      return [setGmemMemoryRegion(vm, region), machine];
+    },
+    expected: EINVAL('set_user_memory_region.gmem_immutable', 'memslot 0 exists: delete it first'),
+  },
+  {
+    name: 'KVM_SET_MEMORY_ATTRIBUTES of a size that is not page aligned',
+    run: () => {
+      const { machine, vm } = upstreamVm();
+      return [setMemoryAttributes(vm, 0, 100, true), machine];
+    },
+    expected: EINVAL('set_memory_attributes.range', 'address 0 and size 100: both 4 KiB aligned, size > 0'),
+  },
+];
+
+const ALL = [
+  ...memoryEncryptOp,
+  ...launchStart,
+  ...launchUpdate,
+  ...launchUpdateRfcV4,
+  ...launchFinish,
+  ...upstream,
+];
 
 describe('every refusal of the launch commands', () => {
   it.each(ALL)('$name: $expected.errno ($expected.check)', ({ run, expected }) => {

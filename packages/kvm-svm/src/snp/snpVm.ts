@@ -11,15 +11,17 @@ import {
   VMSA_GPA,
 } from '@snp-ref/psp-firmware';
 import { expectDefined, hex, hostRmpUpdateRetName, PAGE_SIZE, RmpUpdateRet } from '@snp-ref/rmp-core';
+import type { KvmAbi } from '../checks.js';
 import { AddressSpace } from '../host/addressSpace.js';
+import type { GuestMemfd } from '../host/guestMemfd.js';
+import { MemoryAttributes } from '../host/memoryAttributes.js';
 import { Memslots } from '../host/memslots.js';
 import type { Machine } from '../machine.js';
 import { fail, type KvmFailure, type KvmResult, OK } from '../result.js';
 import { ID_AUTH_SIZE, ID_BLOCK_SIZE } from '../uapi/structs.js';
 import { firmwareLaunchUpdate, firmwareReclaim, paddr } from './firmwareCalls.js';
+import { type VmsaProfile, vmsaPage } from './vmsaProfile.js';
 
-/** Which LAUNCH_UPDATE the VM speaks: the reviewed hva+gpa ABI, or the RFC v4 code as posted. */
-export type KvmAbi = 'reviewed' | 'v4';
 /** KVM's view of the launch: no firmware context yet, launching, or finished. */
 export type SnpVmState = 'CREATED' | 'LAUNCH' | 'RUNNING';
 
@@ -62,6 +64,10 @@ export class SnpVm {
   /** The nested page table's private mappings: guest frame → host page, set by a successful LAUNCH_UPDATE. */
   readonly privateMappings = new Map<number, number>();
   readonly vmsas: number[] = [];
+  /** upstream: the guest_memfds created on this VM, by name. */
+  readonly gmems = new Map<string, GuestMemfd>();
+  /** upstream: the gfns KVM_SET_MEMORY_ATTRIBUTES made private. */
+  readonly attributes = new MemoryAttributes();
 
   constructor(
     readonly machine: Machine,
@@ -69,6 +75,8 @@ export class SnpVm {
     readonly asid: number,
     readonly abi: KvmAbi,
     readonly vcpus: number,
+    /** The vCPU state each VMSA is built from; zero VMSAs without it. */
+    readonly vmsaProfile?: VmsaProfile,
   ) {
     this.addressSpace = new AddressSpace(machine.pages);
   }
@@ -128,7 +136,7 @@ export class SnpVm {
       return fail('launch_finish.state', 'the VM is not launching');
     if ((params.flags ?? 0) !== 0) return fail('launch_finish.flags', 'flags must be 0');
     for (let vcpu = this.vmsas.length; vcpu < this.vcpus; vcpu++) {
-      const measured = this.measureVmsa(gctx);
+      const measured = this.measureVmsa(gctx, vcpu);
       if (!measured.ok) return measured;
     }
     const idBlockEn = params.idBlockEn ?? false;
@@ -165,9 +173,15 @@ export class SnpVm {
    */
   translateGpa(gpa: number): number | undefined {
     const gfn = Math.floor(gpa / PAGE_SIZE);
-    const launched = this.privateMappings.get(gfn);
-    if (launched !== undefined) return launched;
-    const slot = this.memslots.all().find((s) => gpa >= s.gpa && gpa < s.gpa + s.size);
+    const slot = this.memslots.byGpa(gpa);
+    if (slot?.gmem !== undefined) {
+      // A private gfn of a guest_memfd slot maps its guest_memfd page (kvm_gmem_get_pfn), a shared one the hva.
+      if (this.attributes.isPrivate(gfn))
+        return slot.gmem.file.pfnAt(gfn - slot.gpa / PAGE_SIZE + slot.gmem.offset / PAGE_SIZE);
+    } else {
+      const launched = this.privateMappings.get(gfn);
+      if (launched !== undefined) return launched;
+    }
     return slot === undefined ? undefined : this.addressSpace.translate(slot.hva + (gpa - slot.gpa));
   }
 
@@ -213,10 +227,13 @@ export class SnpVm {
     return true;
   }
 
-  /** A VMSA page for the next vCPU, made private at VMSA_GPA and measured; reclaimed if the firmware refuses it. */
-  private measureVmsa(gctx: number): KvmResult {
-    // The VMSA's contents are not modelled: every vCPU starts from a zeroed save area.
-    const pfn = this.kernelPage(new Uint8Array(PAGE_SIZE));
+  /**
+   * The VMSA page of vCPU `vcpu`, built from its state (sev_es_sync_vmsa; a zero page without a
+   * profile), made private at VMSA_GPA and measured; reclaimed if the firmware refuses it.
+   */
+  private measureVmsa(gctx: number, vcpu: number): KvmResult {
+    const profile = this.vmsaProfile;
+    const pfn = this.kernelPage(profile === undefined ? new Uint8Array(PAGE_SIZE) : vmsaPage(profile, vcpu));
     if (pfn === undefined) return fail('launch_finish.no_page', 'no free host page for a VMSA');
     const hostRmp = this.machine.hostRmp;
     const made = hostRmp.makePrivate(pfn, VMSA_GPA, this.asid, true, 'kvm');

@@ -6,9 +6,10 @@ import {
   P384SigningKey,
 } from '@snp-ref/psp-firmware';
 import { PAGE_SIZE, TraceRing } from '@snp-ref/rmp-core';
+import type { KvmAbi } from '../checks.js';
 import { Kvm } from '../kvm.js';
 import { Machine } from '../machine.js';
-import type { KvmAbi, SnpVm } from '../snp/snpVm.js';
+import type { SnpVm } from '../snp/snpVm.js';
 
 export const POLICY = 0x3_0000n;
 export const HVA = 0x7f00_0000_0000;

@@ -1,7 +1,8 @@
 import { SevStatus } from '@snp-ref/psp-firmware';
 import { Errno, PAGE_SIZE } from '@snp-ref/rmp-core';
-import { fail, type KvmResult } from '../result.js';
+import { advance, fail, type KvmResult } from '../result.js';
 import { launchUpdateReviewed, launchUpdateV4 } from '../snp/launchUpdate.js';
+import { launchUpdateUpstream } from '../snp/launchUpdateUpstream.js';
 import type { SnpVm } from '../snp/snpVm.js';
 import {
   KvmSevCmd,
@@ -10,7 +11,6 @@ import {
   KvmSevSnpLaunchStart,
   KvmSevSnpLaunchUpdate,
   KvmSevSnpLaunchUpdateV4,
-  KvmSnpPageType,
 } from './structs.js';
 
 const UNMAPPED = 'the command struct is not mapped';
@@ -78,7 +78,10 @@ export function memEncryptOp(vm: SnpVm, cmd: Uint8Array): IoctlOutcome {
   }
 }
 
-/** The reviewed LAUNCH_UPDATE from its struct; progress (gfn_start, uaddr, len) is written back on success. */
+/**
+ * The reviewed or upstream LAUNCH_UPDATE from its struct (the same 64 bytes); on success the
+ * progress (gfn_start, uaddr, len) is written back, on failure the struct is left as it was.
+ */
 function launchUpdateIoctl(
   vm: SnpVm,
   data: number,
@@ -88,13 +91,12 @@ function launchUpdateIoctl(
   if (bytes === undefined) return fail('launch_update.copy_from_user', UNMAPPED);
   const p = KvmSevSnpLaunchUpdate.decode(bytes);
   const [gpa, hva, len] = [Number(p.gfnStart) * PAGE_SIZE, Number(p.uaddr), Number(p.len)];
-  const result = launchUpdateReviewed(vm, { gpa, hva, len, type: p.type, flags: p.flags });
+  const result =
+    vm.abi === 'upstream'
+      ? launchUpdateUpstream(vm, p)
+      : launchUpdateReviewed(vm, { gpa, hva, len, type: p.type, flags: p.flags });
   if (result.ok) {
-    const pages = BigInt(result.pages ?? 0);
-    // KVM advances uaddr too, except for ZERO pages, whose uaddr it ignores (arch/x86/kvm/svm/sev.c).
-    const measured = pages * BigInt(PAGE_SIZE);
-    const uaddr = p.type === KvmSnpPageType.ZERO ? p.uaddr : p.uaddr + measured;
-    const advanced = { ...p, gfnStart: p.gfnStart + pages, uaddr, len: p.len - measured };
+    const advanced = { ...p, ...advance(p, result.pages ?? 0) };
     if (
       vm.machine.faults.fails('copy_to_user') ||
       !vm.copyToUser(data, KvmSevSnpLaunchUpdate.encode(advanced))

@@ -14,6 +14,9 @@ export const KvmSevCmd = new PackedStruct('struct kvm_sev_cmd', 24, {
   sevFd: [20, 'u32'],
 });
 
+/**
+ * struct kvm_sev_snp_launch_start: the guest policy, GOSVW and flags of KVM_SEV_SNP_LAUNCH_START, 64 bytes.
+ */
 export const KvmSevSnpLaunchStart = new PackedStruct('struct kvm_sev_snp_launch_start', 64, {
   policy: [0, 'u64'],
   gosvw: [8, { bytes: 16 }],
@@ -21,9 +24,11 @@ export const KvmSevSnpLaunchStart = new PackedStruct('struct kvm_sev_snp_launch_
 });
 
 /**
- * struct kvm_sev_snp_launch_update as reviewed (and as merged upstream): the guest frame AND the
- * userspace address, a byte length and a page type.
+ * struct kvm_sev_snp_launch_update as reviewed, byte for byte as Linux 6.11 merged it
+ * (docs/spec-notes.md §3.2): the guest frame AND the userspace address, a byte length and a page
+ * type. One codec serves both flavours.
  * @conforms uapi.kvm_sev_snp_launch_update
+ * @conforms uapi.kvm_sev_snp_launch_update upstream
  */
 export const KvmSevSnpLaunchUpdate = new PackedStruct('struct kvm_sev_snp_launch_update', 64, {
   gfnStart: [0, 'u64'],
@@ -49,6 +54,10 @@ export const KvmSevSnpLaunchUpdateV4 = new PackedStruct('struct kvm_sev_snp_laun
   vmpl1Perms: [16, 'u8'],
 });
 
+/**
+ * struct kvm_sev_snp_launch_finish: the ID block, ID authentication and host data of
+ * KVM_SEV_SNP_LAUNCH_FINISH, 88 bytes.
+ */
 export const KvmSevSnpLaunchFinish = new PackedStruct('struct kvm_sev_snp_launch_finish', 88, {
   idBlockUaddr: [0, 'u64'],
   idAuthUaddr: [8, 'u64'],
@@ -68,8 +77,10 @@ export const KvmSevCommand = {
 
 /** KVM_SEV_SNP_PAGE_TYPE_*: the firmware's values, without VMSA (include/uapi/linux/kvm.h). */
 export const KvmSnpPageType = { NORMAL: 1, ZERO: 3, UNMEASURED: 4, SECRETS: 5, CPUID: 6 } as const;
+/** The name of a KVM_SEV_SNP_PAGE_TYPE_* value. */
 export type KvmSnpPageTypeName = keyof typeof KvmSnpPageType;
 
 /** ID block and ID auth sizes LAUNCH_FINISH copies from userspace (KVM_SEV_SNP_ID_BLOCK_SIZE, …_ID_AUTH_SIZE). */
 export const ID_BLOCK_SIZE = 96;
+/** The ID authentication information's size, as LAUNCH_FINISH copies it (KVM_SEV_SNP_ID_AUTH_SIZE). */
 export const ID_AUTH_SIZE = 4096;

@@ -3,9 +3,14 @@
 import { TraceRing } from '@snp-ref/rmp-core';
 import { parseScenario } from '../schema.js';
 import { ScenarioSession } from '../session.js';
-import { type GeneratedScenario, generateScenario } from './generate.js';
+import { type GeneratedScenario, generateScenario, HOST_PAGES } from './generate.js';
+import { generateUpstreamScenario } from './generateUpstream.js';
 import { InvariantChecker, type Violation } from './invariants.js';
 
+/**
+ * The first invariant a campaign found broken: the sequence's seed, the step, the rule, and the scenario
+ * shrunk to replay it.
+ */
 export interface Failure {
   readonly seed: number;
   readonly step: number;
@@ -14,6 +19,7 @@ export interface Failure {
   readonly scenario: GeneratedScenario;
 }
 
+/** What one generated sequence did: its steps, the failures injected into it, the steps that failed. */
 export interface SequenceStats {
   readonly steps: number;
   /** Injected firmware and RMPUPDATE failures, and failed steps. */
@@ -77,6 +83,10 @@ export function shrink(
   };
 }
 
+/**
+ * A fuzz campaign: how many sequences of how many steps from which seed, which shard of them, and whom to
+ * tell of progress.
+ */
 export interface CampaignOptions {
   readonly runs: number;
   readonly seed: number;
@@ -85,9 +95,11 @@ export interface CampaignOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   /** Generate only RFC v4 sequences and hold them to the reviewed ABI's promises (a self-test). */
   readonly v4AsReviewed?: boolean;
+  /** Called after each sequence with how many are done out of how many. */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** What a campaign ran, and its failure if it found one. */
 export interface CampaignReport {
   readonly sequences: number;
   readonly steps: number;
@@ -104,7 +116,11 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
   for (const k of mine) {
     const seed = (options.seed + k) >>> 0;
     const v4 = options.v4AsReviewed === true;
-    const scenario = generateScenario(seed, options.steps, v4 ? { abi: 'v4' } : undefined);
+    // Every third sequence launches through the upstream ABI; the others draw reviewed or v4.
+    const scenario =
+      !v4 && k % 3 === 2
+        ? generateUpstreamScenario(seed, options.steps, HOST_PAGES)
+        : generateScenario(seed, options.steps, v4 ? { abi: 'v4' } : undefined);
     const result = checkScenario(scenario, v4);
     sequences++;
     if (isFailure(result)) {

@@ -4,6 +4,7 @@ import { parseScenario, type Step } from '../schema.js';
 import { ScenarioSession } from '../session.js';
 import { checkScenario, runCampaign } from './campaign.js';
 import { generateScenario } from './generate.js';
+import { generateUpstreamScenario } from './generateUpstream.js';
 import { InvariantChecker } from './invariants.js';
 
 describe('the fuzz campaign', () => {
@@ -49,13 +50,20 @@ function verdictOnLast(
     meddle = () => {},
     afterStep = () => {},
     rejectAssignedOnUpdate = false,
+    abi = 'reviewed',
   }: {
     meddle?: (s: ScenarioSession) => void;
     afterStep?: (s: ScenarioSession) => void;
     rejectAssignedOnUpdate?: boolean;
+    abi?: 'reviewed' | 'upstream';
   } = {},
 ): string[] {
-  const parsed = parseScenario({ scenario: 1, host: { pages: 64 }, kvm: { rejectAssignedOnUpdate }, steps });
+  const parsed = parseScenario({
+    scenario: 1,
+    host: { pages: 64 },
+    kvm: { abi, rejectAssignedOnUpdate },
+    steps,
+  });
   if (!parsed.ok) throw new Error(`fixture: ${JSON.stringify(parsed)}`);
   const session = new ScenarioSession(parsed.scenario, new TraceRing(64));
   const checker = new InvariantChecker(session, rejectAssignedOnUpdate);
@@ -205,5 +213,55 @@ describe('the guest instruction invariants', () => {
     const rescind = [...LAUNCHED, { ...pvalidate, validate: false }];
     expect(verdictOnLast(rescind)).toEqual([]);
     expect(rulesOf(verdictOnLast(rescind, { afterStep: validate }))).toEqual(['pvalidate-as-predicted']);
+  });
+});
+
+describe('the upstream invariants', () => {
+  /** VM a: sources pfns 0–3 at hva 0x10000, guest_memfd pfns 16–19 at gpa 0, all private; gfns 0–1 populated, gfn 2's firmware call refused. */
+  const UPSTREAM = [
+    { op: 'vm.create', vm: 'a' },
+    { op: 'mmap', vm: 'a', hva: '0x10000', pfn: 0, pages: 4, fill: { seed: 'x' } },
+    { op: 'gmem.create', vm: 'a', name: 'g', pfn: 16, pages: 4 },
+    { op: 'memslot.set', vm: 'a', slot: 0, gpa: 0, hva: '0x10000', size: '16KiB', gmem: 'g' },
+    { op: 'memory.attributes', vm: 'a', gpa: 0, size: '16KiB', private: true },
+    { op: 'snp.launch_start', vm: 'a' },
+    { op: 'inject', at: 'psp.launch_update', nth: 3, error: 'INVALID_PAGE_STATE' },
+    { op: 'snp.launch_update', vm: 'a', hva: '0x10000', gpa: 0, len: '16KiB', type: 'normal' },
+  ];
+  const upstream = (options: Parameters<typeof verdictOnLast>[1] = {}) =>
+    rulesOf(verdictOnLast(UPSTREAM, { ...options, abi: 'upstream' }));
+
+  it('hold on a call that stops at a refused page', () => {
+    expect(upstream()).toEqual([]);
+  });
+
+  it('fire when a populated page is not private, another page changed, a source was converted, or the digest is off', () => {
+    const write = (pfn: number, change: object) => (s: ScenarioSession) =>
+      s.machine.rmp.write(pfn, { ...s.machine.rmp.read(pfn), ...change });
+    expect(upstream({ afterStep: write(17, { immutable: true }) })).toEqual(['upstream-done-pages-private']);
+    expect(upstream({ afterStep: write(30, { assigned: true, asid: 1 }) })).toContain(
+      'upstream-call-changes-only-its-pages',
+    );
+    expect(upstream({ afterStep: write(1, { assigned: true, asid: 1 }) })).toContain(
+      'upstream-source-never-converted',
+    );
+    const measureMore = (s: ScenarioSession) => {
+      s.machine.hostRmp.makePrivate(18, 0x2000, s.kvm.vm('a')?.asid ?? 0, true, 'kvm');
+      s.machine.firmware.launchUpdate(s.kvm.vm('a')?.gctx ?? 0, { pfn: 18, pageType: 3 });
+    };
+    expect(upstream({ afterStep: measureMore })).toContain('measurement-matches-launched-pages');
+  });
+
+  it('are exercised by the campaign: upstream sequences populate pages and stop part-way', () => {
+    const scenario = generateUpstreamScenario(7, 60, 1024);
+    const parsed = parseScenario(scenario);
+    if (!parsed.ok) throw new Error('fixture');
+    const session = new ScenarioSession(parsed.scenario, new TraceRing(64));
+    const updates = parsed.scenario.steps
+      .map((step) => session.run(step))
+      .filter((r) => r.op === 'snp.launch_update');
+    expect(updates.some((r) => r.ok && (r.pages ?? 0) > 0 && r.stopped !== undefined)).toBe(true);
+    expect(updates.some((r) => !r.ok && r.errno === 'EIO')).toBe(true);
+    expect(checkScenario(scenario)).not.toHaveProperty('violation');
   });
 });

@@ -10,11 +10,12 @@ import { Prng } from './prng.js';
  */
 export const HOST_PAGES = 1024;
 
+/** A scenario file the fuzzer wrote, in the scenario format (version 1). */
 export interface GeneratedScenario {
   scenario: 1;
   description: string;
   host: { pages: number };
-  kvm: { abi: 'reviewed' | 'v4'; rejectAssignedOnUpdate: boolean };
+  kvm: { abi: 'reviewed' | 'v4' | 'upstream'; rejectAssignedOnUpdate: boolean };
   steps: Record<string, unknown>[];
 }
 

@@ -1,5 +1,5 @@
 // What must hold after every step of any scenario: the fuzzer checks these around each step.
-import type { SnpVm } from '@snp-ref/kvm-svm';
+import { type SnpVm, vmsaPage } from '@snp-ref/kvm-svm';
 import {
   bytesToHex,
   isContentMeasured,
@@ -10,8 +10,13 @@ import {
 import { checkInvariants, entryText, hex, PAGE_SIZE, type RmpEntry, type RmpTable } from '@snp-ref/rmp-core';
 import type { Step } from '../schema.js';
 import type { ScenarioSession, StepFailure, StepResult } from '../session.js';
+import { type UpstreamPage, upstreamRange, upstreamViolations } from './upstreamInvariants.js';
 
+/** An invariant the fuzzer checks after every step (packages/scenario/README.md, "The fuzzer"). */
 export type InvariantRule =
+  | 'upstream-done-pages-private'
+  | 'upstream-call-changes-only-its-pages'
+  | 'upstream-source-never-converted'
   | 'rmp-table'
   | 'no-pin-leak'
   | 'failed-update-changes-only-touched'
@@ -22,6 +27,7 @@ export type InvariantRule =
   | 'guest-fault-as-predicted'
   | 'pvalidate-as-predicted';
 
+/** A broken invariant and what broke it. */
 export interface Violation {
   readonly rule: InvariantRule;
   readonly message: string;
@@ -166,6 +172,12 @@ export class InvariantChecker {
       if (vm === undefined) return;
       const pages =
         step.len % PAGE_SIZE === 0 && step.len > 0 && step.len <= 64 * PAGE_SIZE ? step.len / PAGE_SIZE : 0;
+      if (vm.abi === 'upstream') {
+        const range = upstreamRange(this.session, vm, step, pages);
+        const snapshot = this.host.take();
+        this.pending = (result) => this.afterUpstreamUpdate(step, result, vm, range, snapshot);
+        return;
+      }
       const range = Array.from({ length: pages }, (_, i) => {
         const pfn = vm.addressSpace.translate(step.hva + i * PAGE_SIZE);
         const gpa = vm.abi === 'v4' ? vm.memslots.gpaOf(step.hva + i * PAGE_SIZE) : step.gpa + i * PAGE_SIZE;
@@ -183,8 +195,10 @@ export class InvariantChecker {
       const before = vm?.vmsas.length ?? 0;
       this.pending = () => {
         const shadow = vm && this.shadows.get(vm.name);
-        for (let i = before; shadow && vm && i < vm.vmsas.length; i++)
-          shadow.update(PageType.VMSA, VMSA_GPA, new Uint8Array(PAGE_SIZE));
+        for (let i = before; shadow && vm && i < vm.vmsas.length; i++) {
+          const profile = vm.vmsaProfile;
+          shadow.update(PageType.VMSA, VMSA_GPA, profile ? vmsaPage(profile, i) : new Uint8Array(PAGE_SIZE));
+        }
         return [];
       };
     } else if (step.op === 'guest.read' || step.op === 'guest.write') {
@@ -282,6 +296,22 @@ export class InvariantChecker {
     if (!result.ok)
       violations.push(...this.changedOnlyTouched(result, range, measured, snapshot, leakedBefore));
     return violations;
+  }
+
+  /** The upstream promises (upstreamInvariants.ts); the pages done extend the shadow digest with their sources. */
+  private afterUpstreamUpdate(
+    step: Extract<Step, { op: 'snp.launch_update' }>,
+    result: StepResult,
+    vm: SnpVm,
+    range: readonly UpstreamPage[],
+    snapshot: HostSnapshot,
+  ): Violation[] {
+    const shadow = this.shadows.get(vm.name);
+    const type = FIRMWARE_TYPES[step.type];
+    for (const page of range.slice(0, result.ok ? (result.pages ?? 0) : 0))
+      if (shadow && type !== undefined)
+        shadow.update(type, page.gpa, isContentMeasured(type) ? page.contents : undefined);
+    return upstreamViolations(this.session, vm, range, result, snapshot);
   }
 
   /**

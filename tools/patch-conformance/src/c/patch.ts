@@ -3,7 +3,12 @@ import { ConformInputError, type Location, type PatchRef } from '../input.js';
 import { type AppliedSeries, applySeries, type KnownLine, knownRuns } from '../series/apply.js';
 import { LIMITS, listInputFiles, readSeries, type Series } from '../series/mail.js';
 
-export type Flavour = 'reviewed' | 'v4';
+/** The flows the model has: as the review settled it, as RFC v4 posted it, as Linux 6.11 merged it. */
+export type Flavour = 'reviewed' | 'v4' | 'upstream';
+
+export const FLAVOURS: readonly Flavour[] = ['reviewed', 'v4', 'upstream'];
+
+export const isFlavour = (name: string): name is Flavour => (FLAVOURS as readonly string[]).includes(name);
 
 /** One input as read: its name in reports and its text. */
 export interface PatchInput {
@@ -117,8 +122,8 @@ const patchOf = (patch: PatchRef): { patch?: PatchRef } => (patch.subject === un
 function flavourLine(input: PatchInput): Flavour | undefined {
   const line = FLAVOUR_LINE.exec(input.text.split('\n', 1)[0] ?? '')?.[1]?.trim();
   if (line === undefined) return undefined;
-  if (line === 'reviewed' || line === 'v4') return line;
+  if (isFlavour(line)) return line;
   throw new ConformInputError(
-    `${input.name}:1: expected "snp-ref-flavour: reviewed" or "snp-ref-flavour: v4"`,
+    `${input.name}:1: expected "snp-ref-flavour: " and one of ${FLAVOURS.join(', ')}`,
   );
 }

@@ -32,6 +32,10 @@ export const DEFAULT_MAP: Readonly<Record<string, readonly KernelName[]>> = {
     { name: 'rmp_reset_to_hypervisor', file: 'arch/x86/virt/svm/sev.c', usedBy: [REVIEWED] },
     { name: 'rmp_make_shared', file: 'arch/x86/virt/svm/sev.c', usedBy: [RFC_V4, UPSTREAM] },
   ],
+  'kvm.gmem_post_populate': [
+    // What snp_launch_update hands kvm_gmem_populate() (virt/kvm/guest_memfd.c) to call per chunk.
+    { name: 'sev_gmem_post_populate', file: 'arch/x86/kvm/svm/sev.c', usedBy: [UPSTREAM] },
+  ],
   'kvm.revert_touched': [{ name: 'snp_revert_touched', file: 'arch/x86/kvm/svm/sev.c', usedBy: [REVIEWED] }],
 };
 

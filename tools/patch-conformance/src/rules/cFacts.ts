@@ -86,7 +86,7 @@ export const hasRawRmpupdate = (fn: Node): boolean =>
  * function with `inPatch`).
  */
 export function reachesCall(
-  c: CModel,
+  c: Pick<CModel, 'functions'>,
   node: Node,
   wanted: (name: string) => boolean,
   inPatch: (fn: Node) => boolean = () => false,

@@ -11,7 +11,7 @@ import type { Concern, Release } from './catalogue.js';
 export interface ModelApi {
   readonly file: string;
   readonly name: string;
-  readonly concern: Concern | 'trace' | 'page-size';
+  readonly concern: Concern | 'trace' | 'page-size' | 'make-private';
   readonly releases?: readonly Release[];
   readonly kernel: string;
 }
@@ -49,6 +49,12 @@ export const MODEL_APIS: readonly ModelApi[] = [
     name: 'rmpupdate',
     concern: 'rmp-write',
     kernel: 'the RMPUPDATE instruction (arch/x86/virt/svm/sev.c rmpupdate(), its inline asm)',
+  },
+  {
+    file: 'packages/rmp-core/src/hostRmp.ts',
+    name: 'HostRmp.makePrivate',
+    concern: 'make-private',
+    kernel: 'arch/x86/virt/svm/sev.c (rmp_make_private)',
   },
   {
     file: 'packages/rmp-core/src/trace/traceChange.ts',

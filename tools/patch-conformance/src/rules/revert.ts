@@ -187,7 +187,12 @@ function tsFindings(ts: TsModel, flavour: CModel['flavour']): Finding[] {
   const rmpWrites = new Set([entity('virt.rmpupdate'), resets]);
   const inFirmware = (d: TsNode) => tsLocation(d, ts.root).file.startsWith(FIRMWARE_PACKAGE);
   const writes = (d: TsNode) => rmpWrites.has(d) || modelApi(d, ts.root)?.concern === 'rmp-write';
-  const isForward = (loop: TsNode) => reaches(loop, inFirmware) && !reaches(loop, (d) => d === resets);
+  // A launching loop makes pages private; else it has the firmware measure them and resets nothing
+  // (a revert loop has the firmware reclaim pages, then resets them). Upstream's launching loop
+  // also reclaims and resets the one page the firmware refused.
+  const makesPrivate = (d: TsNode) => modelApi(d, ts.root)?.concern === 'make-private';
+  const isForward = (loop: TsNode) =>
+    reaches(loop, makesPrivate) || (reaches(loop, inFirmware) && !reaches(loop, (d) => d === resets));
   const reachable = reachableFrom(start.node);
   // KVM's loops: the firmware and hardware models write the RMP as the hardware does.
   const loops = reachable

@@ -18,7 +18,7 @@ export interface TsModel {
   readonly root: string;
 }
 
-const TAG = /@conforms\s+([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)(?:\s+(reviewed|v4))?/g;
+const TAG = /@conforms\s+([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)(?:\s+(reviewed|v4|upstream))?/g;
 
 /**
  * Loads the packages' sources (not their tests) with ts-morph and finds the tagged entities. The

@@ -1,0 +1,64 @@
+import { PAGE_SIZE } from '@snp-ref/rmp-core';
+
+/** A range of a guest_memfd bound to a memslot: its byte offset into the file and its size. */
+interface Binding {
+  readonly slot: number;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/**
+ * A guest_memfd (KVM_CREATE_GUEST_MEMFD, virt/kvm/guest_memfd.c): a file of one VM's private
+ * memory that userspace never maps. The model backs it with host pages the caller names (the kernel
+ * would allocate them), zero when created. A page a successful populate filled is marked prepared
+ * (kvm_gmem_mark_prepared); kvm_gmem_populate refuses a prepared page with -EEXIST.
+ */
+export class GuestMemfd {
+  private readonly prepared = new Set<number>();
+  private readonly bindings = new Map<number, Binding>();
+
+  constructor(
+    readonly name: string,
+    /** The VM it was created on: kvm_gmem_bind refuses a memslot of another VM. */
+    readonly vm: string,
+    readonly firstPfn: number,
+    readonly pages: number,
+  ) {}
+
+  /** The file's size in bytes (KVM_CREATE_GUEST_MEMFD's size). */
+  get size(): number {
+    return this.pages * PAGE_SIZE;
+  }
+
+  /** The host page behind page `index` of the file. */
+  pfnAt(index: number): number {
+    return this.firstPfn + index;
+  }
+
+  /** Whether page `index` was populated already: its contents set and measured (kvm_gmem_is_prepared). */
+  isPrepared(index: number): boolean {
+    return this.prepared.has(index);
+  }
+
+  /** Marks page `index` populated, after a successful post_populate (kvm_gmem_mark_prepared). */
+  markPrepared(index: number): void {
+    this.prepared.add(index);
+  }
+
+  /** Whether [offset, offset + size) overlaps a range bound to another memslot (kvm_gmem_bind: xa_find). */
+  isBound(offset: number, size: number): boolean {
+    for (const b of this.bindings.values())
+      if (offset < b.offset + b.size && b.offset < offset + size) return true;
+    return false;
+  }
+
+  /** Binds [offset, offset + size) of the file to memslot `slot` (kvm_gmem_bind). */
+  bind(slot: number, offset: number, size: number): void {
+    this.bindings.set(slot, { slot, offset, size });
+  }
+
+  /** kvm_gmem_unbind, when its memslot is deleted. */
+  unbind(slot: number): void {
+    this.bindings.delete(slot);
+  }
+}
