@@ -1,14 +1,16 @@
-// Regenerates test/reference-runs.json by running virtee/sev-snp-measure (not part of this
-// repository) on Debian's OVMF and on synthetic files (a firmware with every metadata section type,
-// a kernel, an initrd):
+// Regenerates test/reference-runs.json (mode snp) and test/reference-runs-modes.json (sev, seves,
+// snp:svsm: scripts/mode-runs.ts) by running virtee/sev-snp-measure (not part of this repository)
+// on Debian's OVMF, on synthetic files (a firmware with every metadata section type, a kernel, an
+// initrd, a variable store) and on the fixtures of its own test suite:
 //   SEV_SNP_MEASURE=/path/to/sev-snp-measure.py node --conditions=@snp-ref/source --import tsx tools/cli/scripts/reference-runs.ts
 // Only the commands and what the reference printed are recorded; the tests rebuild the files.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildOvmfImage, type SyntheticOvmfSpec, seededBytes } from '@snp-ref/psp-firmware/measure';
+import { MODE_RUNS } from './mode-runs.js';
 
 export const DEBIAN_OVMF = '/usr/share/ovmf/OVMF.fd';
 
@@ -28,12 +30,13 @@ const SYNTHETIC_OVMF: SyntheticOvmfSpec = {
   hashesTableGpa: 0x809c00,
 };
 
-/** The files the runs name as {synthetic}, {kernel} and {initrd}, written into `dir`. */
+/** The files the runs name as {synthetic}, {kernel}, {initrd} and {vars}, written into `dir`. */
 export function writeSyntheticFiles(dir: string): Record<string, string> {
   const files = {
     synthetic: [join(dir, 'synthetic.fd'), buildOvmfImage(SYNTHETIC_OVMF)],
     kernel: [join(dir, 'vmlinuz'), seededBytes('snp-ref kernel', 300_001)],
     initrd: [join(dir, 'initrd.img'), seededBytes('snp-ref initrd', 70_000)],
+    vars: [join(dir, 'OVMF_VARS.fd'), seededBytes('snp-ref vars', 540_672)],
   } as const;
   for (const [path, bytes] of Object.values(files)) writeFileSync(path, bytes);
   return {
@@ -153,37 +156,80 @@ const RUNS: readonly (readonly string[])[] = [
   ],
 ];
 
-function main(): void {
-  const script = process.env.SEV_SNP_MEASURE;
-  if (script === undefined) throw new Error('set SEV_SNP_MEASURE to the path of sev-snp-measure.py');
-  const files = writeSyntheticFiles(mkdtempSync(join(tmpdir(), 'snp-ref-ovmf-')));
-  const run = (args: readonly string[]) => {
+/** Runs sev-snp-measure on one command line in a fresh directory: its exit status, output and the VMSA files it wrote. */
+export function runner(script: string, files: Record<string, string>) {
+  return (args: readonly string[]) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'snp-ref-run-'));
+    const dumped = () => {
+      const vmsas = readdirSync(cwd).sort();
+      return vmsas.length === 0
+        ? {}
+        : { dumped: Object.fromEntries(vmsas.map((f) => [f, sha256(join(cwd, f))])) };
+    };
     try {
-      return {
-        rc: 0,
-        stdout: execFileSync('python3', [script, ...expand(args, files)], {
-          encoding: 'utf8',
-          stdio: 'pipe',
-        }),
-      };
+      const stdout = execFileSync('python3', [script, ...expand(args, files)], {
+        cwd,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+      return { rc: 0, stdout, ...dumped() };
     } catch (error) {
       const e = error as { status: number; stdout: string; stderr: string };
       return { rc: e.status, stdout: e.stdout, stderr: e.stderr.trim().split('\n').at(-1) };
     }
   };
-  files.debianOvmfHash = run(['--mode', 'snp:ovmf-hash', '--ovmf', '{debian}']).stdout.trim();
-  const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-  const out = {
-    reference: 'virtee/sev-snp-measure 0.0.13 (commit 8f2b337), run by tools/cli/scripts/reference-runs.ts',
-    files: Object.fromEntries(
-      ['debian', 'synthetic', 'kernel', 'initrd'].map((k) => [k, sha256(files[k] ?? k)]),
-    ),
-    substitutions: { debianOvmfHash: files.debianOvmfHash },
-    runs: RUNS.map((args) => ({ args, ...run(args) })),
+}
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+const REFERENCE =
+  'virtee/sev-snp-measure 0.0.13 (commit 8f2b337), run by tools/cli/scripts/reference-runs.ts';
+
+/** Writes test/`file`: what ran, the SHA-256 of the files it ran on (`keys` of `files`), and `out`. */
+export function write(
+  file: string,
+  files: Record<string, string>,
+  keys: readonly string[],
+  out: object,
+  reference = REFERENCE,
+): void {
+  const recorded = {
+    reference,
+    files: Object.fromEntries(keys.map((k) => [k, sha256(files[k] ?? k)])),
+    ...out,
   };
-  writeFileSync(
-    join(import.meta.dirname, '../test/reference-runs.json'),
-    `${JSON.stringify(out, null, 2)}\n`,
+  writeFileSync(join(import.meta.dirname, '../test', file), `${JSON.stringify(recorded, null, 2)}\n`);
+}
+
+/** sev-snp-measure's test fixtures, from the checkout SEV_SNP_MEASURE is in. */
+export const FIXTURE_NAMES = {
+  amdSev: 'ovmf_AmdSev_suffix.bin',
+  ovmfX64: 'ovmf_OvmfX64_suffix.bin',
+  svsmOvmf: 'svsm_ovmf.fd',
+  svsm: 'svsm.bin',
+} as const;
+
+function main(): void {
+  const script = process.env.SEV_SNP_MEASURE;
+  if (script === undefined) throw new Error('set SEV_SNP_MEASURE to the path of sev-snp-measure.py');
+  const files = writeSyntheticFiles(mkdtempSync(join(tmpdir(), 'snp-ref-ovmf-')));
+  const run = runner(script, files);
+  files.debianOvmfHash = run(['--mode', 'snp:ovmf-hash', '--ovmf', '{debian}']).stdout.trim();
+  const substitutions = { debianOvmfHash: files.debianOvmfHash };
+  write('reference-runs.json', files, ['debian', 'synthetic', 'kernel', 'initrd'], {
+    substitutions,
+    runs: RUNS.map((args) => ({ args, ...run(args) })),
+  });
+  for (const [key, name] of Object.entries(FIXTURE_NAMES))
+    files[key] = join(dirname(script), 'tests/fixtures', name);
+  write(
+    'reference-runs-modes.json',
+    files,
+    [...Object.keys(files)].filter((k) => k !== 'debianOvmfHash'),
+    {
+      substitutions,
+      runs: MODE_RUNS.map((args) => ({ args, ...run(args) })),
+    },
   );
 }
 

@@ -5,6 +5,8 @@ import {
   type MeasuredPage,
   PageType,
   pageTypeName,
+  type SevRegion,
+  type SevStep,
 } from '@snp-ref/psp-firmware/measure';
 import { hex } from '@snp-ref/rmp-core';
 
@@ -48,27 +50,83 @@ export function logStep(index: number, page: MeasuredPage, op?: number): LogStep
 }
 
 const short = (h: string) => `${h.slice(0, 16)}…`;
-const WIDTHS = [7, 4, 14, 10, 17, 17];
 
-/** A row of the log table; fixed widths so a long log streams. */
-function row(cells: readonly string[]): string {
+/** A row of a log table: the first three cells right-aligned; fixed widths so a long log streams. */
+function row(cells: readonly string[], widths: readonly number[]): string {
   return cells
-    .map((c, i) => (i < 3 ? c.padStart(WIDTHS[i] ?? 0) : c.padEnd(WIDTHS[i] ?? 0)))
+    .map((c, i) => (i < 3 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
     .join('  ')
     .trimEnd();
 }
 
-export const LOG_TABLE_HEADER = row(['step', 'op', 'gpa', 'type', 'contents', 'digest after']);
+/** How a log shows its entries as a table (JSON lines need nothing). */
+export interface LogView<T> {
+  readonly header: string;
+  readonly row: (entry: T) => string;
+}
 
-/** One log step as a table row for a person. */
-export function logTableRow(s: LogStep): string {
-  const contents = /^0+$/.test(s.contents) ? '(zeros)' : short(s.contents);
-  return row([
+/** A log table: fixed column widths, one row of cells per entry. */
+const table = <T>(
+  headers: readonly string[],
+  widths: readonly number[],
+  cells: (entry: T) => string[],
+): LogView<T> => ({
+  header: row(headers, widths),
+  row: (entry) => row(cells(entry), widths),
+});
+
+/** The log of a PAGE_INFO chain: one row per measured page. */
+export const PAGE_LOG = table<LogStep>(
+  ['step', 'op', 'gpa', 'type', 'contents', 'digest after'],
+  [7, 4, 14, 10, 17, 17],
+  (s) => [
     String(s.index),
     s.op === undefined ? '' : String(s.op),
     s.gpa,
     s.type,
-    contents,
+    /^0+$/.test(s.contents) ? '(zeros)' : short(s.contents),
     short(s.after),
-  ]);
+  ],
+);
+
+/**
+ * One region of a SEV or SEV-ES launch: what LAUNCH_UPDATE_DATA or LAUNCH_UPDATE_VMSA encrypted,
+ * its SHA-256, and the launch digest (one SHA-256 over every region so far) once it is in.
+ */
+export interface SevLogStep {
+  readonly index: number;
+  readonly kind: SevRegion['kind'];
+  readonly gpa?: string;
+  readonly vcpu?: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly digest: string;
+  readonly vmsa?: Readonly<Record<string, string>>;
 }
+
+export function sevLogStep(index: number, { region, sha256, digest }: SevStep): SevLogStep {
+  return {
+    index,
+    kind: region.kind,
+    ...(region.gpa !== undefined && { gpa: hex(region.gpa) }),
+    ...(region.vcpu !== undefined && { vcpu: region.vcpu }),
+    bytes: region.bytes.length,
+    sha256,
+    digest,
+    ...(region.kind === 'vmsa' && { vmsa: vmsaFieldsOf(region.bytes) }),
+  };
+}
+
+/** The log of a SEV or SEV-ES launch: one row per region. */
+export const SEV_LOG = table<SevLogStep>(
+  ['step', 'region', 'gpa', 'bytes', 'sha256', 'digest after'],
+  [5, 12, 14, 8, 17, 17],
+  (s) => [
+    String(s.index),
+    s.vcpu === undefined ? s.kind : `vmsa ${s.vcpu}`,
+    s.gpa ?? '',
+    String(s.bytes),
+    short(s.sha256),
+    short(s.digest),
+  ],
+);

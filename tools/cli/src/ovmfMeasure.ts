@@ -1,215 +1,197 @@
-// `snp-ref measure --mode snp …`: the launch of an OVMF guest, with sev-snp-measure's flags.
+// `snp-ref measure --mode …`: the launch of an OVMF guest in each of sev-snp-measure's modes.
 
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
+  changeName,
   checkImageSize,
-  cmdlineBytes,
-  cpuSignature,
   firmwareOp,
-  type KernelHashes,
   type LaunchPlan,
-  type OvmfLaunchOptions,
+  laterBackports,
   ovmfLaunchPlan,
   ovmfVmsaProvenance,
+  parseKernelVersion,
   parseOvmfImage,
-  VCPU_TYPES,
-  VMM_TYPES,
+  type SevLaunch,
+  sevLaunch,
+  svsmImages,
+  svsmLaunchPlan,
+  svsmVmsaProvenance,
   type VmmType,
-  vcpuTypeSignature,
-  vcpuTypeSource,
+  type VmsaProvenance,
+  versionText,
 } from '@snp-ref/psp-firmware/measure';
-import { CliInputError } from './commandLine/inputError.js';
-import { errnoCode } from './files.js';
+import {
+  checkKernelFlags,
+  FLAG_NAMES,
+  FlagError,
+  fileSize,
+  integer,
+  kernelHashes,
+  type OvmfFlags,
+  readImage,
+  vcpuCount,
+  vcpuSignature,
+  vmmTypeOf,
+} from './ovmfFlags.js';
 
-/** The flags of sev-snp-measure that select and shape an SNP launch (values as typed, unparsed). */
-export interface OvmfFlags {
-  readonly mode: string;
-  readonly ovmf?: string;
-  readonly vcpus?: string;
-  readonly vcpuType?: string;
-  readonly vcpuSig?: string;
-  readonly vcpuFamily?: string;
-  readonly vcpuModel?: string;
-  readonly vcpuStepping?: string;
-  readonly vmmType?: string;
-  readonly guestFeatures?: string;
-  readonly kernel?: string;
-  readonly initrd?: string;
-  readonly append?: string;
-  readonly snpOvmfHash?: string;
-}
+const VCPU_FLAGS = ['vcpus', 'vcpuType', 'vcpuSig', 'vcpuFamily', 'vcpuModel', 'vcpuStepping'] as const;
+const SVSM_FLAGS = ['svsm', 'varsSize', 'varsFile'] as const;
 
-/** A flag the user got wrong: the message names it. */
-export class FlagError extends CliInputError {
-  constructor(message: string) {
-    super('USAGE', message);
-  }
-}
+/**
+ * sev-snp-measure's guest modes (cli.py --mode): the name `-v` prints (cli.py print_measurement,
+ * SevMode names) and the flags the mode accepts but does not measure (guest.py calc_launch_digest).
+ */
+export const GUEST_MODES = {
+  sev: { label: 'SEV', unused: [...VCPU_FLAGS, 'vmmType', 'guestFeatures', 'hostKernel', ...SVSM_FLAGS] },
+  seves: { label: 'SEV_ES', unused: ['guestFeatures', ...SVSM_FLAGS] },
+  snp: { label: 'SEV_SNP', unused: SVSM_FLAGS },
+  'snp:ovmf-hash': { label: 'SEV_SNP', unused: [] },
+  'snp:svsm': { label: 'SEV_SNP_SVSM', unused: ['kernel', 'initrd', 'append', 'guestFeatures'] },
+} as const satisfies Record<string, { label: string; unused: readonly (keyof OvmfFlags)[] }>;
+export type GuestMode = keyof typeof GUEST_MODES;
 
-export const SUPPORTED_MODES = ['snp', 'snp:ovmf-hash'] as const;
+/** A launch laid out from the flags: a PAGE_INFO chain (SNP modes) or a SEV/SEV-ES SHA-256, with its VMSAs' provenance. */
+export type OvmfLaunch =
+  | { readonly mode: GuestMode; readonly plan: LaunchPlan; readonly vmsas: VmsaProvenance }
+  | { readonly mode: GuestMode; readonly sev: SevLaunch; readonly vmsas: VmsaProvenance };
 
-/** An integer in Python's int(x, 0) notation (decimal, 0x…, 0o…, 0b…), as sev-snp-measure reads it. */
-function integer(flag: string, text: string | undefined, bits: number): bigint | undefined {
-  if (text === undefined) return undefined;
-  const value = /^(?:0x[0-9a-f]+|0o[0-7]+|0b[01]+|[1-9][0-9]*|0+)$/i.test(text.replaceAll('_', ''))
-    ? BigInt(text.replaceAll('_', '').replace(/^0+(?=\d)/, ''))
-    : undefined;
-  if (value === undefined || value >> BigInt(bits) !== 0n)
+export function guestMode(mode: string): GuestMode {
+  if (!Object.hasOwn(GUEST_MODES, mode))
     throw new FlagError(
-      `${flag}: expected an integer of at most ${bits} bits (e.g. 0x1), got ${JSON.stringify(text)}`,
+      `--mode: ${JSON.stringify(mode)} is not a guest mode; expected one of ${Object.keys(GUEST_MODES).join(', ')}`,
     );
-  return value;
-}
-
-async function readFileOrFail(flag: string, path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new FlagError(`${flag}: cannot read ${path} (${errnoCode(error)})`);
-  }
-}
-
-/** SHA-256 of a file (relative to `cwd`), streamed: an initrd may be hundreds of MiB. */
-async function sha256File(flag: string, path: string, cwd: string): Promise<Uint8Array> {
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(resolve(cwd, path))) hash.update(chunk as Buffer);
-  } catch (error) {
-    throw new FlagError(`${flag}: cannot read ${path} (${errnoCode(error)})`);
-  }
-  return hash.digest();
-}
-
-function vcpuSignature(flags: OvmfFlags, vmmType: VmmType): { value: number; from: string } {
-  if (flags.vcpuFamily !== undefined) {
-    const [family, model, stepping] = (['vcpuFamily', 'vcpuModel', 'vcpuStepping'] as const).map((name) => {
-      const flag = FLAG_NAMES[name];
-      const value = integer(flag, flags[name], 8);
-      if (value === undefined) throw new FlagError(`${flag}: required with --vcpu-family`);
-      return Number(value);
-    }) as [number, number, number];
-    return {
-      value: cpuSignature(family, model, stepping),
-      from: `--vcpu-family ${family} --vcpu-model ${model} --vcpu-stepping ${stepping}`,
-    };
-  }
-  const sig = integer('--vcpu-sig', flags.vcpuSig, 32);
-  if (sig !== undefined) return { value: Number(sig), from: `--vcpu-sig ${flags.vcpuSig}` };
-  if (flags.vcpuType !== undefined) {
-    const fromType = vcpuTypeSignature(flags.vcpuType);
-    if (fromType === undefined)
-      throw new FlagError(
-        `--vcpu-type: unknown type ${JSON.stringify(flags.vcpuType)}; expected one of ${VCPU_TYPES.join(', ')}`,
-      );
-    return { value: fromType, from: vcpuTypeSource(flags.vcpuType) ?? flags.vcpuType };
-  }
-  // sev-snp-measure: EC2 and GCE load a fixed RDX, so only QEMU needs the signature.
-  if (vmmType === 'qemu')
-    throw new FlagError("missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode 'snp'");
-  return { value: 0, from: 'not given (unused by this VMM)' };
-}
-
-function vmmTypeOf(text: string | undefined): VmmType {
-  const name = (text ?? 'qemu').toLowerCase();
-  if (!(VMM_TYPES as readonly string[]).includes(name))
-    throw new FlagError(`--vmm-type: unknown VMM type ${JSON.stringify(text)}; expected QEMU, ec2 or gce`);
-  return name as VmmType;
-}
-
-async function kernelHashes(flags: OvmfFlags, cwd: string): Promise<KernelHashes | undefined> {
-  if (flags.kernel === undefined) {
-    if (flags.initrd !== undefined) throw new FlagError('--initrd: --kernel required when using --initrd');
-    if (flags.append !== undefined) throw new FlagError('--append: --kernel required when using --append');
-    return undefined;
-  }
-  return {
-    kernel: await sha256File('--kernel', flags.kernel, cwd),
-    initrd:
-      flags.initrd === undefined
-        ? createHash('sha256').digest()
-        : await sha256File('--initrd', flags.initrd, cwd),
-    cmdline: createHash('sha256').update(cmdlineBytes(flags.append)).digest(),
-  };
-}
-
-/** A launch laid out from the flags: the plan to measure, and its VMSAs with their provenance. */
-export interface OvmfLaunch {
-  readonly plan: LaunchPlan;
-  readonly vmsas: ReturnType<typeof ovmfVmsaProvenance>;
+  return mode as GuestMode;
 }
 
 /**
- * The launch of `--mode snp` or `--mode snp:ovmf-hash` (firmware pages only), with the image
- * referred to by absolute path so the plan replays from anywhere; relative paths are from `cwd`.
- * FlagError or FirmwareInputError name what is wrong.
+ * The launch `--mode` names, with images referred to by absolute path so a plan replays from
+ * anywhere; relative paths are from `cwd`. Flags the mode does not measure are reported through
+ * `note` (sev-snp-measure ignores them silently). FlagError or FirmwareInputError name what is wrong.
  */
-export async function ovmfLaunch(flags: OvmfFlags, cwd: string): Promise<OvmfLaunch> {
-  if (!(SUPPORTED_MODES as readonly string[]).includes(flags.mode)) {
-    throw new FlagError(
-      `--mode: ${JSON.stringify(flags.mode)} is not supported (snp-ref models SEV-SNP launches); expected ${SUPPORTED_MODES.join(' or ')}`,
-    );
-  }
+export async function ovmfLaunch(
+  flags: OvmfFlags,
+  cwd: string,
+  note: (text: string) => void,
+): Promise<OvmfLaunch> {
+  const mode = guestMode(flags.mode);
   if (flags.ovmf === undefined) throw new FlagError('--ovmf: the OVMF image is required');
-  const imagePath = resolve(cwd, flags.ovmf);
-  const bytes = await readFileOrFail('--ovmf', imagePath);
-  if (flags.mode === 'snp:ovmf-hash') {
+  const ovmfPath = resolve(cwd, flags.ovmf);
+  const bytes = await readImage('--ovmf', ovmfPath, cwd);
+  if (mode === 'snp:ovmf-hash') {
     checkImageSize(bytes.length);
-    const ops = [firmwareOp({ gpa: 2 ** 32 - bytes.length, bytes }, imagePath)];
-    return { plan: { name: `ovmf-hash ${imagePath}`, seed: '', ops }, vmsas: [] };
+    const ops = [firmwareOp({ gpa: 2 ** 32 - bytes.length, bytes }, ovmfPath)];
+    return { mode, plan: { name: `ovmf-hash ${ovmfPath}`, seed: '', ops }, vmsas: [] };
   }
-  if (flags.vcpus === undefined) throw new FlagError("--vcpus: missing --vcpus N in guest mode 'snp'");
-  const vcpus = Number(integer('--vcpus', flags.vcpus, 16));
+  checkKernelFlags(flags);
+  for (const key of GUEST_MODES[mode].unused)
+    if (flags[key] !== undefined)
+      note(`note: ${FLAG_NAMES[key]} is not measured in guest mode '${mode}' (as in sev-snp-measure)`);
+  if (flags.snpOvmfHash !== undefined && mode !== 'snp')
+    throw new FlagError(`--snp-ovmf-hash: SNP OVMF hash only works with SNP (guest mode '${mode}')`);
   const vmmType = vmmTypeOf(flags.vmmType);
+  if (mode === 'sev') {
+    const hashes = await kernelHashes(flags, cwd);
+    const sev = sevLaunch(bytes, {
+      mode,
+      vcpus: 0,
+      vcpuSignature: 0,
+      vmmType,
+      ...(hashes && { kernelHashes: hashes }),
+    });
+    return { mode, sev, vmsas: sev.vmsas };
+  }
+  const vcpus = vcpuCount(flags);
+  const vmm = mode === 'snp:svsm' ? 'qemu' : vmmType;
+  const signature = vcpuSignature(flags, vmm);
+  const cpu = { vcpus, vcpuSignature: signature.value, vcpuSignatureFrom: signature.from };
+  if (mode === 'snp:svsm') {
+    if (vmmType !== 'qemu') throw new FlagError('--vmm-type: SVSM mode is only implemented for Qemu.');
+    if (flags.hostKernel !== undefined)
+      throw new FlagError(
+        "--host-kernel: the SVSM's VMSA is Coconut's QEMU's, not KVM's defaults (sev-snp-measure matched it on one host)",
+      );
+    return svsmLaunch(flags, ovmfPath, bytes, cpu, cwd);
+  }
+  const hashes = await kernelHashes(flags, cwd);
+  const kernel = hostKernel(flags, vmmType, note, mode === 'snp' && flags.guestFeatures !== undefined);
+  if (mode === 'seves') {
+    const sev = sevLaunch(bytes, {
+      mode,
+      ...cpu,
+      vmmType,
+      ...kernel,
+      ...(hashes && { kernelHashes: hashes }),
+    });
+    return { mode, sev, vmsas: sev.vmsas };
+  }
   const ovmfHash = flags.snpOvmfHash;
   if (ovmfHash !== undefined && !/^[0-9a-f]{96}$/i.test(ovmfHash))
     throw new FlagError(
       '--snp-ovmf-hash: expected the 48-byte hash as 96 hex digits (from --mode snp:ovmf-hash)',
     );
   const image = parseOvmfImage(bytes);
-  const hashes = await kernelHashes(flags, cwd);
-  const signature = vcpuSignature(flags, vmmType);
-  const options: OvmfLaunchOptions = {
-    imagePath,
-    vcpus,
-    vcpuSignature: signature.value,
-    vcpuSignatureFrom: signature.from,
+  const options = {
+    imagePath: ovmfPath,
+    ...cpu,
     vmmType,
     guestFeatures: integer('--guest-features', flags.guestFeatures, 64) ?? 1n,
+    ...kernel,
     ...(hashes && { kernelHashes: hashes }),
     ...(ovmfHash !== undefined && { ovmfHash: new Uint8Array(Buffer.from(ovmfHash, 'hex')) }),
   };
-  return { plan: ovmfLaunchPlan(image, options), vmsas: ovmfVmsaProvenance(image, options) };
+  return { mode, plan: ovmfLaunchPlan(image, options), vmsas: ovmfVmsaProvenance(image, options) };
 }
 
-const FLAG_NAMES: Readonly<Record<keyof OvmfFlags, string>> = {
-  mode: '--mode',
-  ovmf: '--ovmf',
-  vcpus: '--vcpus',
-  vcpuType: '--vcpu-type',
-  vcpuSig: '--vcpu-sig',
-  vcpuFamily: '--vcpu-family',
-  vcpuModel: '--vcpu-model',
-  vcpuStepping: '--vcpu-stepping',
-  vmmType: '--vmm-type',
-  guestFeatures: '--guest-features',
-  kernel: '--kernel',
-  initrd: '--initrd',
-  append: '--append',
-  snpOvmfHash: '--snp-ovmf-hash',
-};
-
-/** The OVMF flags given among a command's options (keyed as OvmfFlags is, values as typed). */
-export function ovmfFlags(options: Readonly<Record<string, unknown>>): Partial<OvmfFlags> {
-  const flags: Partial<Record<keyof OvmfFlags, string>> = {};
-  for (const key of Object.keys(FLAG_NAMES) as (keyof OvmfFlags)[]) {
-    const value = options[key];
-    if (typeof value === 'string') flags[key] = value;
-  }
-  return flags;
+/**
+ * --host-kernel: KVM's VMSA defaults in that release (QEMU only). A --guest-features given with it
+ * (`snp`; `seves` ignores the flag) wins over the kernel's SEV_FEATURES (an admin may have set
+ * kvm_amd.debug_swap).
+ */
+function hostKernel(
+  flags: OvmfFlags,
+  vmmType: VmmType,
+  note: (text: string) => void,
+  featuresGiven: boolean,
+) {
+  if (flags.hostKernel === undefined) return {};
+  if (vmmType !== 'qemu')
+    throw new FlagError(
+      `--host-kernel: models KVM under QEMU; --vmm-type ${flags.vmmType} runs its own hypervisor`,
+    );
+  const version = parseKernelVersion(flags.hostKernel);
+  for (const change of laterBackports(version))
+    note(
+      `note: stable ${versionText(version)}.y later took ${changeName(change)}: a recent ${versionText(version)}.y measures as ${versionText(change.kernel)}`,
+    );
+  const keep = featuresGiven ? ['sev_features'] : [];
+  return { hostKernel: { version, keep } };
 }
 
-/** The OVMF flags that only mean something with --mode (to refuse them with --plan). */
-export const OVMF_FLAG_NAMES: readonly string[] = Object.values(FLAG_NAMES);
+/** `--mode snp:svsm`: --svsm below OVMF and its variable store (--vars-size, or --vars-file's size). */
+async function svsmLaunch(
+  flags: OvmfFlags,
+  ovmfPath: string,
+  ovmf: Uint8Array,
+  cpu: { vcpus: number; vcpuSignature: number; vcpuSignatureFrom: string },
+  cwd: string,
+): Promise<OvmfLaunch> {
+  if (flags.varsFile !== undefined && flags.varsSize !== undefined)
+    throw new FlagError('argument --vars-file: not allowed with argument --vars-size');
+  // cli.py tests `args.vars_size` for truth: --vars-size 0 counts as not given.
+  const varsSize =
+    flags.varsFile !== undefined
+      ? await fileSize('--vars-file', flags.varsFile, cwd)
+      : Number(integer('--vars-size', flags.varsSize, 32) ?? 0n) || undefined;
+  if (varsSize === undefined)
+    throw new FlagError('--vars-size: snp:svsm mode requires --vars-size or --vars-file');
+  if (flags.svsm === undefined)
+    throw new FlagError("--svsm: the SVSM image is required in guest mode 'snp:svsm'");
+  const svsmPath = resolve(cwd, flags.svsm);
+  const images = svsmImages(ovmf, await readImage('--svsm', svsmPath, cwd), varsSize);
+  const options = { ...cpu, ovmfPath, svsmPath, varsSize };
+  return {
+    mode: 'snp:svsm',
+    plan: svsmLaunchPlan(images, options),
+    vmsas: svsmVmsaProvenance(images, options),
+  };
+}

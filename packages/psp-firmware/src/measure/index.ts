@@ -1,6 +1,8 @@
 // @snp-ref/psp-firmware/measure: the launch digest alone, without the firmware, the attestation
 // crypto and their dependencies, for tools that only measure (snp-ref measure loads in a fraction
 // of the time).
+// The declarations use Node's types (Buffer): a consumer gets them with this package.
+/// <reference types="node" preserve="true" />
 export { bytesToHex } from '../bytes.js';
 export {
   FirmwareInputError,
@@ -19,16 +21,51 @@ export {
   SectionType,
   type SectionTypeName,
 } from '../ovmf/image.js';
-export { firmwareOp, type OvmfLaunchOptions, ovmfLaunchPlan, ovmfVmsaProvenance } from '../ovmf/launch.js';
+export {
+  firmwareOp,
+  type OvmfLaunchOptions,
+  ovmfLaunchPlan,
+  ovmfVmsaProvenance,
+  type VcpuOptions,
+  type VmsaProvenance,
+} from '../ovmf/launch.js';
 export {
   cmdlineBytes,
   type KernelHashes,
   SEV_HASHES_TABLE_BYTES,
   sevHashesTable,
 } from '../ovmf/sevHashes.js';
+export {
+  measureSevLaunch,
+  type SevLaunch,
+  type SevLaunchOptions,
+  type SevMode,
+  type SevRegion,
+  type SevStep,
+  sevLaunch,
+} from '../ovmf/sevLaunch.js';
+export {
+  type SvsmImages,
+  type SvsmLaunchOptions,
+  svsmImages,
+  svsmLaunchPlan,
+  svsmVmsaProvenance,
+} from '../ovmf/svsmLaunch.js';
 export { buildOvmfImage, type SyntheticOvmfSpec, seededBytes } from '../ovmf/synthetic.js';
 export { isContentMeasured, PageType, type PageTypeName, pageTypeName } from '../pageType.js';
 export { cpuSignature, VCPU_TYPES, vcpuTypeSignature, vcpuTypeSource } from '../vmsa/cpuSignature.js';
+export {
+  changeName,
+  changesBehind,
+  type FieldChange,
+  fieldChangeText,
+  HOST_KERNEL_CHANGES,
+  type HostKernelChange,
+  type KernelVersion,
+  laterBackports,
+  parseKernelVersion,
+  versionText,
+} from '../vmsa/hostKernel.js';
 export {
   type DecodedVmsa,
   decodeVmsa,
@@ -46,6 +83,7 @@ export {
   type ResetSetting,
   resetSettings,
   resetVmsaValues,
+  SVSM_RESET_STATE,
   VMM_RESET_STATE,
   VMM_TYPES,
   type VmmType,

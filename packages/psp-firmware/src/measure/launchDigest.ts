@@ -54,6 +54,10 @@ export interface MeasuredPage {
 
 /** Hashes pages and hands back each page's SHA-384 in page order (ParallelPageHasher). */
 export interface PageHasher {
+  /**
+   * Hashes `pages` (a multiple of 4096 bytes) and calls `each` with every page's index and where its SHA-384
+   * lies in `hashes`, in page order.
+   */
   hashPages(pages: Uint8Array, each: (index: number, hashes: Buffer, offset: number) => void): void;
 }
 
@@ -81,6 +85,7 @@ export class LaunchDigest {
     return copyBytes(this.info, 0, DIGEST_BYTES);
   }
 
+  /** The current digest as 96 lowercase hex digits. */
   hex(): string {
     return this.info.toString('hex', 0, DIGEST_BYTES);
   }

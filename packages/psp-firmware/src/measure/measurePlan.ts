@@ -10,6 +10,7 @@ export interface PlanStep {
   readonly digest: string;
 }
 
+/** What measuring a plan gives: the launch digest and the digest after each operation. */
 export interface PlanMeasurement {
   /** The launch digest, as MEASUREMENT in the attestation report: 96 lowercase hex digits. */
   readonly digest: string;

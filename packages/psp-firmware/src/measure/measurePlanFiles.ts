@@ -10,6 +10,7 @@ import { type LaunchPlan, type PlanOp, SeededPages } from './plan.js';
 /** Pages read from a file at a time: 4 MiB of memory, however large the file. */
 const CHUNK_PAGES = 1024;
 
+/** How {@link measurePlanWithFiles} reads a plan's files and reports its progress. */
 export interface MeasureFilesOptions {
   /** Where file paths in the plan are relative to (the plan's directory). */
   readonly baseDir: string;

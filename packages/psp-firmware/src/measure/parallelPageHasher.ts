@@ -91,6 +91,7 @@ export class ParallelPageHasher implements PageHasher {
     }
   }
 
+  /** Stops the worker threads; the hasher is unusable after. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }

@@ -9,6 +9,7 @@ import { DIGEST_BYTES } from './launchDigest.js';
 /** Plan operations (test/vectors/README.md "Synthetic plan format"); normal and zero cover `pages` pages. */
 export type PlanOpName = 'normal' | 'zero' | 'unmeasured' | 'secrets' | 'cpuid' | 'vmsa';
 
+/** One operation of a launch plan: pages of one type from `gpa`, their contents where the type has them. */
 export interface PlanOp {
   readonly op: PlanOpName;
   /** Guest physical address of the first page, 4 KiB aligned. */
@@ -35,6 +36,7 @@ export interface LaunchPlan {
   readonly ops: readonly PlanOp[];
 }
 
+/** The firmware page type each plan operation launches its pages with. */
 export const PLAN_OP_TYPES: Readonly<Record<PlanOpName, PageType>> = {
   normal: PageType.NORMAL,
   zero: PageType.ZERO,

@@ -8,6 +8,8 @@ export const OvmfGuid = {
   SEV_HASH_TABLE_RV: '7255371f-3a3b-4b04-927b-1da6efa8d454',
   SEV_ES_RESET_BLOCK: '00f771de-1a7e-4fcb-890e-68c77e2fb44e',
   SEV_METADATA: 'dc886566-984a-4798-a75e-5585a7bf67cc',
+  /** Coconut-SVSM's entry: u32 offset of the SVSM's entry point from its start (coconut-svsm QEMU target/i386/sev.c; sev-snp-measure ovmf.py SVSM). */
+  SVSM_INFO: 'a789a612-0597-4c4b-a49f-cbb1fe9d1ddd',
 } as const;
 
 /** SEV metadata section types (edk2 OvmfPkg/ResetVector/X64/OvmfSevMetadata.asm). */
@@ -18,21 +20,27 @@ export const SectionType = {
   SVSM_CAA: 4,
   SNP_KERNEL_HASHES: 0x10,
 } as const;
+/** An SEV metadata section type by name (a key of {@link SectionType}). */
 export type SectionTypeName = keyof typeof SectionType;
 
 const SECTION_NAMES = new Map<number, SectionTypeName>(
   Object.entries(SectionType).map(([name, value]) => [value, name as SectionTypeName]),
 );
 
+/** A section of OVMF's SEV metadata: a guest physical range and what the launch puts there. */
 export interface MetadataSection {
   readonly gpa: number;
   readonly size: number;
   readonly type: SectionTypeName;
 }
 
+/**
+ * An OVMF image as parseOvmfImage read it: the bytes, where they are mapped, the footer table and the SEV
+ * metadata.
+ */
 export interface OvmfImage {
   readonly bytes: Uint8Array;
-  /** Where the image is mapped: it ends at 4 GiB (QEMU maps the flash just below 4 GiB). */
+  /** Where the image is mapped: it ends at 4 GiB (QEMU maps the flash just below 4 GiB), or where parseOvmfImage was told. */
   readonly gpa: number;
   /** Footer table entries by GUID (text form). */
   readonly table: ReadonlyMap<string, Uint8Array>;
@@ -42,6 +50,8 @@ export interface OvmfImage {
   readonly sevEsResetEip: number | undefined;
   /** The guest address of the SEV hashes table (kernel/initrd/cmdline), if the image declares one. */
   readonly sevHashesTableGpa: number | undefined;
+  /** A Coconut SVSM's entry point (its SVSM_INFO offset + gpa), if the image is one. */
+  readonly svsmEntry: number | undefined;
 }
 
 const FOUR_GIB = 2 ** 32;
@@ -57,11 +67,15 @@ const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset,
 const u32 = (bytes: Uint8Array, at: number) => view(bytes).getUint32(at, true);
 const u16 = (bytes: Uint8Array, at: number) => view(bytes).getUint16(at, true);
 
-/** Parses an OVMF image's footer table and SEV metadata; OvmfError names what is malformed and where. */
-export function parseOvmfImage(bytes: Uint8Array): OvmfImage {
-  checkImageSize(bytes.length);
+/**
+ * Parses an OVMF image's footer table and SEV metadata; OvmfError names what is malformed and
+ * where. The image ends at `endAt`: 4 GiB for OVMF, below OVMF and its variable store for a
+ * Coconut SVSM (which has the same footer table and metadata; sev-snp-measure ovmf.py `SVSM`).
+ */
+export function parseOvmfImage(bytes: Uint8Array, endAt = FOUR_GIB): OvmfImage {
+  checkImageSize(bytes.length, endAt);
   const table = parseFooterTable(bytes);
-  const gpa = FOUR_GIB - bytes.length;
+  const gpa = endAt - bytes.length;
   const sections = parseMetadata(bytes, table.get(OvmfGuid.SEV_METADATA));
   checkSections(sections, gpa);
   return {
@@ -71,14 +85,23 @@ export function parseOvmfImage(bytes: Uint8Array): OvmfImage {
     sections,
     sevEsResetEip: tableU32(table, OvmfGuid.SEV_ES_RESET_BLOCK, 'SEV-ES reset block'),
     sevHashesTableGpa: tableU32(table, OvmfGuid.SEV_HASH_TABLE_RV, 'SEV hashes table entry'),
+    svsmEntry: svsmEntry(tableU32(table, OvmfGuid.SVSM_INFO, 'SVSM info'), gpa, bytes.length),
   };
 }
 
-/** The image is measured as whole pages and mapped below 4 GiB. */
-export function checkImageSize(size: number): void {
+/** The image is measured as whole pages and mapped below `endAt` (4 GiB). */
+export function checkImageSize(size: number, endAt = FOUR_GIB): void {
   if (size === 0 || size % PAGE_SIZE !== 0)
     throw new OvmfError('image', `size ${size} is not a non-zero multiple of 4096 bytes (truncated?)`);
-  if (size > FOUR_GIB) throw new OvmfError('image', `size ${size} does not fit below 4 GiB`);
+  if (size > endAt) throw new OvmfError('image', `size ${size} does not fit below ${hex(endAt)}`);
+}
+
+/** The SVSM's entry: an offset into the image (coconut-svsm QEMU sev.c adds the image's gpa). */
+function svsmEntry(offset: number | undefined, gpa: number, size: number): number | undefined {
+  if (offset === undefined) return undefined;
+  if (offset >= size)
+    throw new OvmfError('SVSM info', `entry offset ${hex(offset)} is outside the ${size}-byte image`);
+  return gpa + offset;
 }
 
 function parseFooterTable(bytes: Uint8Array): Map<string, Uint8Array> {

@@ -1,10 +1,21 @@
 import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { LaunchOptionsError, OvmfError } from '../errors.js';
 import type { LaunchPlan, PlanOp } from '../measure/plan.js';
-import { BSP_RESET_EIP, resetSettings, resetVmsaValues, type VmmType } from '../vmsa/resetState.js';
+import type { VmsaValues } from '../vmsa/layout.js';
+import {
+  BSP_RESET_EIP,
+  type ResetInputs,
+  resetSettings,
+  resetVmsaValues,
+  type VmmType,
+} from '../vmsa/resetState.js';
 import { type MetadataSection, OvmfGuid, type OvmfImage } from './image.js';
 import { type KernelHashes, SEV_HASHES_TABLE_BYTES, sevHashesTable } from './sevHashes.js';
 
+/**
+ * What an SEV-SNP launch of an OVMF image needs besides the image: vCPUs, their signature and features, the
+ * VMM, kernel hashes.
+ */
 export interface OvmfLaunchOptions {
   /** How the plan names the image file its NORMAL pages come from. */
   readonly imagePath: string;
@@ -20,6 +31,8 @@ export interface OvmfLaunchOptions {
   readonly kernelHashes?: KernelHashes;
   /** A precomputed digest of the firmware pages (`--mode snp:ovmf-hash`): the chain starts there. */
   readonly ovmfHash?: Uint8Array;
+  /** The VMSA defaults of KVM in this host kernel rather than today's (hostKernel.ts). */
+  readonly hostKernel?: NonNullable<ResetInputs['hostKernel']>;
 }
 
 /** The firmware image as NORMAL pages ending at 4 GiB: what `--mode snp:ovmf-hash` measures. */
@@ -39,7 +52,6 @@ export function firmwareOp(image: Pick<OvmfImage, 'gpa' | 'bytes'>, imagePath: s
  */
 export function ovmfLaunchPlan(image: OvmfImage, options: OvmfLaunchOptions): LaunchPlan {
   checkOptions(options);
-  const apEip = apResetEip(image);
   const hasKernelSection = image.sections.some((s) => s.type === 'SNP_KERNEL_HASHES');
   if (options.kernelHashes !== undefined && !hasKernelSection)
     throw new LaunchOptionsError(
@@ -52,12 +64,6 @@ export function ovmfLaunchPlan(image: OvmfImage, options: OvmfLaunchOptions): La
           ...image.sections.filter((s) => s.type === 'CPUID'),
         ]
       : image.sections;
-  const vmsa = (eip: number): PlanOp => ({
-    op: 'vmsa',
-    gpa: 0xffff_ffff_f000,
-    pages: 1,
-    vmsa: resetVmsaValues({ ...options, eip }),
-  });
   return {
     name: `ovmf ${options.imagePath}`,
     seed: '',
@@ -65,12 +71,45 @@ export function ovmfLaunchPlan(image: OvmfImage, options: OvmfLaunchOptions): La
     ops: [
       ...(options.ovmfHash ? [] : [firmwareOp(image, options.imagePath)]),
       ...sections.map((s) => sectionOp(s, image, options)),
-      ...Array.from({ length: options.vcpus }, (_, i) => vmsa(i === 0 ? BSP_RESET_EIP : apEip)),
+      ...launchVmsas(image, options).map(vmsaOp),
     ],
   };
 }
 
-function apResetEip(image: OvmfImage): number {
+/** The VMSA op of a launch (recorded at VMSA_GPA whatever its gpa). */
+export const vmsaOp = (vmsa: VmsaValues): PlanOp => ({ op: 'vmsa', gpa: 0xffff_ffff_f000, pages: 1, vmsa });
+
+/** What the VMSAs of an OVMF guest depend on (SNP and SEV-ES alike). */
+export type VcpuOptions = Pick<
+  OvmfLaunchOptions,
+  'vcpus' | 'vcpuSignature' | 'vcpuSignatureFrom' | 'vmmType' | 'guestFeatures' | 'hostKernel'
+> &
+  Pick<ResetInputs, 'guestFeaturesFrom'>;
+
+/**
+ * The VMSA of each vCPU: the BSP at the reset vector, the APs at the image's SEV-ES reset block,
+ * which must exist even for one vCPU (sev-snp-measure guest.py reads it before vmsa.py VMSA.pages).
+ */
+export function launchVmsas(image: OvmfImage, options: VcpuOptions): VmsaValues[] {
+  checkOptions(options);
+  const ap = resetVmsaValues({ ...options, eip: apResetEip(image) });
+  const bsp = resetVmsaValues({ ...options, eip: BSP_RESET_EIP });
+  // The APs share one object: callers encode each distinct VMSA once, however many vCPUs.
+  return Array.from({ length: options.vcpus }, (_, i) => (i === 0 ? bsp : ap));
+}
+
+/** A launch's VMSAs by role, each field with its value and where it comes from. */
+export type VmsaProvenance = {
+  readonly role: string;
+  readonly vcpus: string;
+  readonly eip: number;
+  readonly settings: ReturnType<typeof resetSettings>;
+}[];
+
+/** "0", "1", "1-3": a range of vCPU numbers. */
+export const vcpuRange = (first: number, last: number) => (first === last ? `${first}` : `${first}-${last}`);
+
+export function apResetEip(image: OvmfImage): number {
   if (image.sevEsResetEip === undefined) {
     throw new OvmfError(
       'footer table',
@@ -81,17 +120,20 @@ function apResetEip(image: OvmfImage): number {
 }
 
 /** The VMSAs of a launch, BSP then APs (all alike), each field with its value and where it comes from. */
-export function ovmfVmsaProvenance(image: OvmfImage, options: OvmfLaunchOptions) {
+export function ovmfVmsaProvenance(image: OvmfImage, options: VcpuOptions): VmsaProvenance {
   checkOptions(options);
   const roles = [{ role: 'BSP', vcpus: '0', eip: BSP_RESET_EIP }];
-  if (options.vcpus > 1) {
-    const vcpus = options.vcpus === 2 ? '1' : `1-${options.vcpus - 1}`;
-    roles.push({ role: 'AP', vcpus, eip: apResetEip(image) });
-  }
+  if (options.vcpus > 1)
+    roles.push({ role: 'AP', vcpus: vcpuRange(1, options.vcpus - 1), eip: apResetEip(image) });
   return roles.map((r) => ({ ...r, settings: resetSettings({ ...options, eip: r.eip }) }));
 }
 
-function sectionOp(section: MetadataSection, image: OvmfImage, options: OvmfLaunchOptions): PlanOp {
+/** The LAUNCH_UPDATE of one SEV metadata section (sev-snp-measure guest.py snp_update_section). */
+export function sectionOp(
+  section: MetadataSection,
+  image: OvmfImage,
+  options: Pick<OvmfLaunchOptions, 'vmmType' | 'kernelHashes'>,
+): PlanOp {
   const { gpa, size } = section;
   const pages = size / PAGE_SIZE;
   switch (section.type) {
@@ -128,7 +170,9 @@ function hashesTable(image: OvmfImage, section: MetadataSection, hashes: KernelH
   return { offset, data: sevHashesTable(hashes) };
 }
 
-function checkOptions(options: OvmfLaunchOptions): void {
+export function checkOptions(
+  options: Pick<OvmfLaunchOptions, 'vcpus' | 'vcpuSignature' | 'guestFeatures'>,
+): void {
   const { vcpus, vcpuSignature, guestFeatures } = options;
   if (!Number.isSafeInteger(vcpus) || vcpus < 1)
     throw new LaunchOptionsError(`vcpus: expected at least 1, got ${vcpus}`);

@@ -6,6 +6,7 @@ import { SeededPages } from '../measure/plan.js';
 import { guidBytes } from './guid.js';
 import { OvmfGuid, SectionType, type SectionTypeName } from './image.js';
 
+/** A deterministic OVMF-like image: its seed, size and SEV metadata sections. */
 export interface SyntheticOvmfSpec {
   readonly seed: string;
   readonly pages: number;
@@ -16,6 +17,8 @@ export interface SyntheticOvmfSpec {
   }[];
   readonly resetEip?: number;
   readonly hashesTableGpa?: number;
+  /** A Coconut SVSM's SVSM_INFO entry: the entry point's offset in the image. */
+  readonly svsmEntry?: number;
 }
 
 /** Pseudo-random bytes from the plan content stream (SeededPages), `length` long. */
@@ -42,7 +45,7 @@ const entry = (guid: string, data: Uint8Array) => concat(data, u16(data.length +
 
 /**
  * An image with seeded contents, SEV metadata 0x1000 bytes from the end, and a footer table
- * (reset block, hashes table, metadata) ending 32 bytes before the end, as edk2 lays them out.
+ * (reset block, hashes table, SVSM info, metadata) ending 32 bytes before the end, as edk2 lays them out.
  */
 export function buildOvmfImage(spec: SyntheticOvmfSpec): Uint8Array {
   const image = seededBytes(spec.seed, spec.pages * 4096);
@@ -60,6 +63,7 @@ export function buildOvmfImage(spec: SyntheticOvmfSpec): Uint8Array {
     ...(spec.hashesTableGpa === undefined
       ? []
       : [entry(OvmfGuid.SEV_HASH_TABLE_RV, concat(u32(spec.hashesTableGpa), u32(0x400)))]),
+    ...(spec.svsmEntry === undefined ? [] : [entry(OvmfGuid.SVSM_INFO, u32(spec.svsmEntry))]),
     entry(OvmfGuid.SEV_METADATA, u32(metadataFromEnd)),
   );
   const table = concat(entries, u16(entries.length + 18), guidBytes(OvmfGuid.FOOTER_TABLE));

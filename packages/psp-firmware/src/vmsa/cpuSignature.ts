@@ -29,6 +29,7 @@ const MODELS: Readonly<Record<string, readonly [family: number, model: number, s
     }),
   );
 
+/** The vCPU type names sev-snp-measure's --vcpu-type accepts. */
 export const VCPU_TYPES: readonly string[] = Object.keys(MODELS);
 
 /** The signature of a named vCPU type, or undefined if the name is not one of VCPU_TYPES. */

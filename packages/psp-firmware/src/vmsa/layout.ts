@@ -97,6 +97,7 @@ export function encodeVmsa(values: VmsaValues): Uint8Array {
   return page;
 }
 
+/** A VMSA page read field by field. */
 export interface DecodedVmsa {
   /** Every named field that is not zero, in layout order. */
   readonly values: Readonly<Record<string, bigint | Uint8Array>>;

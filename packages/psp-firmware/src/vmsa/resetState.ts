@@ -1,13 +1,30 @@
+import { type KernelVersion, onHostKernel } from './hostKernel.js';
 import { type VmsaValues, vmsaField } from './layout.js';
 import profiles from './vmm-profiles.json' with { type: 'json' };
 
-/** The VMMs whose initial vCPU state differs (sev-snp-measure's --vmm-type: QEMU, ec2, gce). */
-export type VmmType = keyof typeof profiles.vmms;
-export const VMM_TYPES = Object.keys(profiles.vmms) as readonly VmmType[];
+/**
+ * The VMMs whose initial vCPU state differs (sev-snp-measure's --vmm-type: QEMU, ec2, gce), each a
+ * key of vmm-profiles.json `vmms`. Written out rather than taken from the JSON, so that the
+ * declarations do not import JSON (which a `module: nodenext` consumer cannot without an attribute).
+ */
+export const VMM_TYPES = ['qemu', 'ec2', 'gce'] as const;
+/** One of {@link VMM_TYPES}. */
+export type VmmType = (typeof VMM_TYPES)[number];
 
 /** Values that come from the launch rather than from a constant. */
-export type ResetInput = 'vcpu-signature' | 'guest-features' | 'reset-eip-base' | 'reset-eip-offset';
-const INPUTS: readonly string[] = ['vcpu-signature', 'guest-features', 'reset-eip-base', 'reset-eip-offset'];
+export type ResetInput =
+  | 'vcpu-signature'
+  | 'guest-features'
+  | 'reset-eip'
+  | 'reset-eip-base'
+  | 'reset-eip-offset';
+const INPUTS: readonly string[] = [
+  'vcpu-signature',
+  'guest-features',
+  'reset-eip',
+  'reset-eip-base',
+  'reset-eip-offset',
+];
 
 /** One field of the initial VMSA, with where its value comes from. */
 export interface ResetSetting {
@@ -59,9 +76,16 @@ export const VMM_RESET_STATE: Readonly<Record<VmmType, readonly ResetSetting[]>>
   gce: [...profiles.common, ...profiles.vmms.gce].map(setting),
 };
 
+/** The VMSA of every vCPU of a Coconut SVSM launched by QEMU below OVMF (vmm-profiles.json `svsm`). */
+export const SVSM_RESET_STATE: readonly ResetSetting[] = profiles.svsm.map(setting);
+
 /** The reset EIP of the BSP: the architectural reset vector (AMD APM Vol 2 §14.1.5). */
 export const BSP_RESET_EIP = 0xfffffff0;
 
+/**
+ * What a vCPU's initial VMSA depends on: the VMM, its reset EIP, its CPUID signature and the guest's
+ * features.
+ */
 export interface ResetInputs {
   readonly vmmType: VmmType;
   /** The vCPU's reset EIP: BSP_RESET_EIP for the BSP, the OVMF SEV-ES reset block's EIP for APs. */
@@ -70,10 +94,20 @@ export interface ResetInputs {
   readonly guestFeatures: bigint;
   /** Where the vCPU signature came from (a vCPU type, a flag), for the provenance of RDX. */
   readonly vcpuSignatureFrom?: string;
+  /** Where SEV_FEATURES came from when not from --guest-features (SEV-ES: always 0). */
+  readonly guestFeaturesFrom?: string;
+  /** KVM's VMSA as of this host kernel (hostKernel.ts); `keep` names fields the user set by flag. */
+  readonly hostKernel?: { readonly version: KernelVersion; readonly keep?: readonly string[] };
 }
 
-/** Each set field of the initial VMSA with its value and where it comes from, in profile order. */
-export function resetSettings(inputs: ResetInputs): { field: string; value: bigint; from: string }[] {
+/**
+ * Each set field of the initial VMSA with its value and where it comes from, in profile order:
+ * the VMM's reset state, or `settings` (SVSM_RESET_STATE).
+ */
+export function resetSettings(
+  inputs: ResetInputs,
+  settings: readonly ResetSetting[] = VMM_RESET_STATE[inputs.vmmType],
+): { field: string; value: bigint; from: string }[] {
   const role = inputs.eip === BSP_RESET_EIP ? 'bsp' : 'ap';
   const resolve = (value: bigint | ResetInput): bigint => {
     switch (value) {
@@ -81,6 +115,8 @@ export function resetSettings(inputs: ResetInputs): { field: string; value: bigi
         return BigInt(inputs.vcpuSignature);
       case 'guest-features':
         return inputs.guestFeatures;
+      case 'reset-eip':
+        return BigInt(inputs.eip);
       case 'reset-eip-base':
         return BigInt((inputs.eip & 0xffff0000) >>> 0);
       case 'reset-eip-offset':
@@ -89,22 +125,23 @@ export function resetSettings(inputs: ResetInputs): { field: string; value: bigi
         return value;
     }
   };
-  return VMM_RESET_STATE[inputs.vmmType]
+  const from = (s: ResetSetting) => {
+    if (s.value === 'vcpu-signature' && inputs.vcpuSignatureFrom)
+      return `${s.from} (${inputs.vcpuSignatureFrom})`;
+    if (s.value === 'guest-features' && inputs.guestFeaturesFrom) return inputs.guestFeaturesFrom;
+    return s.from;
+  };
+  const resolved = settings
     .filter((s) => s.vcpu === undefined || s.vcpu === role)
-    .map((s) => ({
-      field: s.field,
-      value: resolve(s.value),
-      from:
-        s.value === 'vcpu-signature' && inputs.vcpuSignatureFrom
-          ? `${s.from} (${inputs.vcpuSignatureFrom})`
-          : s.from,
-    }));
+    .map((s) => ({ field: s.field, value: resolve(s.value), from: from(s) }));
+  const kernel = inputs.hostKernel;
+  return kernel === undefined ? resolved : onHostKernel(resolved, kernel.version, new Set(kernel.keep));
 }
 
 /** The field values of the initial VMSA (zero fields left out), ready for encodeVmsa. */
-export function resetVmsaValues(inputs: ResetInputs): VmsaValues {
+export function resetVmsaValues(inputs: ResetInputs, settings?: readonly ResetSetting[]): VmsaValues {
   return Object.fromEntries(
-    resetSettings(inputs)
+    resetSettings(inputs, settings)
       .filter((s) => s.value !== 0n)
       .map((s) => [s.field, s.value]),
   );

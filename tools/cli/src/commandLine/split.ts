@@ -48,7 +48,8 @@ export function splitCommandLine(
     }
     const value = takeValue(option, equals < 0 ? undefined : token.slice(equals + 1), queue);
     given.set(option.flag, value);
-    optionTokens.push(value === true ? name : `${name}=${value}`);
+    // cac reads an empty value as a missing one; it only checks, so it is shown a stand-in.
+    optionTokens.push(value === true ? name : `${name}=${value === '' ? "''" : value}`);
   }
   return { positionals, given, optionTokens };
 }

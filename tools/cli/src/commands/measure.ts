@@ -1,5 +1,5 @@
 // `snp-ref measure`: the launch digest of a plan or of an OVMF guest, or the launch itself
-// (--dump-plan, --explain-vmsa, --dump-vmsa, --log).
+// (--dump-plan, --explain-vmsa, --dump-vmsa, --log). SEV and SEV-ES launches: measureSev.ts.
 import {
   explicitPage,
   type LaunchPlan,
@@ -13,10 +13,12 @@ import { defineCommand } from '../commandLine/command.js';
 import type { CliIo } from '../commandLine/io.js';
 import { filesOf } from '../files.js';
 import { formatVmsaProvenance } from '../format/vmsa.js';
+import { logStep, PAGE_LOG } from '../measureLog.js';
 import { progressOn } from '../progress.js';
 import { measuredPlan } from './measuredPlan.js';
 import { openLog } from './measureLogFile.js';
 import { MEASURE_OPTIONS } from './measureOptions.js';
+import { measureSev, printDigest } from './measureSev.js';
 
 /** The plan's digest: NORMAL file pages hashed on all cores with --parallel, progress on a terminal. */
 async function measure(
@@ -50,11 +52,18 @@ export const measureCommand = defineCommand({
   options: MEASURE_OPTIONS,
   action: async ({ options }, io) => {
     const files = filesOf(io);
-    const { plan, vmsas } = await measuredPlan(options, io, files);
+    const launch = await measuredPlan(options, io, files);
     if (options.explainVmsa) {
-      io.stdout(options.json ? `${JSON.stringify(vmsas, bigintsAsHex, 2)}\n` : formatVmsaProvenance(vmsas));
+      const { vmsas, mode } = launch;
+      io.stdout(
+        options.json
+          ? `${JSON.stringify(vmsas ?? [], bigintsAsHex, 2)}\n`
+          : formatVmsaProvenance(vmsas, mode),
+      );
       return;
     }
+    if ('sev' in launch) return measureSev(launch, options, io, files);
+    const { plan } = launch;
     if (options.dumpPlan) {
       io.stdout(`${JSON.stringify(launchPlanJson(plan), null, 2)}\n`);
       return;
@@ -65,8 +74,11 @@ export const measureCommand = defineCommand({
         files.writeText(`vmsa${i}.bin`, explicitPage(op, 0) ?? new Uint8Array(PAGE_SIZE));
     }
     const logFile = options.log === true ? '-' : options.log;
-    const log = logFile === undefined ? undefined : openLog(io, files, logFile, options.format ?? 'json');
-    const measured = await measure(io, plan, options.parallel, log?.onPage);
+    const log =
+      logFile === undefined ? undefined : openLog(io, files, logFile, options.format ?? 'json', PAGE_LOG);
+    let index = 0;
+    const onPage = log && ((page: MeasuredPage, op: number) => log.write(logStep(index++, page, op)));
+    const measured = await measure(io, plan, options.parallel, onPage);
     log?.close();
     if (logFile === '-') return;
     if (options.json) {
@@ -79,10 +91,6 @@ export const measureCommand = defineCommand({
       io.stdout(`${JSON.stringify({ name: plan.name, digest: measured.digest, steps }, null, 2)}\n`);
       return;
     }
-    const ovmfHashOnly = options.mode === 'snp:ovmf-hash';
-    const base64 = options.outputFormat === 'base64' && !ovmfHashOnly;
-    const digest = base64 ? Buffer.from(measured.digest, 'hex').toString('base64') : measured.digest;
-    const guest = ovmfHashOnly ? '' : 'Calculated SEV_SNP guest measurement: ';
-    io.stdout(`${options.verbose ? guest : ''}${digest}\n`);
+    printDigest(io, options, launch.mode, measured.digest);
   },
 });

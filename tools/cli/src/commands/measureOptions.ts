@@ -12,9 +12,23 @@ export const MEASURE_OPTIONS = [
     flag: '--mode',
     type: 'string',
     value: 'mode',
-    description: 'snp: an OVMF guest launch; snp:ovmf-hash: the firmware pages only',
+    description:
+      'snp: an OVMF guest launch; snp:ovmf-hash: the firmware pages only; snp:svsm: a Coconut SVSM below OVMF; sev, seves: SEV and SEV-ES launches',
   },
   { flag: '--ovmf', type: 'string', value: 'path', description: 'the OVMF image (with --mode)' },
+  { flag: '--svsm', type: 'string', value: 'path', description: 'the Coconut SVSM image (snp:svsm)' },
+  {
+    flag: '--vars-size',
+    type: 'string',
+    value: 'bytes',
+    description: 'size of OVMF_VARS, mapped between the SVSM and OVMF (snp:svsm)',
+  },
+  {
+    flag: '--vars-file',
+    type: 'string',
+    value: 'path',
+    description: 'the OVMF_VARS file, for its size (snp:svsm; instead of --vars-size)',
+  },
   { flag: '--vcpus', type: 'string', value: 'n', description: 'number of vCPUs: one VMSA page each' },
   {
     flag: '--vcpu-type',
@@ -44,6 +58,13 @@ export const MEASURE_OPTIONS = [
     description: 'SEV_FEATURES of the VMSAs (default 0x1)',
   },
   {
+    flag: '--host-kernel',
+    type: 'string',
+    value: 'version',
+    description:
+      "the VMSA defaults of KVM in this Linux release (6.5, 6.8, 6.10, …) instead of today's (QEMU)",
+  },
+  {
     flag: '--kernel',
     type: 'string',
     value: 'path',
@@ -67,14 +88,19 @@ export const MEASURE_OPTIONS = [
     flag: '--verbose',
     alias: '-v',
     type: 'boolean',
-    description: 'print "Calculated SEV_SNP guest measurement: …" as sev-snp-measure -v does',
+    description:
+      'print "Calculated SEV_SNP guest measurement: …" (SEV, SEV_ES, SEV_SNP_SVSM) as sev-snp-measure -v does',
   },
   {
     flag: '--dump-plan',
     type: 'boolean',
     description: 'print the launch as a plan (the --plan format) instead of its digest',
   },
-  { flag: '--dump-vmsa', type: 'boolean', description: 'also write each measured VMSA page to vmsa<N>.bin' },
+  {
+    flag: '--dump-vmsa',
+    type: 'boolean',
+    description: 'also write each measured VMSA page to vmsa<N>.bin (not --mode sev)',
+  },
   {
     flag: '--explain-vmsa',
     type: 'boolean',

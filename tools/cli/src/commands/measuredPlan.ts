@@ -1,11 +1,12 @@
 // What `snp-ref measure` measures: a plan file, or the launch sev-snp-measure's flags describe.
 import { dirname } from 'node:path';
-import { FirmwareInputError, parseLaunchPlan } from '@snp-ref/psp-firmware/measure';
+import { FirmwareInputError, type LaunchPlan, parseLaunchPlan } from '@snp-ref/psp-firmware/measure';
 import { optionKey } from '../commandLine/command.js';
 import { CliInputError } from '../commandLine/inputError.js';
 import type { CliIo } from '../commandLine/io.js';
 import type { Files } from '../files.js';
-import { OVMF_FLAG_NAMES, type OvmfLaunch, ovmfFlags, ovmfLaunch } from '../ovmfMeasure.js';
+import { OVMF_FLAG_NAMES, ovmfFlags } from '../ovmfFlags.js';
+import { type OvmfLaunch, ovmfLaunch } from '../ovmfMeasure.js';
 import { withBaseDir } from '../planFiles.js';
 import type { MeasureOptions } from './measureOptions.js';
 
@@ -19,12 +20,14 @@ async function about<T>(source: string, read: () => T | Promise<T>): Promise<T> 
   }
 }
 
-/** The plan to measure: read from --plan, or laid out from the OVMF flags (with its VMSAs). */
+/** What to measure: a plan read from --plan, or the launch the OVMF flags lay out (with its VMSAs). */
 export async function measuredPlan(
   options: MeasureOptions,
   io: CliIo,
   files: Files,
-): Promise<Pick<OvmfLaunch, 'plan'> & Partial<OvmfLaunch>> {
+): Promise<
+  OvmfLaunch | { readonly plan: LaunchPlan; readonly mode?: undefined; readonly vmsas?: undefined }
+> {
   const { plan, mode, outputFormat } = options;
   if (outputFormat !== undefined && outputFormat !== 'hex' && outputFormat !== 'base64')
     throw new CliInputError('USAGE', `--output-format: expected hex or base64, got ${outputFormat}`);
@@ -40,7 +43,9 @@ export async function measuredPlan(
   if (mode === undefined)
     throw new CliInputError(
       'USAGE',
-      '--plan or --mode: say what to measure (a plan file, or --mode snp with --ovmf)',
+      '--plan or --mode: say what to measure (a plan file, or --mode sev|seves|snp|snp:ovmf-hash|snp:svsm with --ovmf)',
     );
-  return about(mode, () => ovmfLaunch({ ...ovmfFlags(options), mode }, io.cwd));
+  return about(mode, () =>
+    ovmfLaunch({ ...ovmfFlags(options), mode }, io.cwd, (note) => io.stderr(`${note}\n`)),
+  );
 }

@@ -1,4 +1,5 @@
 // Aligns two measured-page sequences and says how they differ, first difference first.
+import { changesBehind, type FieldChange, fieldChangeText, versionText } from '@snp-ref/psp-firmware/measure';
 import type { DiffStep, StepSource } from './steps.js';
 
 interface At {
@@ -30,6 +31,31 @@ export interface FieldDifference {
   readonly field: string;
   readonly a: string;
   readonly b: string;
+  /** Host-kernel changes of KVM's VMSA that turn one value into the other (hostKernel.ts). */
+  readonly hostKernel?: readonly {
+    kernel: string;
+    commit: string;
+    title: string;
+    change: string;
+    source: string;
+  }[];
+}
+
+/** The host-kernel changes behind a difference of integer fields. */
+function hostKernelChanges(field: string, a: string, b: string): Pick<FieldDifference, 'hostKernel'> {
+  const integer = /^0x[0-9a-f]+$/i;
+  if (!integer.test(a) || !integer.test(b)) return {};
+  const changes = changesBehind(field, BigInt(a), BigInt(b));
+  if (changes.length === 0) return {};
+  return {
+    hostKernel: changes.map((c) => ({
+      kernel: versionText(c.kernel),
+      commit: c.commit,
+      title: c.title,
+      change: fieldChangeText(c.fields[field] as FieldChange),
+      source: c.source,
+    })),
+  };
 }
 
 export interface Comparison {
@@ -67,7 +93,8 @@ function fieldDifferences(
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])];
   return names
     .map((field) => ({ field, a: a[field] ?? '0x0', b: b[field] ?? '0x0' }))
-    .filter((f) => f.a !== f.b);
+    .filter((f) => f.a !== f.b)
+    .map((f) => ({ ...f, ...hostKernelChanges(f.field, f.a, f.b) }));
 }
 
 function comparePages(x: DiffStep, y: DiffStep, a: number, b: number): Difference | undefined {

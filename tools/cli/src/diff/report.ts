@@ -29,7 +29,11 @@ function details(d: Difference): string[] {
   if (d.vmsa !== undefined && d.vmsa.length > 0) {
     const width = Math.max(5, ...d.vmsa.map((f) => f.field.length));
     lines.push(`  VMSA fields that differ:`, `    ${'field'.padEnd(width)}  A → B`);
-    for (const f of d.vmsa) lines.push(`    ${f.field.padEnd(width)}  ${f.a} → ${f.b}${featureChange(f)}`);
+    for (const f of d.vmsa) {
+      lines.push(`    ${f.field.padEnd(width)}  ${f.a} → ${f.b}${featureChange(f)}`);
+      for (const c of f.hostKernel ?? [])
+        lines.push(`    ${''.padEnd(width)}  host kernel ${c.kernel}: ${c.commit} "${c.title}" ${c.change}`);
+    }
   } else if (d.byte !== undefined) {
     const { offset, a, b, count } = d.byte;
     lines.push(

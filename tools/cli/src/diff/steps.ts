@@ -77,6 +77,10 @@ function logSteps(file: string, text: string): StepSource {
       } catch {
         throw new SourceError(`${file}:${n}: not a JSON line`);
       }
+      if ('sha256' in s && 'kind' in s)
+        throw new SourceError(
+          `${file}:${n}: a SEV or SEV-ES log (regions under one SHA-256, not a PAGE_INFO chain of pages): diff compares SNP launches; compare the regions' sha256 and vmsa fields`,
+        );
       if (
         typeof s.gpa !== 'string' ||
         !/^0x[0-9a-f]+$/i.test(s.gpa) ||

@@ -1,8 +1,16 @@
-import type { OvmfLaunch } from '../ovmfMeasure.js';
+import type { VmsaProvenance } from '@snp-ref/psp-firmware/measure';
+import type { GuestMode } from '../ovmfMeasure.js';
+
+/** Why a launch has no VMSA to explain. */
+const NO_VMSA: Readonly<Record<string, string>> = {
+  sev: 'no VMSA in this launch: SEV encrypts no vCPU state (SEV-ES and SNP do)',
+  'snp:ovmf-hash': 'no VMSA in this launch: --mode snp:ovmf-hash measures the firmware pages only',
+  plan: 'no VMSA provenance for a plan: it spells its VMSA fields out (--dump-plan prints them)',
+};
 
 /** The VMSAs' provenance as a table per vCPU role: field, value, where the value comes from. */
-export function formatVmsaProvenance(vmsas: OvmfLaunch['vmsas'] = []): string {
-  if (vmsas.length === 0) return 'no VMSA in this launch (--mode snp:ovmf-hash or a plan)\n';
+export function formatVmsaProvenance(vmsas: VmsaProvenance = [], mode?: GuestMode): string {
+  if (vmsas.length === 0) return `${NO_VMSA[mode ?? 'plan']}\n`;
   return vmsas
     .map(({ role, vcpus, eip, settings }) => {
       const rows = settings.map((s) => [s.field, `0x${s.value.toString(16)}`, s.from]);
