@@ -9,6 +9,10 @@ import type { TcbPartName } from './tcb.js';
 export const MAX_CERTIFICATE_FILE_BYTES = 256 * 1024;
 const MAX_CERTIFICATES_PER_FILE = 16;
 
+/**
+ * The roles of AMD's certificates: the root (ARK), the signing keys' intermediates (ASK for VCEKs, ASVK for
+ * VLEKs), and the keys that sign reports (VCEK, chip-unique; VLEK, loaded by a cloud provider).
+ */
 export type CertRole = 'ARK' | 'ASK' | 'ASVK' | 'VCEK' | 'VLEK';
 
 /**
@@ -42,6 +46,10 @@ const TCB_OIDS: Readonly<Record<string, TcbPartName>> = {
 /** RSASSA-PSS (RFC 8017 §A.2.3; RFC 4055), with which AMD signs every certificate of the chain. */
 export const RSASSA_PSS_OID = '1.2.840.113549.1.1.10';
 
+/**
+ * A certificate of AMD's chain as {@link parseCertificates} read it: its role, names, validity, key and the
+ * SEV-SNP extensions.
+ */
 export interface AmdCertificate {
   /** The file and, in a bundle, which certificate: "chain.pem, certificate 2". */
   readonly where: string;

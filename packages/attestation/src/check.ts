@@ -18,9 +18,12 @@ export const CHECK_IDS = [
   'id-key-digest',
   'author-key-digest',
   'policy',
+  'platform-info',
   'min-tcb',
+  'min-launch-tcb',
   'vmpl',
 ] as const;
+/** One of {@link CHECK_IDS}. */
 export type CheckId = (typeof CHECK_IDS)[number];
 
 /**

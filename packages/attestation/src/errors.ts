@@ -18,3 +18,14 @@ export class CertificateError extends FirmwareInputError {
     super('CERTIFICATE_FORMAT', `${where}: ${problem}`);
   }
 }
+
+/** Bytes that are not a private key snp-ref can sign an ID block with: `where` names the file. */
+export class KeyFormatError extends FirmwareInputError {
+  override readonly name = 'KeyFormatError';
+  constructor(
+    readonly where: string,
+    readonly problem: string,
+  ) {
+    super('KEY_FORMAT', `${where}: ${problem}`);
+  }
+}

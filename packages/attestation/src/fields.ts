@@ -1,9 +1,13 @@
 // A report as a reader wants it: every field by its spec name and offset, with what it means.
 import { bytesToHex, PolicyBit } from '@snp-ref/psp-firmware';
+import { PLATFORM_INFO_BITS, unnamedPlatformInfoBits } from './bounds.js';
 import { type DecodedReport, fieldsOfLayout, type ReportFields } from './layout.js';
 import { type Product, productOfCpuid } from './product.js';
 import { decodeTcb, formatTcb } from './tcb.js';
 
+/**
+ * A field of a report as shown to a reader: its spec name and offset, its value, and what the value means.
+ */
 export interface ShownField {
   /** The spec's name: MEASUREMENT, REPORTED_TCB, … */
   readonly name: string;
@@ -26,17 +30,6 @@ export function signingKeyOf(flags: number): 'VCEK' | 'VLEK' | 'none' | `reserve
   return key === 7 ? 'none' : `reserved (${key})`;
 }
 
-/** PLATFORM_INFO bits (go-sev-guest abi.go ParseSnpPlatformInfo; bit 6 is reserved). */
-const PLATFORM_INFO_BITS: readonly (readonly [bit: number, name: string])[] = [
-  [0, 'SMT_EN'],
-  [1, 'TSME_EN'],
-  [2, 'ECC_EN'],
-  [3, 'RAPL_DIS'],
-  [4, 'CIPHERTEXT_HIDING_EN'],
-  [5, 'ALIAS_CHECK_COMPLETE'],
-  [7, 'TIO_EN'],
-];
-
 const snakeName = (field: string) => field.replace(/([A-Z])/g, '_$1').toUpperCase();
 const hex64 = (v: bigint) => `0x${v.toString(16).padStart(16, '0')}`;
 const isZero = (bytes: Uint8Array) => bytes.every((b) => b === 0);
@@ -51,6 +44,15 @@ function policyMeaning(policy: bigint): string {
   return `ABI ${(policy >> 8n) & 0xffn}.${policy & 0xffn} minimum; ${bitNames(policy, bits)}`;
 }
 
+function platformInfoMeaning(info: bigint): string {
+  const named = bitNames(
+    info,
+    PLATFORM_INFO_BITS.map(([n, mask]) => [mask.toString(2).length - 1, n] as const),
+  );
+  const unnamed = unnamedPlatformInfoBits(info);
+  return unnamed === 0n ? named : `${named}; unnamed bits 0x${unnamed.toString(16)}`;
+}
+
 /** What each field means, for the fields that have a meaning beyond their value. */
 function meaningOf(name: string, fields: ReportFields, product: Product | undefined): string | undefined {
   const tcb = (v: bigint) => formatTcb(decodeTcb(v, product));
@@ -58,7 +60,7 @@ function meaningOf(name: string, fields: ReportFields, product: Product | undefi
     case 'policy':
       return policyMeaning(fields.policy);
     case 'platformInfo':
-      return bitNames(fields.platformInfo, PLATFORM_INFO_BITS);
+      return platformInfoMeaning(fields.platformInfo);
     case 'flags':
       return `SIGNING_KEY ${signingKeyOf(fields.flags)}; MASK_CHIP_KEY ${(fields.flags >> 1) & 1}; AUTHOR_KEY_EN ${fields.flags & 1}`;
     case 'signatureAlgo':

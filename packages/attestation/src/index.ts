@@ -1,3 +1,5 @@
+// The declarations use Node's types (node:crypto): a consumer gets them with this package.
+/// <reference types="node" preserve="true" />
 export {
   type AmdCertificate,
   type CertRole,
@@ -5,8 +7,15 @@ export {
   parseCertificates,
 } from './certs.js';
 export { CHECK_IDS, type Check, type CheckId } from './check.js';
-export { CertificateError, ReportFormatError } from './errors.js';
+export { CertificateError, KeyFormatError, ReportFormatError } from './errors.js';
 export { type ShownField, shownFields, signingKeyOf } from './fields.js';
+export {
+  ID_BLOCK_DEFAULTS,
+  MAX_KEY_FILE_BYTES,
+  readP384PrivateKey,
+  type SignedIdBlock,
+  signIdBlock,
+} from './idBlock.js';
 export {
   HCL_REPORT_OFFSET,
   MAX_REPORT_INPUT_BYTES,
@@ -14,6 +23,7 @@ export {
   type ReportInput,
   readReportInput,
 } from './input.js';
+export { KDS_BASE_URL, kdsCertChainUrl, kdsVcekUrl } from './kds.js';
 export {
   type DecodedReport,
   decodeAttestationReport,

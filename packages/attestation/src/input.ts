@@ -11,10 +11,13 @@ export const MAX_REPORT_INPUT_BYTES = 1 << 20;
  * hw_report; SNP_REPORT_SIZE 1184).
  */
 const HCL_SIGNATURE = 'HCLA';
+/** Where the hardware report starts in an Azure HCL report, after its header. */
 export const HCL_REPORT_OFFSET = 0x20;
 
+/** How a report was given: the raw bytes, the same as hex text, or inside an Azure HCL report. */
 export type ReportContainer = 'binary' | 'hex' | 'hcl';
 
+/** A report as read from a file or text: its 0x4A0 bytes and the container they came in. */
 export interface ReportInput {
   /** The 0x4A0 report bytes. */
   readonly report: Uint8Array;

@@ -32,13 +32,26 @@ const ReportBodyV5 = new PackedStruct('attestation report (version 5)', SIGNED_B
   currentMitVector: [0x200, 'u64'],
 });
 
+/**
+ * The fields of a version 2 report (every version has them).
+ * @inline
+ */
 type V2Fields = StructValue<(typeof ReportBody)['layout']>;
+/**
+ * The fields version 3 adds (CPUID family, model and stepping, launch TCB).
+ * @inline
+ */
 type V3Only = Omit<StructValue<(typeof ReportBodyV3)['layout']>, keyof V2Fields>;
+/**
+ * The fields version 5 adds (launch and current mitigation vectors).
+ * @inline
+ */
 type V5Only = Omit<StructValue<(typeof ReportBodyV5)['layout']>, keyof V2Fields | keyof V3Only>;
 
 /** Every field of the signed part; the ones a version does not define are absent. */
 export type ReportFields = Readonly<V2Fields & Partial<V3Only> & Partial<V5Only>>;
 
+/** A report read with the layout of its VERSION: the fields, the signature, and which layout read them. */
 export interface DecodedReport {
   readonly fields: ReportFields;
   /** r and s as big-endian 48-byte integers. */

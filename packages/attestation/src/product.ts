@@ -1,8 +1,11 @@
 // AMD EPYC generations that run SEV-SNP, and how a report or a certificate names one.
 
+/** The AMD EPYC generations that run SEV-SNP, as AMD's KDS names them. */
 export const PRODUCTS = ['Milan', 'Genoa', 'Turin'] as const;
+/** One of {@link PRODUCTS}. */
 export type Product = (typeof PRODUCTS)[number];
 
+/** Whether `name` is one of {@link PRODUCTS}, spelt as the KDS spells it. */
 export const isProduct = (name: string): name is Product => (PRODUCTS as readonly string[]).includes(name);
 
 /**

@@ -1,6 +1,7 @@
 // TCB_VERSION: one 64-bit value, split into security patch levels differently per generation.
 import type { Product } from './product.js';
 
+/** A TCB_VERSION split into its security patch levels (SPLs). */
 export interface TcbParts {
   /** Turin and later only. */
   readonly fmc?: number;
@@ -10,7 +11,9 @@ export interface TcbParts {
   readonly microcode: number;
 }
 
+/** The parts of a TCB_VERSION, by the names {@link TcbParts} uses. */
 export const TCB_PART_NAMES = ['fmc', 'bootloader', 'tee', 'snp', 'microcode'] as const;
+/** One of {@link TCB_PART_NAMES}. */
 export type TcbPartName = (typeof TCB_PART_NAMES)[number];
 
 /**

@@ -5,6 +5,7 @@ import {
   SIGNED_BYTES,
   verifyP384,
 } from '@snp-ref/psp-firmware';
+import { platformInfoCheck, policyCheck, reservedPolicyBits } from './bounds.js';
 import type { AmdCertificate } from './certs.js';
 import { checkChain } from './chain.js';
 import { type Check, type CheckId, notApplicable, notMade } from './check.js';
@@ -14,6 +15,7 @@ import { type Product, productOfCpuid, productOfName } from './product.js';
 import { productOfArkKey } from './roots.js';
 import { decodeTcb, formatTcb, TCB_PART_NAMES, type TcbParts } from './tcb.js';
 
+/** What {@link verifyAttestation} found: every check with its reason, and ok only when none failed. */
 export interface Verdict {
   readonly ok: boolean;
   readonly checks: readonly Check[];
@@ -28,12 +30,21 @@ export interface Expectations {
   readonly hostData?: Uint8Array;
   readonly idKeyDigest?: Uint8Array;
   readonly authorKeyDigest?: Uint8Array;
+  /** The most permissive POLICY accepted (go-sev-guest `check -guest_policy`). */
   readonly policy?: bigint;
-  /** Each part of REPORTED_TCB must be at least this. */
+  /** The most PLATFORM_INFO may have (go-sev-guest `check -platform_info`). */
+  readonly platformInfo?: bigint;
+  /** Each part of REPORTED_TCB, CURRENT_TCB and COMMITTED_TCB must be at least this. */
   readonly minTcb?: TcbParts;
+  /** Each part of LAUNCH_TCB must be at least this. */
+  readonly minLaunchTcb?: TcbParts;
   readonly vmpl?: number;
 }
 
+/**
+ * What to verify a report against: the certificates, the generation, the expected field values and the time;
+ * each one left out skips the checks that need it.
+ */
 export interface VerifyOptions {
   /** The certificate of the key that signed the report (VCEK or VLEK). */
   readonly vek?: AmdCertificate | undefined;
@@ -102,15 +113,25 @@ function versionCheck(report: DecodedReport): Check {
 
 function reservedCheck(report: DecodedReport): Check {
   const set = report.reservedSet;
-  if (set.length === 0)
-    return { id: 'report.reserved', ok: true, why: 'every byte the layout reserves is zero' };
+  const bits = reservedPolicyBits(report.fields.policy);
+  if (set.length === 0 && bits.length === 0)
+    return {
+      id: 'report.reserved',
+      ok: true,
+      why: 'every byte the layout reserves is zero, and the reserved bits of POLICY are as the ABI fixes them',
+    };
   const shown = set.slice(0, 8).map((at) => `0x${at.toString(16).padStart(3, '0')}`);
+  const bytes =
+    set.length === 0 ? [] : [`${set.length} set: ${shown.join(', ')}${set.length > 8 ? ', …' : ''}`];
   return {
     id: 'report.reserved',
     ok: false,
-    expected: 'zero',
-    actual: `${set.length} set: ${shown.join(', ')}${set.length > 8 ? ', …' : ''}`,
-    why: `reserved bytes of the version ${report.layoutVersion} layout must be zero`,
+    expected: 'reserved bytes zero; POLICY bit 17 one, bits 63:26 zero',
+    actual: [...bytes, ...bits].join('; '),
+    why:
+      set.length > 0
+        ? `reserved bytes of the version ${report.layoutVersion} layout must be zero`
+        : 'reserved bits of POLICY are not as the ABI fixes them (go-sev-guest abi.go ParseSnpPolicy refuses the report)',
   };
 }
 
@@ -267,32 +288,22 @@ function expectationChecks(
   bytes('host-data', 'HOST_DATA (0x0C0)', expected.hostData, fields.hostData);
   bytes('id-key-digest', 'ID_KEY_DIGEST (0x0E0)', expected.idKeyDigest, fields.idKeyDigest);
   bytes('author-key-digest', 'AUTHOR_KEY_DIGEST (0x110)', expected.authorKeyDigest, fields.authorKeyDigest);
-  if (expected.policy !== undefined) {
-    const ok = expected.policy === fields.policy;
-    const hex = (v: bigint) => `0x${v.toString(16)}`;
-    checks.push({
-      id: 'policy',
-      ok,
-      expected: hex(expected.policy),
-      actual: hex(fields.policy),
-      why: ok ? 'POLICY (0x008) is the expected value' : 'POLICY (0x008) is not the expected value',
-    });
-  }
-  if (expected.minTcb !== undefined) {
-    const reported = decodeTcb(fields.reportedTcb, product);
-    const min = expected.minTcb;
-    const low = TCB_PART_NAMES.filter((p) => min[p] !== undefined && (reported[p] ?? 0) < (min[p] ?? 0));
-    checks.push({
-      id: 'min-tcb',
-      ok: low.length === 0,
-      expected: `at least ${formatTcb(min)}`,
-      actual: formatTcb(reported),
-      why:
-        low.length === 0
-          ? 'every part of REPORTED_TCB (0x180) is at least the minimum'
-          : `REPORTED_TCB (0x180) is below the minimum in ${low.join(', ')}`,
-    });
-  }
+  if (expected.policy !== undefined) checks.push(policyCheck(fields.policy, expected.policy));
+  if (expected.platformInfo !== undefined)
+    checks.push(platformInfoCheck(fields.platformInfo, expected.platformInfo));
+  const tcb = (name: string, value: bigint) => ({ name, parts: decodeTcb(value, product) });
+  if (expected.minTcb !== undefined)
+    checks.push(
+      minTcbCheck('min-tcb', expected.minTcb, [
+        tcb('REPORTED_TCB (0x180)', fields.reportedTcb),
+        tcb('CURRENT_TCB (0x038)', fields.currentTcb),
+        tcb('COMMITTED_TCB (0x1E0)', fields.committedTcb),
+      ]),
+    );
+  if (expected.minLaunchTcb !== undefined)
+    checks.push(
+      minTcbCheck('min-launch-tcb', expected.minLaunchTcb, [tcb('LAUNCH_TCB (0x1F0)', fields.launchTcb)]),
+    );
   if (expected.vmpl !== undefined) {
     const ok = expected.vmpl === fields.vmpl;
     checks.push({
@@ -304,4 +315,33 @@ function expectationChecks(
     });
   }
   return checks;
+}
+
+/**
+ * Each TCB at least the minimum, part by part. go-sev-guest checks the minimum against
+ * REPORTED_TCB and, through REPORTED ≤ CURRENT and COMMITTED = CURRENT, the other two (its `check
+ * -minimum_tcb`: "CURRENT_TCB, COMMITTED_TCB, and REPORTED_TCB"); LAUNCH_TCB has its own minimum.
+ */
+function minTcbCheck(
+  id: 'min-tcb' | 'min-launch-tcb',
+  min: TcbParts,
+  tcbs: readonly { readonly name: string; readonly parts: TcbParts }[],
+): Check {
+  const below = tcbs
+    .map(({ name, parts }) => ({
+      name,
+      low: TCB_PART_NAMES.filter((p) => min[p] !== undefined && (parts[p] ?? 0) < (min[p] ?? 0)),
+    }))
+    .filter(({ low }) => low.length > 0);
+  const names = tcbs.map((t) => t.name.split(' ')[0]).join(', ');
+  return {
+    id,
+    ok: below.length === 0,
+    expected: `at least ${formatTcb(min)}`,
+    actual: tcbs.map(({ name, parts }) => `${name.split(' ')[0]} ${formatTcb(parts)}`).join('; '),
+    why:
+      below.length === 0
+        ? `every part of ${names} is at least the minimum`
+        : below.map(({ name, low }) => `${name} is below the minimum in ${low.join(', ')}`).join('; '),
+  };
 }

@@ -20,6 +20,7 @@ export const GuestMessageHeader = {
   MSG_SZ: 0x36,
   MSG_VMPCK: 0x3c,
 } as const;
+/** The header's AEAD algorithm value for AES-256-GCM, the only one guest messages use. */
 export const AEAD_AES_256_GCM = 1;
 const HDR_VERSION = 1;
 const TAG_BYTES = 16;
@@ -36,6 +37,7 @@ export const MsgType = {
   REPORT_RSP: 6,
 } as const;
 
+/** A guest message in the clear: the header fields that matter and the payload. */
 export interface GuestMessage {
   readonly seqno: bigint;
   readonly msgType: number;
@@ -116,11 +118,16 @@ export const REPORT_REQUEST_BYTES = 96;
 /** MSG_REPORT_RSP payload: status u32, report size u32, 24 reserved bytes, then the report. */
 export const REPORT_RESPONSE_HEADER_BYTES = 0x20;
 
+/** MSG_REPORT_REQ's payload: the 64 bytes of REPORT_DATA and the VMPL to report at. */
 export interface ReportRequest {
   readonly reportData: Uint8Array;
   readonly vmpl: number;
 }
 
+/**
+ * MSG_REPORT_REQ's payload bytes.
+ * @throws LengthError when REPORT_DATA is not 64 bytes.
+ */
 export function encodeReportRequest(request: ReportRequest): Buffer {
   if (request.reportData.length !== 64) throw new LengthError('REPORT_DATA', '64', request.reportData.length);
   const bytes = Buffer.alloc(REPORT_REQUEST_BYTES);
@@ -129,16 +136,22 @@ export function encodeReportRequest(request: ReportRequest): Buffer {
   return bytes;
 }
 
+/**
+ * Reads MSG_REPORT_REQ's payload.
+ * @throws LengthError when it is not 96 bytes.
+ */
 export function decodeReportRequest(bytes: Uint8Array): ReportRequest {
   if (bytes.length !== REPORT_REQUEST_BYTES) throw new LengthError('a report request', '96', bytes.length);
   return { reportData: copyBytes(bytes, 0, 64), vmpl: Buffer.from(bytes).readUInt32LE(64) };
 }
 
+/** MSG_REPORT_RSP's payload: the firmware status and the report. */
 export interface ReportResponse {
   readonly status: number;
   readonly report: Uint8Array;
 }
 
+/** MSG_REPORT_RSP's payload bytes: the header, then the report. */
 export function encodeReportResponse(response: ReportResponse): Buffer {
   const bytes = Buffer.alloc(REPORT_RESPONSE_HEADER_BYTES + response.report.length);
   bytes.writeUInt32LE(response.status, 0);
@@ -147,6 +160,11 @@ export function encodeReportResponse(response: ReportResponse): Buffer {
   return bytes;
 }
 
+/**
+ * Reads MSG_REPORT_RSP's payload.
+ * @throws LengthError when it is shorter than its header; FirmwareInputError when the report size it states
+ * runs past its end.
+ */
 export function decodeReportResponse(bytes: Uint8Array): ReportResponse {
   if (bytes.length < REPORT_RESPONSE_HEADER_BYTES)
     throw new LengthError('a report response', 'at least 32', bytes.length);

@@ -4,6 +4,7 @@ import { PackedStruct, type StructValue } from '../struct.js';
 
 /** ATTESTATION_REPORT size and its signed part (docs/spec-notes.md §5.3; virtee/sev AttestationReport). */
 export const REPORT_BYTES = 0x4a0;
+/** See {@link REPORT_BYTES}: the report's bytes the signature covers. */
 export const SIGNED_BYTES = 0x2a0;
 /** SIGNATURE_ALGO 1: ECDSA P-384 with SHA-384. */
 export const SIGNATURE_ALGO_ECDSA_P384_SHA384 = 1;

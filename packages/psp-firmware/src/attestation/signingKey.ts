@@ -6,6 +6,17 @@ const N = 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a
 
 const scalarBytes = (value: bigint) => Buffer.from(value.toString(16).padStart(96, '0'), 'hex');
 
+function seeded(seed: Uint8Array | string): Uint8Array {
+  const material = Buffer.concat([Buffer.from('snp-ref P-384 key'), Buffer.from(seed)]);
+  return scalarBytes((BigInt(`0x${hash('sha384', material, 'hex')}`) % (N - 1n)) + 1n);
+}
+
+function checkedScalar(d: Uint8Array): Uint8Array {
+  const value = d.length === 48 ? BigInt(`0x${Buffer.from(d).toString('hex')}`) : 0n;
+  if (value === 0n || value >= N) throw new RangeError('a P-384 private scalar is 48 bytes in [1, n - 1]');
+  return Uint8Array.from(d);
+}
+
 /**
  * An ECDSA P-384 key derived from a seed, so that signatures are reproducible: the simulated VCEK
  * (real VCEKs derive from the chip's secrets and its TCB) and, in tests, ID and author keys. The
@@ -17,10 +28,14 @@ export class P384SigningKey {
   readonly publicKey: Uint8Array;
   private readonly privateKey: Uint8Array;
 
-  constructor(seed: Uint8Array | string) {
-    const material = Buffer.concat([Buffer.from('snp-ref P-384 key'), Buffer.from(seed)]);
-    const d = (BigInt(`0x${hash('sha384', material, 'hex')}`) % (N - 1n)) + 1n;
-    this.privateKey = scalarBytes(d);
+  /**
+   * `seed`: the key derived from it, as above; `{ scalar }`: the key whose private scalar is that
+   * (48 bytes, big-endian), a guest owner's ID or author key read from its file. A scalar outside
+   * [1, n - 1] is a RangeError.
+   */
+  constructor(seed: Uint8Array | string | { readonly scalar: Uint8Array }) {
+    this.privateKey =
+      typeof seed === 'object' && 'scalar' in seed ? checkedScalar(seed.scalar) : seeded(seed);
     this.publicKey = p384.getPublicKey(this.privateKey, false);
   }
 

@@ -18,6 +18,7 @@ export function signReport(fields: UnsignedReport, vcek: P384SigningKey): Uint8A
   return encodeReport({ ...fields, signature });
 }
 
+/** A decoded report, with whether its signature holds and why not. */
 export type ReportVerification =
   | { readonly valid: true; readonly report: AttestationReport }
   | { readonly valid: false; readonly reason: string; readonly report: AttestationReport };

@@ -6,11 +6,13 @@ import { PackedStruct } from '../struct.js';
 /** sev_data_snp_addr: GCTX_CREATE, DECOMMISSION, PLATFORM_STATUS. */
 export const SnpAddr = new PackedStruct('sev_data_snp_addr', 8, { address: [0, 'u64'] });
 
+/** SNP_ACTIVATE's command buffer: the guest context page and the ASID to bind to it. */
 export const SnpActivate = new PackedStruct('sev_data_snp_activate', 12, {
   gctxPaddr: [0, 'u64'],
   asid: [8, 'u32'],
 });
 
+/** SNP_LAUNCH_START's command buffer. */
 export const SnpLaunchStart = new PackedStruct('sev_data_snp_launch_start', 0x30, {
   gctxPaddr: [0x00, 'u64'],
   policy: [0x08, 'u64'],
@@ -21,6 +23,7 @@ export const SnpLaunchStart = new PackedStruct('sev_data_snp_launch_start', 0x30
   gosvw: [0x20, { bytes: 16 }],
 });
 
+/** SNP_LAUNCH_UPDATE's command buffer. */
 export const SnpLaunchUpdate = new PackedStruct('sev_data_snp_launch_update', 0x20, {
   gctxPaddr: [0x00, 'u64'],
   /** bit 0 page_size, bits 3:1 page_type, bit 4 imi_page, bits 31:5 reserved. */
@@ -32,6 +35,7 @@ export const SnpLaunchUpdate = new PackedStruct('sev_data_snp_launch_update', 0x
   rsvd4: [0x1c, 'u32'],
 });
 
+/** SNP_LAUNCH_FINISH's command buffer. */
 export const SnpLaunchFinish = new PackedStruct('sev_data_snp_launch_finish', 0x40, {
   gctxPaddr: [0x00, 'u64'],
   idBlockPaddr: [0x08, 'u64'],
@@ -44,12 +48,14 @@ export const SnpLaunchFinish = new PackedStruct('sev_data_snp_launch_finish', 0x
 /** sev_data_snp_page_reclaim and sev_data_snp_page_unsmash: paddr with bit 0 = page size. */
 export const SnpPagePaddr = new PackedStruct('sev_data_snp_page_reclaim', 8, { paddr: [0, 'u64'] });
 
+/** SNP_GUEST_REQUEST's command buffer: the guest context and the request and response pages. */
 export const SnpGuestRequest = new PackedStruct('sev_data_snp_guest_request', 24, {
   gctxPaddr: [0, 'u64'],
   reqPaddr: [8, 'u64'],
   resPaddr: [16, 'u64'],
 });
 
+/** SNP_GUEST_STATUS's command buffer: the guest context and where to write the status. */
 export const SnpGuestStatusArgs = new PackedStruct('sev_data_snp_guest_status', 16, {
   gctxPaddr: [0, 'u64'],
   address: [8, 'u64'],

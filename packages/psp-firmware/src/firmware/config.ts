@@ -20,6 +20,7 @@ export interface FirmwareConfig {
   readonly cpuid?: PlatformCpuid;
 }
 
+/** A FirmwareConfig with every default filled in. */
 export type ResolvedConfig = Required<FirmwareConfig>;
 
 const GENOA_FMS = 0x00a1_0f11;

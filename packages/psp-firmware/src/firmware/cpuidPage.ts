@@ -9,6 +9,7 @@ export const CPUID_MAX_ENTRIES = 64;
 const ENTRIES_AT = 16;
 const ENTRY_BYTES = 48;
 
+/** One entry of the CPUID page: the leaf, subleaf, XCR0 and XSS it applies to, and the four registers. */
 export interface CpuidEntry {
   readonly eaxIn: number;
   readonly ecxIn: number;
@@ -20,6 +21,7 @@ export interface CpuidEntry {
   readonly edx: number;
 }
 
+/** The CPUID page's 4096 bytes for `entries` (the first {@link CPUID_MAX_ENTRIES} of them). */
 export function encodeCpuidPage(entries: readonly CpuidEntry[]): Buffer {
   const page = Buffer.alloc(PAGE_SIZE);
   page.writeUInt32LE(entries.length, 0);
@@ -63,6 +65,7 @@ export type PlatformCpuid = ReadonlyMap<
   readonly [eax: number, ebx: number, ecx: number, edx: number]
 >;
 
+/** The key of a leaf and subleaf in a {@link PlatformCpuid} map. */
 export const cpuidKey = (eaxIn: number, ecxIn: number) => `${eaxIn >>> 0}:${ecxIn >>> 0}`;
 
 /**

@@ -3,6 +3,7 @@ import { IdBlockBuffer } from './commandBuffers.js';
 
 /** Guest states (AMD-ASPFW sev_guest.h enum snp_guest_state; SNP_GUEST_STATUS reports the number). */
 export const GuestState = { INIT: 0, LAUNCH: 1, RUNNING: 2 } as const;
+/** A guest state by name (a key of {@link GuestState}). */
 export type GuestStateName = keyof typeof GuestState;
 
 /** What the firmware keeps in a guest context page (its contents are the firmware's own). */
@@ -43,6 +44,7 @@ export interface IdBlock {
   readonly policy: bigint;
 }
 
+/** The size of an ID block. */
 export const ID_BLOCK_BYTES = 0x60;
 
 /** The ID block's 0x60 bytes, as LAUNCH_FINISH reads them and the ID key signs them. */

@@ -17,7 +17,7 @@ import {
 } from '../test/machine.js';
 import * as buffers from './commandBuffers.js';
 import { encodeIdBlock } from './guestContext.js';
-import { encodeEcdsaPublicKey, encodeEcdsaSignature } from './idAuth.js';
+import { encodeIdAuthInfo } from './idAuth.js';
 import { C_BIT, runCommand } from './mailbox.js';
 
 const paddr = (pfn: number) => BigInt(pfn) << 12n;
@@ -84,14 +84,7 @@ describe('the firmware mailbox (command id + packed command buffer)', () => {
     m.memory.write(blockPfn, encodeIdBlock(idBlock));
     m.memory.write(
       authPfn,
-      buffers.IdAuthInfo.encode({
-        idKeyAlgo: 1,
-        authKeyAlgo: 0,
-        idBlockSig: encodeEcdsaSignature(idKey.sign(encodeIdBlock(idBlock))),
-        idKey: encodeEcdsaPublicKey(idKey.publicKey),
-        idKeySig: new Uint8Array(0x200),
-        authorKey: new Uint8Array(0x404),
-      }),
+      encodeIdAuthInfo({ idKey: idKey.publicKey, idBlockSignature: idKey.sign(encodeIdBlock(idBlock)) }),
     );
     const finish = {
       gctxPaddr: paddr(GCTX),

@@ -16,12 +16,16 @@ import {
   SnpPagePaddr,
   SnpPlatformStatusBuffer,
 } from './commandBuffers.js';
-import { decodeEcdsaPublicKey, decodeEcdsaSignature, type IdAuth } from './idAuth.js';
+import {
+  ID_KEY_ALGO_ECDSA_P384_SHA384 as ALGO_ECDSA_P384_SHA384,
+  decodeEcdsaPublicKey,
+  decodeEcdsaSignature,
+  type IdAuth,
+} from './idAuth.js';
 import type { SnpFirmware } from './snpFirmware.js';
 
 /** The C-bit (encryption bit) of a system physical address: CPUID 0x8000001F EBX[5:0], 51 on EPYC. */
 export const C_BIT = 51;
-const ALGO_ECDSA_P384_SHA384 = 1;
 const PAGE_MASK = BigInt(PAGE_SIZE - 1);
 const WITHOUT_C_BIT = ~(1n << BigInt(C_BIT));
 

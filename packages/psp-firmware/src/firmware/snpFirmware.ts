@@ -34,8 +34,10 @@ import { encodeIdBlock, GuestContext, GuestState, type IdBlock } from './guestCo
 import { ecdsaVerifies, encodeEcdsaPublicKey, type IdAuth, keyDigest } from './idAuth.js';
 import { buildSecretsPage } from './secretsPage.js';
 
+/** The platform's state: UNINIT until SNP_INIT, INIT after. */
 export type PlatformState = 'UNINIT' | 'INIT';
 
+/** SNP_LAUNCH_START's parameters beyond the guest context: the policy and what the guest is launched with. */
 export interface LaunchStartParams {
   readonly policy: bigint;
   /** Guest OS-visible workarounds, copied to the secrets page; 16 bytes, default zero. */
@@ -44,6 +46,7 @@ export interface LaunchStartParams {
   readonly imiEnabled?: boolean;
 }
 
+/** SNP_LAUNCH_UPDATE's parameters for one page. */
 export interface LaunchUpdateParams {
   /** System page frame of the page (the 2 MiB-aligned one for a 2 MiB page). */
   readonly pfn: number;
@@ -55,6 +58,7 @@ export interface LaunchUpdateParams {
   readonly vmplPerms?: VmplPerms;
 }
 
+/** SNP_LAUNCH_FINISH's parameters: the optional ID block with its authentication, and the host data. */
 export interface LaunchFinishParams {
   readonly idBlock?: IdBlock;
   readonly idAuth?: IdAuth;
@@ -157,6 +161,7 @@ export class SnpFirmware {
     return FW_SUCCESS;
   }
 
+  /** SNP_PLATFORM_STATUS: the platform's state, firmware version, TCB and guest count. */
   platformStatus(): { status: FwStatus; platform: SnpPlatformStatus } {
     const { apiMajor, apiMinor, build, tcb } = this.config;
     return {

@@ -13,11 +13,23 @@ const VERIFY_ONLY = [
   '--id-key-digest',
   '--author-key-digest',
   '--policy',
+  '--platform-info',
   '--min-tcb',
+  '--min-launch-tcb',
   '--vmpl',
   '--at',
   '--no-check-time',
 ] as const;
+
+const FETCH_ONLY = ['--out', '--url'] as const;
+const ACTIONS = ['show', 'verify', 'fetch-ca', 'fetch-vcek'] as const;
+/** The flags each action takes, besides --product (all) and --json (show, verify). */
+const FLAGS_OF: Readonly<Record<(typeof ACTIONS)[number], readonly string[]>> = {
+  show: [],
+  verify: VERIFY_ONLY,
+  'fetch-ca': [...FETCH_ONLY, '--vlek'],
+  'fetch-vcek': FETCH_ONLY,
+};
 
 const hexFlag = (flag: `--${string}`, bytes: number, field: string) =>
   ({ flag, type: 'string', value: 'hex', description: `the expected ${field} (${bytes} bytes)` }) as const;
@@ -25,11 +37,8 @@ const hexFlag = (flag: `--${string}`, bytes: number, field: string) =>
 export const reportCommand = defineCommand({
   name: 'report',
   summary:
-    'Read a real attestation report: `show FILE` names every field; `verify FILE` checks signature, AMD chain, TCB, chip id and expected values, and says why one fails',
-  arguments: [
-    { name: 'action', required: true },
-    { name: 'file', required: true },
-  ],
+    'Read a real attestation report: `show FILE` names every field; `verify FILE` checks signature, AMD chain, TCB, chip id and expected values, and says why one fails; `fetch-ca`, `fetch-vcek FILE` download AMD certificates',
+  arguments: [{ name: 'action', required: true }, { name: 'file' }],
   options: [
     {
       flag: '--vcek',
@@ -37,7 +46,12 @@ export const reportCommand = defineCommand({
       value: 'cert',
       description: 'the VCEK that signed it (DER or PEM; a PEM bundle may carry ASK and ARK)',
     },
-    { flag: '--vlek', type: 'string', value: 'cert', description: 'the VLEK that signed it (DER or PEM)' },
+    {
+      flag: '--vlek',
+      type: 'optional-string',
+      value: 'cert',
+      description: 'the VLEK that signed it (DER or PEM); fetch-ca --vlek: the ASVK chain',
+    },
     {
       flag: '--ca',
       type: 'string',
@@ -55,12 +69,32 @@ export const reportCommand = defineCommand({
     hexFlag('--host-data', 32, 'HOST_DATA'),
     hexFlag('--id-key-digest', 48, 'ID_KEY_DIGEST'),
     hexFlag('--author-key-digest', 48, 'AUTHOR_KEY_DIGEST'),
-    { flag: '--policy', type: 'string', value: 'value', description: 'the expected guest POLICY (0x30000)' },
+    {
+      flag: '--policy',
+      type: 'string',
+      value: 'max',
+      description:
+        'the most permissive POLICY accepted: ABI no lower, no SMT/MIGRATE_MA/DEBUG/CXL_ALLOW it lacks, every restriction it sets',
+    },
+    {
+      flag: '--platform-info',
+      type: 'string',
+      value: 'max',
+      description:
+        'the most PLATFORM_INFO may have: no SMT_EN/TSME_EN/TIO_EN it lacks, every other bit it sets',
+    },
     {
       flag: '--min-tcb',
       type: 'string',
       value: 'tcb',
-      description: 'minimum REPORTED_TCB: a TCB_VERSION number, or bl=N,tee=N,snp=N,ucode=N[,fmc=N]',
+      description:
+        'minimum of REPORTED_TCB, CURRENT_TCB and COMMITTED_TCB: a TCB_VERSION number, or bl=N,tee=N,snp=N,ucode=N[,fmc=N]',
+    },
+    {
+      flag: '--min-launch-tcb',
+      type: 'string',
+      value: 'tcb',
+      description: 'minimum LAUNCH_TCB, as --min-tcb',
     },
     { flag: '--vmpl', type: 'string', value: 'n', description: 'the expected VMPL (0 to 3)' },
     {
@@ -71,6 +105,13 @@ export const reportCommand = defineCommand({
     },
     { flag: '--no-check-time', type: 'boolean', description: 'do not check certificate validity dates' },
     { flag: '--json', type: 'boolean', description: 'print the fields, or {ok, checks}, as JSON' },
+    {
+      flag: '--out',
+      type: 'string',
+      value: 'file',
+      description: 'fetch-ca, fetch-vcek: where to write (default cert_chain.pem, vcek.der)',
+    },
+    { flag: '--url', type: 'boolean', description: 'fetch-ca, fetch-vcek: print the KDS URL, fetch nothing' },
   ],
   action: async ({ args, options }, io) => {
     const {
@@ -83,30 +124,48 @@ export const reportCommand = defineCommand({
     } = await import('@snp-ref/attestation');
     const { formatShown, formatVerdict, showReport } = await import('../report/format.js');
     const { productOption, verifyOptionsOf } = await import('../report/verifyOptions.js');
-    if (args.action !== 'show' && args.action !== 'verify')
-      throw new CliInputError('USAGE', `report: expected show or verify, got "${args.action}"`);
+    if (!ACTIONS.includes(args.action as (typeof ACTIONS)[number]))
+      throw new CliInputError('USAGE', `report: expected ${ACTIONS.join(', ')}, got "${args.action}"`);
+    const misplaced = [...VERIFY_ONLY, ...FETCH_ONLY].filter(
+      (flag) => hasOption(options, flag) && !FLAGS_OF[args.action as (typeof ACTIONS)[number]].includes(flag),
+    );
+    if (misplaced.length > 0)
+      throw new CliInputError('USAGE', `${misplaced.join(', ')}: not used by report ${args.action}`);
     const files = filesOf(io);
-    const bytes = files.readBytes(args.file, MAX_REPORT_INPUT_BYTES);
+    const fetching = await import('../report/fetch.js');
+    if (args.action === 'fetch-ca') {
+      if (args.file !== undefined)
+        throw new CliInputError('USAGE', 'report fetch-ca: takes no FILE, only --product');
+      const url = fetching.certChainUrl(productOption(options.product), options);
+      await fetching.fetchToFile(url, options.out ?? 'cert_chain.pem', options, io, files);
+      return 0;
+    }
+    const file = args.file;
+    if (file === undefined)
+      throw new CliInputError('USAGE', `report ${args.action}: FILE is required (the report)`);
+    const bytes = files.readBytes(file, MAX_REPORT_INPUT_BYTES);
     const { input, report } = (() => {
       try {
         const found = readReportInput(bytes);
         return { input: found, report: decodeAttestationReport(found.report) };
       } catch (error) {
-        if (error instanceof ReportFormatError)
-          throw new CliInputError('INPUT', `${args.file}: ${error.message}`);
+        if (error instanceof ReportFormatError) throw new CliInputError('INPUT', `${file}: ${error.message}`);
         throw error;
       }
     })();
+    const named = productOption(options.product);
+    const { cpuidFamId, cpuidModId } = report.fields;
+    const fromCpuid =
+      cpuidFamId === undefined || cpuidModId === undefined
+        ? undefined
+        : productOfCpuid(cpuidFamId, cpuidModId);
+    if (args.action === 'fetch-vcek') {
+      const url = fetching.vcekUrl(report, named ?? fromCpuid, file);
+      await fetching.fetchToFile(url, options.out ?? 'vcek.der', options, io, files);
+      return 0;
+    }
     const json = (value: unknown) => io.stdout(`${JSON.stringify(value, null, 2)}\n`);
     if (args.action === 'show') {
-      const given = VERIFY_ONLY.filter((flag) => hasOption(options, flag));
-      if (given.length > 0) throw new CliInputError('USAGE', `${given.join(', ')}: only for report verify`);
-      const named = productOption(options.product);
-      const { cpuidFamId, cpuidModId } = report.fields;
-      const fromCpuid =
-        cpuidFamId === undefined || cpuidModId === undefined
-          ? undefined
-          : productOfCpuid(cpuidFamId, cpuidModId);
       const product =
         named !== undefined
           ? { name: named, from: '--product' }
@@ -118,7 +177,9 @@ export const reportCommand = defineCommand({
       else io.stdout(formatShown(shown));
       return 0;
     }
-    const verdict = verifyAttestation(report, verifyOptionsOf(options, files, new Date()));
+    const vlek = typeof options.vlek === 'string' ? options.vlek : undefined;
+    if (options.vlek === true) throw new CliInputError('USAGE', '--vlek: give the VLEK certificate file');
+    const verdict = verifyAttestation(report, verifyOptionsOf({ ...options, vlek }, files, new Date()));
     if (options.json) json({ ok: verdict.ok, checks: verdict.checks });
     else io.stdout(formatVerdict(verdict));
     return verdict.ok ? 0 : 1;

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseCertificates } from '@snp-ref/attestation';
 import { describe, expect, it } from 'vitest';
 import {
   REPORT_VECTORS,
@@ -127,6 +128,37 @@ describe('snp-ref report verify', () => {
     expect(text.stdout).toContain('snp-ref measure … --log');
   });
 
+  it('--policy, --platform-info, --min-tcb and --min-launch-tcb as go-sev-guest check judges them', async () => {
+    const run = await snpRef([
+      'report',
+      'verify',
+      vectorPath(milan.report),
+      ...trust(milan),
+      '--no-check-time',
+      '--policy',
+      '0x30000',
+      '--platform-info',
+      '0x1',
+      '--min-tcb',
+      'bl=2,tee=0,snp=6,ucode=68',
+      '--min-launch-tcb',
+      'snp=5',
+    ]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('FAIL policy          POLICY (0x008): DEBUG is set, not allowed');
+    expect(run.stdout).toContain('expected at most 0x30000 (--policy)');
+    expect(run.stdout).toContain(
+      'FAIL min-tcb         REPORTED_TCB (0x180) is below the minimum in snp; CURRENT_TCB (0x038) is below the minimum in snp; COMMITTED_TCB (0x1E0) is below the minimum in snp',
+    );
+    expect(run.stdout).toMatch(/ok {3}platform-info/);
+    expect(run.stdout).toMatch(/ok {3}min-launch-tcb/);
+    const bad = await snpRef(['report', 'verify', vectorPath(milan.report), '--platform-info', 'SMT']);
+    expect([bad.status, bad.stderr]).toEqual([
+      2,
+      'snp-ref: --platform-info: expected a 64-bit number (decimal or 0x…), got "SMT"\n',
+    ]);
+  });
+
   it('an expired certificate: exit 1, cert.validity, with --at and with the default (now)', async () => {
     const at = await verify(vectorPath(milan.report), [...trust(milan), '--at', '2030-01-01']);
     expect([at.status, at.failed]).toEqual([1, ['cert.validity']]);
@@ -164,6 +196,58 @@ describe('snp-ref report verify', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toContain('    at ');
+    expect(run.stdout).toBe('');
+  });
+});
+
+// AMD 57230 (KDS interface): /vcek/v1/{product}/cert_chain, /vlek/v1/{product}/cert_chain, and
+// /vcek/v1/{product}/{hwid}?[fmcSPL&]blSPL&teeSPL&snpSPL&ucodeSPL. --url fetches nothing.
+describe('snp-ref report fetch-ca, fetch-vcek', () => {
+  it.each([
+    [['fetch-ca', '--product', 'milan'], 'https://kdsintf.amd.com/vcek/v1/Milan/cert_chain'],
+    [['fetch-ca', '--product', 'Turin', '--vlek'], 'https://kdsintf.amd.com/vlek/v1/Turin/cert_chain'],
+    [
+      ['fetch-vcek', vectorPath(milan.report), '--product', 'Milan'],
+      'https://kdsintf.amd.com/vcek/v1/Milan/3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b564ea464cdce40c05f63c9b610c5068b006b5d?blSPL=02&teeSPL=00&snpSPL=05&ucodeSPL=68',
+    ],
+  ])('%j --url prints %s', async (args, url) => {
+    const run = await snpRef(['report', ...args, '--url']);
+    expect([run.status, run.stdout]).toEqual([0, `${url}\n`]);
+  });
+
+  it.each(REPORT_VECTORS.filter((v) => v.signer === 'VCEK' && v.version >= 3))(
+    'the URL for $report names the hwID and TCB of the VCEK that signed it',
+    async (v) => {
+      const run = await snpRef(['report', 'fetch-vcek', vectorPath(v.report), '--url']);
+      const url = new URL(run.stdout.trim());
+      const [vek] = parseCertificates(readVector(v.vek), v.vek);
+      expect(url.pathname).toBe(`/vcek/v1/${v.product}/${Buffer.from(vek?.hwid ?? []).toString('hex')}`);
+      const spl = (name: string) => Number(url.searchParams.get(name));
+      expect({
+        ...(v.product === 'Turin' ? { fmc: spl('fmcSPL') } : {}),
+        bootloader: spl('blSPL'),
+        tee: spl('teeSPL'),
+        snp: spl('snpSPL'),
+        microcode: spl('ucodeSPL'),
+      }).toEqual(vek?.tcb);
+    },
+  );
+
+  it.each([
+    [['fetch-ca'], /report fetch-ca: --product is required/],
+    [['fetch-ca', '--product', 'Rome'], /--product: expected Milan, Genoa or Turin, got Rome/],
+    [
+      ['fetch-vcek', vectorPath(milan.report), '--url'],
+      /the report does not say its generation .*: give --product/,
+    ],
+    [['fetch-vcek', vectorPath(vlek.report), '--url'], /a VLEK signed this report .*ask yours for it/],
+    [['fetch-vcek'], /report fetch-vcek: FILE is required/],
+    [['show', vectorPath(milan.report), '--url'], /--url: not used by report show/],
+    [['fetch-ca', '--product', 'Milan', '--measurement', '00'], /--measurement: not used by report fetch-ca/],
+  ])('%j: exit 2 and a message', async (args, message) => {
+    const run = await snpRef(['report', ...args]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe('');
   });
 });

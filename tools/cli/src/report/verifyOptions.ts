@@ -13,6 +13,7 @@ import {
   type VerifyOptions,
 } from '@snp-ref/attestation';
 import { CliInputError } from '../commandLine/inputError.js';
+import { bytesValue, unsignedValue } from '../commandLine/values.js';
 import type { Files } from '../files.js';
 
 export interface VerifyFlags {
@@ -26,7 +27,9 @@ export interface VerifyFlags {
   readonly idKeyDigest?: string | undefined;
   readonly authorKeyDigest?: string | undefined;
   readonly policy?: string | undefined;
+  readonly platformInfo?: string | undefined;
   readonly minTcb?: string | undefined;
+  readonly minLaunchTcb?: string | undefined;
   readonly vmpl?: string | undefined;
   readonly at?: string | undefined;
   readonly noCheckTime?: boolean | undefined;
@@ -40,7 +43,9 @@ export const EXPECTATION_FLAGS: Readonly<Record<string, string>> = {
   'id-key-digest': '--id-key-digest',
   'author-key-digest': '--author-key-digest',
   policy: '--policy',
+  'platform-info': '--platform-info',
   'min-tcb': '--min-tcb',
+  'min-launch-tcb': '--min-launch-tcb',
   vmpl: '--vmpl',
   'cert.validity': '--at',
 };
@@ -79,36 +84,28 @@ export function verifyOptionsOf(flags: VerifyFlags, files: Files, now: Date): Ve
 
 function expectationsOf(flags: VerifyFlags, product: Product | undefined): Expectations {
   const bytes = (flag: string, value: string | undefined, size: number) =>
-    value === undefined ? undefined : hexOption(flag, value, size);
+    value === undefined ? undefined : bytesValue(flag, value, size);
   const entries: [keyof Expectations, unknown][] = [
     ['measurement', bytes('--measurement', flags.measurement, 48)],
     ['reportData', bytes('--report-data', flags.reportData, 64)],
     ['hostData', bytes('--host-data', flags.hostData, 32)],
     ['idKeyDigest', bytes('--id-key-digest', flags.idKeyDigest, 48)],
     ['authorKeyDigest', bytes('--author-key-digest', flags.authorKeyDigest, 48)],
-    ['policy', flags.policy === undefined ? undefined : u64Option('--policy', flags.policy)],
-    ['minTcb', flags.minTcb === undefined ? undefined : tcbOption(flags.minTcb, product)],
+    ['policy', flags.policy === undefined ? undefined : unsignedValue('--policy', flags.policy)],
+    [
+      'platformInfo',
+      flags.platformInfo === undefined ? undefined : unsignedValue('--platform-info', flags.platformInfo),
+    ],
+    ['minTcb', flags.minTcb === undefined ? undefined : tcbOption('--min-tcb', flags.minTcb, product)],
+    [
+      'minLaunchTcb',
+      flags.minLaunchTcb === undefined
+        ? undefined
+        : tcbOption('--min-launch-tcb', flags.minLaunchTcb, product),
+    ],
     ['vmpl', flags.vmpl === undefined ? undefined : vmplOption(flags.vmpl)],
   ];
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as Expectations;
-}
-
-function hexOption(flag: string, value: string, size: number): Uint8Array {
-  const digits = value.replace(/^0x/i, '');
-  if (!/^[0-9a-fA-F]*$/.test(digits) || digits.length !== 2 * size)
-    throw new CliInputError(
-      'USAGE',
-      `${flag}: expected ${size} bytes as ${2 * size} hex digits, got "${value}"`,
-    );
-  return Buffer.from(digits, 'hex');
-}
-
-function u64Option(flag: string, value: string): bigint {
-  if (!/^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/i.test(value))
-    throw new CliInputError('USAGE', `${flag}: expected a 64-bit number (0x30000 or 196608), got "${value}"`);
-  const n = BigInt(value);
-  if (n >= 1n << 64n) throw new CliInputError('USAGE', `${flag}: ${value} does not fit 64 bits`);
-  return n;
 }
 
 function vmplOption(value: string): number {
@@ -127,8 +124,8 @@ const TCB_SHORT: Readonly<Record<string, TcbPartName>> = {
 };
 
 /** A TCB_VERSION number (split for the product), or "bl=2,tee=0,snp=5,ucode=68" with fmc= on Turin. */
-function tcbOption(value: string, product: Product | undefined): TcbParts {
-  if (!value.includes('=')) return decodeTcb(u64Option('--min-tcb', value), product);
+function tcbOption(flag: string, value: string, product: Product | undefined): TcbParts {
+  if (!value.includes('=')) return decodeTcb(unsignedValue(flag, value), product);
   const parts: Partial<Record<TcbPartName, number>> = {};
   for (const item of value.split(',')) {
     const [key = '', n = ''] = item.split('=');
@@ -136,7 +133,7 @@ function tcbOption(value: string, product: Product | undefined): TcbParts {
     if (part === undefined || !/^\d{1,3}$/.test(n.trim()) || Number(n) > 255)
       throw new CliInputError(
         'USAGE',
-        `--min-tcb: "${item}" is not NAME=0..255 with NAME one of ${Object.keys(TCB_SHORT).join(', ')}`,
+        `${flag}: "${item}" is not NAME=0..255 with NAME one of ${Object.keys(TCB_SHORT).join(', ')}`,
       );
     parts[part] = Number(n);
   }
