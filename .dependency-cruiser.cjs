@@ -76,8 +76,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    // fixtures/ holds deliberately forbidden imports (tools/boundaries).
-    exclude: { path: '(^|/)(node_modules|dist|out-tsc|fixtures)/' },
+    // fixtures/ holds deliberately forbidden imports (tools/boundaries); snp-conform's model/ is a
+    // copy of packages/ made for packing (tools/patch-conformance/scripts/pack-model.mjs).
+    exclude: { path: '(^|/)(node_modules|dist|out-tsc|fixtures)/|^tools/patch-conformance/model/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.base.json' },
     combinedDependencies: false,

@@ -17,9 +17,15 @@ import type { GuestVcpu } from './vcpu.js';
  * response out, or the firmware status when the command itself failed.
  */
 export interface GuestRequestChannel {
+  /**
+   * Sends one sealed guest request page to the firmware.
+   * @param request - The sealed MSG_REPORT_REQ (or other) guest message.
+   * @returns The sealed response, or the firmware's status name when the command failed.
+   */
   exchange(request: Uint8Array): { readonly response: Uint8Array } | { readonly fwError: string };
 }
 
+/** The decrypted attestation report, or why the guest could not get one. */
 export type ReportOutcome =
   | { readonly ok: true; readonly report: Uint8Array }
   | { readonly ok: false; readonly reason: string };
@@ -70,12 +76,17 @@ export interface AttestationExpectation {
   readonly policy?: bigint | undefined;
 }
 
+/** A field of a report that differs from what the guest expected, both as hex. */
 export interface FieldMismatch {
   readonly field: 'signature' | 'measurement' | 'reportData' | 'policy';
   readonly expected: string;
   readonly actual: string;
 }
 
+/**
+ * The outcome of checking a report against expected values: ok when the signature holds and every field
+ * matches.
+ */
 export interface AttestationVerdict {
   readonly ok: boolean;
   readonly mismatches: readonly FieldMismatch[];

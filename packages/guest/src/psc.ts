@@ -12,6 +12,11 @@ import type { GuestVcpu, NestedPageTable } from './vcpu.js';
 
 /** The hypervisor's side of the GHCB MSR protocol: a request MSR value in, a response MSR value out. */
 export interface PscHypervisor {
+  /**
+   * Answers one GHCB MSR protocol request.
+   * @param request - The MSR value the guest wrote.
+   * @returns The MSR value the guest reads back.
+   */
   handleMsr(request: bigint): bigint;
 }
 
@@ -58,6 +63,10 @@ export class RmpPscHypervisor implements PscHypervisor {
   }
 }
 
+/**
+ * A page state change done, with the MSR values exchanged, or the step (PVALIDATE or the request) that failed
+ * and why.
+ */
 export type PscOutcome =
   | { readonly ok: true; readonly request: bigint; readonly response: bigint }
   | { readonly ok: false; readonly step: 'pvalidate' | 'psc'; readonly detail: string };

@@ -33,14 +33,19 @@ const pvalidateName = (ret: number) => (ret < 0 ? 'FAULT' : codeName(PvalidateCo
 
 /** Physical memory as the guest's accesses reach it (psp-firmware's PhysicalMemory fits). */
 export interface GuestMemory {
+  /** The raw bytes of a page, as an unencrypted access sees them. */
   read(pfn: number): Uint8Array;
+  /** Writes raw bytes into a page at `offset` (default 0), unencrypted. */
   write(pfn: number, bytes: Uint8Array, offset?: number): void;
+  /** A page decrypted with the key of `asid`, as the guest's private access sees it. */
   readPrivate(asid: number, pfn: number): Uint8Array;
+  /** Encrypts `plaintext` with the key of `asid` into the page, as the guest's private write does. */
   writePrivate(asid: number, pfn: number, plaintext: Uint8Array): void;
 }
 
 /** The hypervisor's nested page table: the host page a guest page is mapped to. */
 export interface NestedPageTable {
+  /** The host page frame `gpa` is mapped to, or undefined when it is not mapped (a nested page fault). */
   translate(gpa: number): number | undefined;
 }
 
@@ -55,6 +60,7 @@ export type GuestEvent =
       readonly msr: bigint;
     };
 
+/** What a guest access gave: the bytes read, the write done, or why it did not happen. */
 export type AccessOutcome =
   | { readonly kind: 'data'; readonly bytes: Uint8Array }
   | { readonly kind: 'written' }
@@ -67,6 +73,7 @@ export type AccessRefusal =
   | { readonly kind: 'invalid'; readonly reason: string }
   | { readonly kind: 'terminated' };
 
+/** How a GuestVcpu behaves where the hardware leaves the choice to the guest's software. */
 export interface GuestVcpuOptions {
   /**
    * 'linux' (default): on a #VC for an unvalidated private page, do what a Linux guest does, which

@@ -16,4 +16,5 @@ export const SnpCommand = {
   SNP_PAGE_RECLAIM: 0x0c7,
   SNP_PAGE_UNSMASH: 0x0c8,
 } as const;
+/** The name of an SNP firmware command (a key of {@link SnpCommand}). */
 export type SnpCommandName = keyof typeof SnpCommand;

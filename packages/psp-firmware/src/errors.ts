@@ -3,6 +3,7 @@ export type FirmwareInputErrorCode =
   | 'PLAN_INVALID'
   | 'REPORT_FORMAT'
   | 'CERTIFICATE_FORMAT'
+  | 'KEY_FORMAT'
   | 'BAD_LENGTH'
   | 'VMSA_INVALID'
   | 'OVMF_INVALID'

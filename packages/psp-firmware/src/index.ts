@@ -1,3 +1,5 @@
+// The declarations use Node's types (Buffer and node:crypto): a consumer gets them with this package.
+/// <reference types="node" preserve="true" />
 export {
   AEAD_AES_256_GCM,
   decodeReportRequest,
@@ -80,8 +82,11 @@ export {
   ECDSA_PUBLIC_KEY_BYTES,
   ECDSA_SIGNATURE_BYTES,
   type EcdsaSignature,
+  ecdsaVerifies,
   encodeEcdsaPublicKey,
   encodeEcdsaSignature,
+  encodeIdAuthInfo,
+  ID_KEY_ALGO_ECDSA_P384_SHA384,
   type IdAuth,
   keyDigest,
 } from './firmware/idAuth.js';

@@ -8,6 +8,7 @@ export const PageType = {
   CPUID: 0x6,
 } as const;
 export type PageType = (typeof PageType)[keyof typeof PageType];
+/** A page type by name (a key of {@link PageType}). */
 export type PageTypeName = keyof typeof PageType;
 
 const NAMES = new Map<number, PageTypeName>(

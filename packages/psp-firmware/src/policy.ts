@@ -19,6 +19,7 @@ export const PolicyBit = {
  */
 export const POLICY_RESERVED_MASK = ~((1n << 21n) - 1n) & ((1n << 64n) - 1n);
 
+/** The fields of a guest policy that {@link decodePolicy} reads. */
 export interface DecodedPolicy {
   readonly abiMinor: number;
   readonly abiMajor: number;
@@ -28,6 +29,7 @@ export interface DecodedPolicy {
   readonly singleSocket: boolean;
 }
 
+/** The ABI version and the SMT, MIGRATE_MA, DEBUG and SINGLE_SOCKET bits of a guest policy. */
 export function decodePolicy(policy: bigint): DecodedPolicy {
   return {
     abiMinor: Number(policy & 0xffn),

@@ -45,6 +45,7 @@ export const SevStatus = {
   RMP_INITIALIZATION_FAILED: 0x26,
   INVALID_KEY: 0x27,
 } as const;
+/** A firmware status by name (a key of {@link SevStatus}). */
 export type SevStatusName = keyof typeof SevStatus;
 
 /** A command's outcome: the status by name and by number. */
@@ -65,6 +66,7 @@ export function fwStatus(name: SevStatusName): FwStatus {
   return expectDefined(STATUSES.get(name), name);
 }
 
+/** The status of a command that succeeded. */
 export const FW_SUCCESS = fwStatus('SUCCESS');
 
 /** The (shared, frozen) FwStatus of a status code, or undefined for a code the ABI does not define. */

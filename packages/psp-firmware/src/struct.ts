@@ -3,13 +3,16 @@ import { LengthError } from './errors.js';
 
 /** A field of a packed little-endian structure: an unsigned integer of 1, 2, 4 or 8 bytes, or raw bytes. */
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | { readonly bytes: number };
+/** The value a field of kind `K` holds: bigint for u64, bytes for a byte array, number otherwise. */
 export type FieldValue<K extends FieldKind> = K extends 'u64'
   ? bigint
   : K extends { bytes: number }
     ? Uint8Array
     : number;
 
+/** A structure's fields: the offset and kind of each. */
 export type StructLayout = Readonly<Record<string, readonly [offset: number, kind: FieldKind]>>;
+/** The value of a whole structure of layout `L`: each field's value. */
 export type StructValue<L extends StructLayout> = { -readonly [F in keyof L]: FieldValue<L[F][1]> };
 
 /**
@@ -36,6 +39,7 @@ export class PackedStruct<L extends StructLayout> {
     this.reserved = [...covered.keys()].filter((at) => covered[at] === 0);
   }
 
+  /** The structure's bytes; bytes no field covers are zero. */
   encode(value: StructValue<L>): Uint8Array {
     const bytes = new Uint8Array(this.size);
     const view = new DataView(bytes.buffer);
@@ -55,6 +59,10 @@ export class PackedStruct<L extends StructLayout> {
     return bytes;
   }
 
+  /**
+   * Reads the structure's fields.
+   * @throws LengthError when `bytes` is not the structure's size.
+   */
   decode(bytes: Uint8Array): StructValue<L> {
     if (bytes.length !== this.size) throw new LengthError(this.name, String(this.size), bytes.length);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

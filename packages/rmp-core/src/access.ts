@@ -37,6 +37,7 @@ export interface GuestAsidVmpl {
   readonly vmpl: 0 | 1 | 2 | 3;
 }
 
+/** The kind of a memory access: a data read, a data write or an instruction fetch. */
 export type AccessKind = 'read' | 'write' | 'fetch';
 
 /** x86 #PF error code bits (arch/x86/include/asm/trap_pf.h). */
@@ -65,6 +66,10 @@ export const SVM_EXIT_NPF = 0x400;
 /** #VC error code for a private access to a page that is not validated (APM vol. 2 §15.36.10). */
 export const VC_PAGE_NOT_VALIDATED = 0x404;
 
+/**
+ * What an access check decides: OK, or the fault the access raises (#PF for the host, #NPF or #VC for a
+ * guest) with the check that raised it.
+ */
 export type AccessResult =
   | { readonly kind: 'OK' }
   | { readonly kind: '#PF'; readonly check: AccessCheck; readonly errorCode: number }
@@ -76,10 +81,13 @@ export type AccessResult =
     }
   | { readonly kind: '#VC'; readonly check: 'Validated'; readonly errorCode: number };
 
+/** An access result that is a fault. */
 export type Fault = Exclude<AccessResult, { kind: 'OK' }>;
 
+/** The result of an access that is allowed, shared. */
 export const ACCESS_OK: AccessResult = Object.freeze({ kind: 'OK' });
 
+/** An access by the host (the kernel or a VMM) to a system page. */
 export interface HostAccess {
   readonly pfn: number;
   readonly kind: AccessKind;
@@ -100,6 +108,7 @@ export function checkHostAccess(table: RmpTable, access: HostAccess): AccessResu
   return { kind: '#PF', check: 'Hypervisor-Owned', errorCode };
 }
 
+/** An access by an SEV-SNP guest to one of its pages, as the nested page table maps it. */
 export interface GuestAccess {
   /** System page the nested page table maps `gpa` to. */
   readonly pfn: number;

@@ -9,6 +9,7 @@ export type RmpErrorCode =
   | 'RMP_PFN_RANGE'
   | 'RMP_HOST_SIZE';
 
+/** An error a caller of rmp-core caused with bad input, with its code. */
 export class RmpError extends Error {
   override readonly name = 'RmpError';
 
@@ -38,6 +39,7 @@ export class RmpReservedBitsError extends RmpError {
   }
 }
 
+/** Bytes of the wrong length, such as a raw RMP entry that is not 16 bytes. */
 export class RmpLengthError extends RmpError {
   constructor(what: string, expected: number, got: number) {
     super('RMP_BAD_LENGTH', `${what}: expected ${expected} bytes, got ${got}`);

@@ -22,6 +22,7 @@ export interface RmpEntryJson {
   readonly vmplPerms?: readonly number[];
 }
 
+/** An RMP entry as JSON, with its gpa in hex; the VMPL permissions only when one is set. */
 export function entryJson(e: RmpEntry): RmpEntryJson {
   const json = {
     assigned: e.assigned,

@@ -8,6 +8,9 @@ import { traceChange } from './trace/traceChange.js';
 
 /** What the kernel's rmpupdate() returns when the sanity check refuses an assigned page: -EBUSY. */
 export const RMPUPDATE_REFUSED_ASSIGNED = -Errno.EBUSY;
+/**
+ * What the kernel's rmpupdate() returns: RMPUPDATE's return code, or -EBUSY when the sanity check refuses.
+ */
 export type HostRmpUpdateRet = RmpUpdateRet | typeof RMPUPDATE_REFUSED_ASSIGNED;
 
 /**
@@ -16,6 +19,7 @@ export type HostRmpUpdateRet = RmpUpdateRet | typeof RMPUPDATE_REFUSED_ASSIGNED;
  */
 export type RmpUpdateFault = (pfn: number, state: RmpState) => RmpUpdateRet | undefined;
 
+/** The kernel's optional behaviour around RMPUPDATE. */
 export interface HostRmpOptions {
   /**
    * The review's optional sanity check (off by default): rmpupdate() reads the entry first and

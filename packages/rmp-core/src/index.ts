@@ -60,6 +60,7 @@ export {
 export { hypervisorState, type RmpState, rmpupdate } from './instructions/rmpupdate.js';
 export { checkInvariants, type InvariantRule, type InvariantViolation } from './invariants.js';
 export {
+  type BitField,
   MAX_ASID,
   PAGE_SIZE,
   PAGES_PER_2M,

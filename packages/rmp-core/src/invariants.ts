@@ -3,6 +3,7 @@ import { hex } from './format.js';
 import { PAGE_SIZE, PAGES_PER_2M } from './layout.js';
 import type { RmpTable } from './table.js';
 
+/** A rule every RMP keeps whatever the instructions do to it (see {@link checkInvariants}). */
 export type InvariantRule =
   | 'validated-unassigned'
   | 'vmsa-unassigned'
@@ -12,6 +13,7 @@ export type InvariantRule =
   | '2m-range-disagrees'
   | '2m-entry-outside-2m-page';
 
+/** A page whose entry breaks a rule, and how. */
 export interface InvariantViolation {
   readonly rule: InvariantRule;
   readonly pfn: number;

@@ -87,6 +87,7 @@ export const VmplPerm = {
   EXEC_SUPERVISOR: 1 << 3,
   SUPERVISOR_SHADOW_STACK: 1 << 4,
 } as const;
+/** Every VMPL permission bit: what VMPL0 holds. */
 export const VMPL_PERMS_ALL = 0x1f;
 
 /** gpa encoded in W0/W1 (bits 50:12 of the entry). */

@@ -15,6 +15,7 @@ export const RmpUpdateRet = {
 } as const;
 export type RmpUpdateRet = (typeof RmpUpdateRet)[keyof typeof RmpUpdateRet];
 
+/** PSMASH's return codes. */
 export const PsmashRet = {
   SUCCESS: 0,
   FAIL_INPUT: 1,
@@ -26,8 +27,10 @@ export const PsmashRet = {
    */
   FAIL_BADADDR: 7,
 } as const;
+/** One of {@link PsmashRet}'s codes. */
 export type PsmashRet = (typeof PsmashRet)[keyof typeof PsmashRet];
 
+/** PVALIDATE's return codes. */
 export const PvalidateRet = {
   SUCCESS: 0,
   FAIL_INPUT: 1,
@@ -37,18 +40,21 @@ export const PvalidateRet = {
   /** Not an EAX value: rc 0 with CF = 1 (the RMP was not changed); Linux's software code 255. */
   FAIL_NOUPDATE: 255,
 } as const;
+/** One of {@link PvalidateRet}'s codes. */
 export type PvalidateRet = (typeof PvalidateRet)[keyof typeof PvalidateRet];
 
 /** RMPREAD and RMPQUERY (MSVC __rmpread / __rmpquery). */
 export const RmpReadRet = { SUCCESS: 0, FAIL_INPUT: 1, FAIL_PERMISSION: 2 } as const;
 export type RmpReadRet = (typeof RmpReadRet)[keyof typeof RmpReadRet];
 
+/** RMPADJUST's return codes. */
 export const RmpAdjustRet = {
   SUCCESS: 0,
   FAIL_INPUT: 1,
   FAIL_PERMISSION: 2,
   FAIL_SIZEMISMATCH: 6,
 } as const;
+/** One of {@link RmpAdjustRet}'s codes. */
 export type RmpAdjustRet = (typeof RmpAdjustRet)[keyof typeof RmpAdjustRet];
 
 /**
@@ -68,6 +74,7 @@ export const Errno = {
   ENOTTY: 25,
   EAGAIN: 11,
 } as const;
+/** An errno by name (a key of {@link Errno}). */
 export type ErrnoName = keyof typeof Errno;
 
 const namesByTable = new WeakMap<object, ReadonlyMap<number, string>>();

@@ -19,6 +19,7 @@ const ZERO_BASE = 0;
 /** Largest host this table models: 2^32 pages (16 TiB), so every pfn is a uint32. */
 export const MAX_HOST_PAGES = 2 ** 32;
 
+/** The memory an RmpTable holds, for benchmarks. */
 export interface RmpTableMemory {
   /** Pages whose segment has been allocated (a segment holds 16 consecutive pages). */
   readonly trackedPages: number;
@@ -64,6 +65,10 @@ export class RmpTable {
     this.slotMask = (1 << 8) - 1;
   }
 
+  /**
+   * An empty table covering `hostPages` 4 KiB pages.
+   * @throws RmpHostSizeError when `hostPages` is not an integer from 1 to {@link MAX_HOST_PAGES}.
+   */
   static create(hostPages: number): RmpTable {
     if (!Number.isInteger(hostPages) || hostPages < 1 || hostPages > MAX_HOST_PAGES) {
       throw new RmpHostSizeError(hostPages, MAX_HOST_PAGES);
@@ -116,6 +121,7 @@ export class RmpTable {
     }
   }
 
+  /** The memory the table holds now. */
   memory(): RmpTableMemory {
     return {
       trackedPages: this.segmentCount * SEGMENT_PAGES,

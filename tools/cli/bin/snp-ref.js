@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Runs the CLI from the bundle in dist/ (built by `npm ci` through scripts/bundle.mjs) while every
-// source it was built from is unchanged; otherwise from the TypeScript sources, compiled on the fly
-// by tsx with a resolve hook for the workspace's source export condition. Same behaviour, the
-// bundle only starts faster.
-import { readFileSync, statSync } from 'node:fs';
+// Runs the CLI from the bundle in dist/ (scripts/bundle-tool.mjs, run by `npm ci` and before
+// packing): always where the TypeScript sources are absent (installed from the package), and in the
+// repository while every source it was built from is unchanged; otherwise from the sources, compiled
+// on the fly by tsx with a resolve hook for the workspace's source export condition. Same
+// behaviour, the bundle only starts faster.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
 
 function bundleIsFresh() {
@@ -18,11 +19,12 @@ function bundleIsFresh() {
   }
 }
 
-if (process.env.SNP_REF_FROM_SOURCE !== '1' && bundleIsFresh()) {
+const sources = new URL('../src/bin.ts', import.meta.url);
+if (!existsSync(sources) || (process.env.SNP_REF_FROM_SOURCE !== '1' && bundleIsFresh())) {
   await import('../dist/bin.js');
 } else {
   const { register: registerTsx } = await import('tsx/esm/api');
   register('./source-condition.js', import.meta.url);
   registerTsx();
-  await import('../src/bin.ts');
+  await import(sources.href);
 }

@@ -8,6 +8,7 @@ import { demoCommand } from './commands/demo.js';
 import { diffCommand } from './commands/diff.js';
 import { explainCommand } from './commands/explain.js';
 import { fuzzCommand } from './commands/fuzz.js';
+import { idBlockCommand } from './commands/idBlock.js';
 import { measureCommand } from './commands/measure.js';
 import { reportCommand } from './commands/report.js';
 import { rmpCommand } from './commands/rmp.js';
@@ -27,6 +28,7 @@ const SNP_REF: Program = {
     explainCommand,
     decodeCommand,
     reportCommand,
+    idBlockCommand,
     rmpCommand,
     demoCommand,
   ],

@@ -1,9 +1,30 @@
 #!/usr/bin/env node
-// Runs snp-conform from its TypeScript sources, so `npx snp-conform` works right after `npm ci`:
-// tsx compiles on the fly, and a resolve hook adds the workspace's source export condition.
+// Runs snp-conform from the bundle in dist/ (scripts/bundle-tool.mjs, run by `npm ci` and before
+// packing): always where the TypeScript sources are absent (installed from the package), and in the
+// repository while every source it was built from is unchanged; otherwise from the sources, compiled
+// on the fly by tsx with a resolve hook for the workspace's source export condition. Same
+// behaviour, the bundle only starts faster.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { register } from 'node:module';
-import { register as registerTsx } from 'tsx/esm/api';
 
-register('./source-condition.js', import.meta.url);
-registerTsx();
-await import('../src/main.ts');
+function bundleIsFresh() {
+  try {
+    const inputs = JSON.parse(readFileSync(new URL('../dist/inputs.json', import.meta.url), 'utf8'));
+    return inputs.every(({ path, mtimeMs, size }) => {
+      const now = statSync(path);
+      return now.mtimeMs === mtimeMs && now.size === size;
+    });
+  } catch {
+    return false;
+  }
+}
+
+const sources = new URL('../src/main.ts', import.meta.url);
+if (!existsSync(sources) || bundleIsFresh()) {
+  await import('../dist/main.js');
+} else {
+  const { register: registerTsx } = await import('tsx/esm/api');
+  register('./source-condition.js', import.meta.url);
+  registerTsx();
+  await import(sources.href);
+}

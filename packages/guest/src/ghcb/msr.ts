@@ -5,6 +5,10 @@
  */
 export const GHCB_MSR = 0xc001_0130;
 
+/**
+ * The GHCBInfo codes (bits 11:0 of the MSR) this model speaks: page state change request and response,
+ * termination request.
+ */
 export const GhcbInfo = {
   PSC_REQ: 0x014n,
   PSC_RESP: 0x015n,
@@ -13,6 +17,7 @@ export const GhcbInfo = {
 
 /** Page State Change operations (GHCB MSR PSC request bits 55:52). */
 export const PscOperation = { PRIVATE: 1, SHARED: 2 } as const;
+/** A page state change operation by name: make the page private or shared. */
 export type PscOperationName = 'private' | 'shared';
 
 const INFO_MASK = 0xfffn;
@@ -33,6 +38,13 @@ export function encodePscRequest(gfn: number, operation: PscOperationName): bigi
   return (op << 52n) | (g << 12n) | GhcbInfo.PSC_REQ;
 }
 
+/**
+ * Reads a page state change request written by the guest.
+ * @param msr - The GHCB MSR value.
+ * @returns The guest frame number and the operation asked for.
+ * @throws GhcbMsrError when the value is not a PSC request, has reserved bits set or names an unknown
+ * operation.
+ */
 export function decodePscRequest(msr: bigint): { gfn: number; operation: PscOperationName } {
   if ((msr & INFO_MASK) !== GhcbInfo.PSC_REQ)
     throw new GhcbMsrError(`GHCBInfo 0x${(msr & INFO_MASK).toString(16)} is not a PSC request (0x014)`);
@@ -53,6 +65,12 @@ export function encodePscResponse(error: number): bigint {
   return (BigInt(error) << 32n) | GhcbInfo.PSC_RESP;
 }
 
+/**
+ * Reads the hypervisor's reply to a page state change request.
+ * @param msr - The GHCB MSR value.
+ * @returns The error code in bits 63:32 (0: done).
+ * @throws GhcbMsrError when the value is not a PSC response or has reserved bits set.
+ */
 export function decodePscResponse(msr: bigint): { error: number } {
   if ((msr & INFO_MASK) !== GhcbInfo.PSC_RESP)
     throw new GhcbMsrError(`GHCBInfo 0x${(msr & INFO_MASK).toString(16)} is not a PSC response (0x015)`);
@@ -81,6 +99,12 @@ export function encodeTermRequest(reasonSet: number, reasonCode: number): bigint
   return (BigInt(reasonCode) << 16n) | (BigInt(reasonSet) << 12n) | GhcbInfo.TERM_REQ;
 }
 
+/**
+ * Reads a termination request written by the guest.
+ * @param msr - The GHCB MSR value.
+ * @returns The reason set and reason code.
+ * @throws GhcbMsrError when the value is not a termination request or has reserved bits set.
+ */
 export function decodeTermRequest(msr: bigint): { reasonSet: number; reasonCode: number } {
   if ((msr & INFO_MASK) !== GhcbInfo.TERM_REQ)
     throw new GhcbMsrError(

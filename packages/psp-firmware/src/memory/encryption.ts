@@ -13,11 +13,13 @@ export class MemoryEncryption {
 
   constructor(private readonly seed: string) {}
 
+  /** The ciphertext of a page written by `asid` at `pfn`. */
   encryptPage(asid: number, pfn: number, plaintext: Uint8Array): Buffer {
     const cipher = createCipheriv('aes-128-xts', this.key(asid), tweak(pfn));
     return Buffer.concat([cipher.update(plaintext), cipher.final()]);
   }
 
+  /** The plaintext of a page read by `asid` at `pfn`. */
   decryptPage(asid: number, pfn: number, ciphertext: Uint8Array): Buffer {
     const decipher = createDecipheriv('aes-128-xts', this.key(asid), tweak(pfn));
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);

@@ -23,6 +23,7 @@ export class PhysicalMemory {
 
   constructor(readonly encryption: MemoryEncryption) {}
 
+  /** A host's memory, with memory keys derived from `seed`. */
   static create(seed: string): PhysicalMemory {
     return new PhysicalMemory(new MemoryEncryption(seed));
   }

@@ -11,6 +11,7 @@ import { VMPL_PERMS_ALL, vmplPermsOfW2, W1_VMSA } from '../layout.js';
 import { RmpReadRet } from '../returnCodes.js';
 import type { RmpTable } from '../table.js';
 
+/** RMPQUERY's operands: the page, the guest address it must be mapped at, and the VMPL to read. */
 export interface RmpQueryOperand {
   readonly pfn: number;
   readonly gpa: number;
@@ -18,6 +19,7 @@ export interface RmpQueryOperand {
   readonly targetVmpl: number;
 }
 
+/** What RMPQUERY gives: the permissions and attributes of the page, or its failure code, or a fault. */
 export type RmpQueryOutcome =
   | {
       readonly kind: 'ret';

@@ -17,6 +17,7 @@ export interface RmpReadOutput {
   asid: number;
 }
 
+/** An RMPREAD output to reuse across calls, all fields zero. */
 export function emptyRmpReadOutput(): RmpReadOutput {
   return { gpa: 0, assigned: false, pageSize: '4K', hpageRegionStatus: false, immutable: false, asid: 0 };
 }

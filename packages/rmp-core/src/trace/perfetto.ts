@@ -7,6 +7,9 @@ export interface ChromeTrace {
   readonly displayTimeUnit: 'ms' | 'ns';
 }
 
+/**
+ * One event of a Chrome trace: a complete event ('X') with its start and duration, or a metadata event ('M').
+ */
 export interface ChromeTraceEvent {
   readonly name: string;
   readonly ph: 'X' | 'M';

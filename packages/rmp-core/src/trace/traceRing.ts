@@ -70,6 +70,7 @@ export class TraceRing {
     return events;
   }
 
+  /** Forgets every recorded transition and the count of lost ones. */
   clear(): void {
     this.next = 0;
     this.count = 0;

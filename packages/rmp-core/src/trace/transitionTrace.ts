@@ -25,6 +25,7 @@ export interface Transition {
   new2: number;
 }
 
+/** Takes each transition as it happens; the object is reused, so a sink that keeps it must copy it. */
 export type TransitionSink = (transition: Readonly<Transition>) => void;
 
 /**
@@ -61,6 +62,7 @@ export class TransitionTrace {
     };
   }
 
+  /** Hands one RMP change, with the entry's words before and after, to every subscriber. */
   emit(
     kind: TransitionKind,
     by: string,

@@ -1,0 +1,3 @@
+import { definePackageConfig } from '../../vitest.shared.js';
+
+export default definePackageConfig(import.meta.dirname, '@snp-ref/pack-test');
