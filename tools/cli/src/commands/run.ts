@@ -1,4 +1,5 @@
 // `snp-ref run`: a scenario's result as JSON or a step table, and its RMP transition trace.
+import { dirname, resolve } from 'node:path';
 import { formatFtrace, TraceRing, toChromeTrace } from '@snp-ref/rmp-core';
 import { defineCommand } from '../commandLine/command.js';
 import { CliInputError } from '../commandLine/inputError.js';
@@ -36,9 +37,12 @@ export const runCommand = defineCommand({
       throw new CliInputError('USAGE', `--trace: expected ftrace or perfetto, got ${trace}`);
     const files = filesOf(io);
     const ring = new TraceRing(1 << 20);
-    const scenario = await loadScenario(files, args.file ?? '-');
-    const { runScenario } = await scenarioModules();
-    const result = runScenario(scenario, ring);
+    const file = args.file ?? '-';
+    const scenario = await loadScenario(files, file);
+    const { runScenario, scenarioFilesIn } = await scenarioModules();
+    // An `mmap` filled from a file names it relative to the scenario (stdin: the working directory).
+    const dir = file === '-' ? io.cwd : dirname(resolve(io.cwd, file));
+    const result = runScenario(scenario, ring, undefined, scenarioFilesIn(dir));
     io.stdout(format === 'json' ? `${json(result)}\n` : formatResultText(result, scenario));
     if (trace === undefined) return;
     const text = trace === 'ftrace' ? formatFtrace(ring.events()) : `${json(toChromeTrace(ring.events()))}\n`;
