@@ -10,7 +10,7 @@ import { notAnalysedCalls, reachesCall } from './rules/cFacts.js';
 import type { Finding, Rule } from './rules/rule.js';
 import { RULES } from './rules/rules.js';
 import type { SkippedMessage } from './series/mail.js';
-import { loadTsModel } from './ts/tsModel.js';
+import { loadTsModel, type TsModel } from './ts/tsModel.js';
 
 export const MODEL_PACKAGES = ['packages/rmp-core', 'packages/psp-firmware', 'packages/kvm-svm'];
 
@@ -97,17 +97,10 @@ export async function conform(
   }));
   findings.push(...rules.flatMap((rule) => rule.check({ c, ts, root })));
   const notes = [...pairing.notes, ...rules.flatMap((rule) => rule.notes?.({ c, ts, root }) ?? [])];
-  if (options.dynamic === true && c.flavour === 'upstream')
-    notes.push(
-      "not run against the model: the harness's shims hold pinned user pages, not guest_memfd's populate, so the upstream flow is checked by the static rules only",
-    );
-  else if (options.dynamic === true && c.entities.has('kvm.snp_launch_update')) {
-    const reference = ts.entities.find((e) => e.id === 'kvm.snp_launch_update' && e.flavour === 'reviewed');
-    for (const finding of dynamicFindings(c, reference?.location, dynamicRuns(root))) {
-      if (posted && OURS_ON_POSTED.has(finding.rule))
-        notes.push(`not run against the model: ${finding.message}`);
-      else findings.push(finding);
-    }
+  if (options.dynamic === true) {
+    const dynamic = dynamicCheck(c, ts, root, posted);
+    findings.push(...dynamic.findings);
+    notes.push(...dynamic.notes);
   }
   // On a posted series, what the model alone does (the v4 model breaks the review by design) says
   // nothing about the series: counted in a note, kept out of the findings and the exit code.
@@ -141,6 +134,28 @@ export async function conform(
     notAnalysed: notAnalysedCalls(c),
     notes,
   };
+}
+
+/**
+ * The reference harness on the patch's C: its findings, and notes where it could not run (the
+ * upstream flow, which it does not model; on a posted series, C its shims cannot build).
+ */
+function dynamicCheck(c: CModel, ts: TsModel, root: string, posted: boolean) {
+  const findings: Finding[] = [];
+  const notes: string[] = [];
+  if (c.flavour === 'upstream')
+    notes.push(
+      "not run against the model: the harness's shims hold pinned user pages, not guest_memfd's populate, so the upstream flow is checked by the static rules only",
+    );
+  else if (c.entities.has('kvm.snp_launch_update')) {
+    const reference = ts.entities.find((e) => e.id === 'kvm.snp_launch_update' && e.flavour === 'reviewed');
+    for (const finding of dynamicFindings(c, reference?.location, dynamicRuns(root))) {
+      if (posted && OURS_ON_POSTED.has(finding.rule))
+        notes.push(`not run against the model: ${finding.message}`);
+      else findings.push(finding);
+    }
+  }
+  return { findings, notes };
 }
 
 function flavourOf(patch: Patch, option: Flavour | undefined, infer: () => FlavourChoice): FlavourChoice {
