@@ -28,7 +28,10 @@ describe('why a scenario step failed', () => {
       });
       const kvm = CHECKS[why.check as keyof typeof CHECKS];
       if (kvm !== undefined) expect(step.errno, `step ${step.i}: ${why.check}`).toBe(kvm.errno);
-      if (step.fwError !== undefined) expect(why.side).toBe('firmware');
+      // upstream reports fw_error 0 (SUCCESS) with its -EIO when the firmware never ran.
+      if (step.fwError !== undefined && step.fwError !== 'SUCCESS') expect(why.side).toBe('firmware');
+      if (kvm !== undefined && 'innerErrno' in kvm)
+        expect(why, `step ${step.i}`).toMatchObject({ innerErrno: kvm.innerErrno });
     }
   });
 
@@ -86,6 +89,63 @@ describe('snp-ref explain', () => {
       '--json',
     ]);
     expect(JSON.parse(stdout)).toEqual(explain('launch_update', 'EIO', 'INVALID_PARAM'));
+  });
+
+  describe('--abi upstream: the -EIO that hides the errno from inside kvm_gmem_populate', () => {
+    const upstream = (...more: string[]) =>
+      snpRef(['explain', '--cmd', 'launch_update', '--ret', '-5', '--abi', 'upstream', ...more]);
+    /** The catalogue's populate refusals, by whether the firmware ran (inner EIO). */
+    const populate = (firmwareRan: boolean) =>
+      Object.values(CHECKS).filter((c) => 'innerErrno' in c && (c.innerErrno === 'EIO') === firmwareRan) as {
+        check: string;
+        innerErrno: string;
+      }[];
+
+    it('with fw_error 0, lists the refusals before the firmware and the errno each hides', async () => {
+      const { status, stdout } = await upstream();
+      expect(status).toBe(0);
+      expect(stdout).toMatch(
+        /^KVM_SEV_SNP_LAUNCH_UPDATE returned -5 \(EIO\) with fw_error 0 \(upstream ABI\)\.$/m,
+      );
+      expect(stdout).toMatch(
+        /^The -EIO hides the errno from inside kvm_gmem_populate: -17 \(EEXIST\), -22 \(EINVAL\), -14 \(EFAULT\);/m,
+      );
+      expect(stdout).toMatch(
+        /KVM_SET_MEMORY_ATTRIBUTES\(PRIVATE\) was not called for it\n {4}inside: kvm_gmem_populate returned -22 \(EINVAL\)/,
+      );
+      expect(stdout).toMatch(
+        /^note: upstream snp_launch_update returns -EIO whenever kvm_gmem_populate fails/m,
+      );
+      for (const c of populate(false)) expect(stdout).toContain(c.check);
+      for (const c of populate(true)) expect(stdout).not.toContain(c.check);
+      const json = JSON.parse((await upstream('--json')).stdout);
+      expect(json).toMatchObject({ abi: 'upstream', fwError: 'SUCCESS', firmware: [] });
+      expect(json.kernel.map((c: { check: string }) => c.check)).toEqual(populate(false).map((c) => c.check));
+      expect(new Set(json.innerErrnos)).toEqual(new Set(populate(false).map((c) => c.innerErrno)));
+    });
+
+    it('with a firmware status, names the firmware refusal inside (-EIO) and its checks', async () => {
+      const { stdout } = await upstream('--fw-error', 'INVALID_PARAM');
+      expect(stdout).toMatch(/hides the errno from inside kvm_gmem_populate: -5 \(EIO\);/);
+      expect(stdout).toMatch(
+        /only that page is reclaimed.*\n {4}inside: kvm_gmem_populate returned -5 \(EIO\)/,
+      );
+      expect(stdout).toMatch(/^Firmware checks that return INVALID_PARAM:\n {2}- /m);
+      for (const c of populate(false)) expect(stdout).not.toContain(c.check);
+    });
+
+    it('without --abi, points to it instead of listing the populate refusals', async () => {
+      const { stdout } = await snpRef(['explain', '--cmd', 'launch_update', '--ret', '-5']);
+      expect(stdout).toMatch(/^note: on Linux 6\.11 and later .* --abi upstream lists them/m);
+      expect(stdout).not.toMatch(/inside: kvm_gmem_populate/);
+    });
+
+    it('refuses an ABI it does not know: exit 2, the flag named', async () => {
+      expect(await upstream('--abi', 'rfc9')).toMatchObject({
+        status: 2,
+        stderr: 'snp-ref: --abi: unknown ABI "rfc9"; expected reviewed, v4, upstream\n',
+      });
+    });
   });
 
   it('refuses what it does not know: exit 2, the flag named', async () => {

@@ -1,5 +1,5 @@
 // `snp-ref explain`: which checks can make a KVM SNP command return this ret and fw_error.
-import { type Check, explainFailure, type KvmCommand } from '@snp-ref/kvm-svm';
+import { type Check, explainFailure, type KvmAbi, type KvmCommand } from '@snp-ref/kvm-svm';
 import { SevStatus, type SevStatusName, sevStatusName } from '@snp-ref/psp-firmware';
 import { Errno, type ErrnoName } from '@snp-ref/rmp-core';
 import { CliInputError } from './commandLine/inputError.js';
@@ -22,6 +22,15 @@ function command(text: string): KvmCommand {
   const found = COMMANDS.find((c) => c === name);
   if (found === undefined)
     throw new ExplainError(`--cmd: unknown command "${text}"; expected ${COMMANDS.join(', ')}`);
+  return found;
+}
+
+const ABIS: readonly KvmAbi[] = ['reviewed', 'v4', 'upstream'];
+
+function abi(text: string): KvmAbi {
+  const found = ABIS.find((a) => a === text.toLowerCase());
+  if (found === undefined)
+    throw new ExplainError(`--abi: unknown ABI "${text}"; expected ${ABIS.join(', ')}`);
   return found;
 }
 
@@ -55,36 +64,86 @@ export interface Explanation {
   readonly cmd: KvmCommand;
   readonly errno: ErrnoName;
   readonly fwError: SevStatusName | 'SUCCESS';
+  /** The KVM ABI flavour asked about; absent: every flavour's checks but upstream's populate refusals. */
+  readonly abi?: KvmAbi;
+  /** upstream: the errnos kvm_gmem_populate can have returned behind this -EIO, as `kernel` lists them. */
+  readonly innerErrnos?: readonly ErrnoName[];
   readonly kernel: readonly Check[];
   readonly firmware: readonly Check[];
   readonly note?: string;
 }
 
-export function explain(cmdText: string, retText: string, fwText = '0'): Explanation {
+/**
+ * Whether a refusal inside upstream's kvm_gmem_populate fits the fw_error: only the firmware's own
+ * failure (sev_gmem_post_populate: __sev_issue_cmd → -EIO inside) sets it; the others come before
+ * the firmware runs, so fw_error stays 0 (arch/x86/kvm/svm/sev.c).
+ */
+const fitsFwError = (c: Check, fw: SevStatusName | undefined): boolean =>
+  c.innerErrno === undefined || (c.innerErrno === 'EIO') === (fw !== undefined);
+
+/** What a -EIO hides on upstream (snp_launch_update, arch/x86/kvm/svm/sev.c, Linux 6.11+). */
+const HIDDEN_ERRNO =
+  'upstream snp_launch_update returns -EIO whenever kvm_gmem_populate fails on the first page of the range (a failure after some pages returns 0 with gfn_start, uaddr and len advanced, and the next call fails on that page); the errno from inside is not reported, only pr_debug("kvm_gmem_populate failed, ret %ld (fw_error %d)") prints it, with dynamic debug on for snp_launch_update';
+
+function noteFor(
+  cmd: KvmCommand,
+  err: ErrnoName,
+  fw: SevStatusName | undefined,
+  flavour: KvmAbi | undefined,
+): string | undefined {
+  if (fw !== undefined && err !== 'EIO' && err !== 'ENOTTY')
+    return `a firmware status comes back with ret -EIO (-5) (-ENOTTY for SNP_GCTX_CREATE); ret -${Errno[err]} with fw_error ${fw} is not a combination KVM produces`;
+  if (cmd !== 'launch_update' || err !== 'EIO') return undefined;
+  if (flavour === 'upstream') return HIDDEN_ERRNO;
+  if (flavour === undefined)
+    return 'on Linux 6.11 and later (guest_memfd) every refusal inside kvm_gmem_populate is -EIO too: --abi upstream lists them and the errno each hides';
+  return undefined;
+}
+
+export function explain(cmdText: string, retText: string, fwText = '0', abiText?: string): Explanation {
   const cmd = command(cmdText);
   const err = errno(retText);
   const fw = fwError(fwText);
-  const checks = explainFailure(cmd, err, fw);
-  const note =
-    fw !== undefined && err !== 'EIO' && err !== 'ENOTTY'
-      ? `a firmware status comes back with ret -EIO (-5) (-ENOTTY for SNP_GCTX_CREATE); ret -${Errno[err]} with fw_error ${fw} is not a combination KVM produces`
-      : undefined;
+  const flavour = abiText === undefined ? undefined : abi(abiText);
+  const checks = explainFailure(cmd, err, fw, flavour).filter((c) => fitsFwError(c, fw));
+  const kernel = checks.filter((c) => c.side === 'kernel');
+  const inner = [...new Set(kernel.flatMap((c) => (c.innerErrno === undefined ? [] : [c.innerErrno])))];
+  const note = noteFor(cmd, err, fw, flavour);
   return {
     cmd,
     errno: err,
     fwError: fw ?? 'SUCCESS',
-    kernel: checks.filter((c) => c.side === 'kernel'),
+    ...(flavour && { abi: flavour }),
+    ...(inner.length > 0 && { innerErrnos: inner }),
+    kernel,
     firmware: checks.filter((c) => c.side === 'firmware'),
     ...(note && { note }),
   };
 }
 
+const errnoText = (e: ErrnoName) => `-${Errno[e]} (${e})`;
+
 export function formatExplanation(e: Explanation): string {
-  const item = (c: Check) => `  - ${c.check}${c.abi ? ` [${c.abi} ABI only]` : ''}\n    rule: ${c.rule}`;
+  const only = (c: Check) =>
+    e.abi !== undefined
+      ? ''
+      : c.abi
+        ? ` [${c.abi} ABI only]`
+        : c.abis
+          ? ` [${c.abis.join(', ')} ABIs only]`
+          : '';
+  const inside = (c: Check) =>
+    c.innerErrno ? `\n    inside: kvm_gmem_populate returned ${errnoText(c.innerErrno)}` : '';
+  const item = (c: Check) => `  - ${c.check}${only(c)}${inside(c)}\n    rule: ${c.rule}`;
   const lines = [
-    `KVM_SEV_SNP_${e.cmd.toUpperCase()} returned -${Errno[e.errno]} (${e.errno}) with fw_error ${e.fwError === 'SUCCESS' ? '0' : `0x${SevStatus[e.fwError].toString(16)} (${e.fwError})`}.`,
+    `KVM_SEV_SNP_${e.cmd.toUpperCase()} returned ${errnoText(e.errno)} with fw_error ${e.fwError === 'SUCCESS' ? '0' : `0x${SevStatus[e.fwError].toString(16)} (${e.fwError})`}${e.abi ? ` (${e.abi} ABI)` : ''}.`,
     '',
   ];
+  if (e.innerErrnos)
+    lines.push(
+      `The -EIO hides the errno from inside kvm_gmem_populate: ${e.innerErrnos.map(errnoText).join(', ')}; each check below names its own.`,
+      '',
+    );
   lines.push(
     e.fwError === 'SUCCESS'
       ? 'Kernel-side refusals (fw_error 0: the firmware did not refuse):'

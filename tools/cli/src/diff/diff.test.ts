@@ -122,6 +122,33 @@ describe('snp-ref diff names the first measured page where two launches differ',
     );
   });
 
+  it('counts the remainder QEMU re-traces after a partial upstream LAUNCH_UPDATE once', async () => {
+    // Written for this test: upstream KVM populated 6 of the 16 firmware pages, then 9 of the other
+    // 10, writing the struct back advanced each time; QEMU traced each remainder again. The ZERO
+    // range was retried as it was (-EAGAIN).
+    const trace = [
+      'kvm_sev_snp_launch_update src 0x7f0000000000 gpa 0xffff0000 len 0x10000 (Normal page)',
+      'kvm_sev_snp_launch_update src 0x7f0000006000 gpa 0xffff6000 len 0xa000 (Normal page)',
+      'kvm_sev_snp_launch_update src 0x7f000000f000 gpa 0xfffff000 len 0x1000 (Normal page)',
+      'kvm_sev_snp_launch_update src 0x7f0000100000 gpa 0x800000 len 0x3000 (Zero page)',
+      'kvm_sev_snp_launch_update src 0x7f0000100000 gpa 0x800000 len 0x3000 (Zero page)',
+      'kvm_sev_snp_launch_update src 0x7f0000200000 gpa 0x803000 len 0x1000 (Secrets page)',
+      'kvm_sev_snp_launch_update src 0x7f0000300000 gpa 0x804000 len 0x1000 (Cpuid page)',
+    ];
+    writeFileSync(path('qemu-partial.log'), `${trace.join('\n')}\n`);
+    const same = await diff(path('qemu-partial.log'), path('a.json'));
+    expect(same).toMatchObject({ status: 0, stderr: '' });
+    expect(same.stdout).toMatch(/^A: QEMU trace .*qemu-partial\.log — 21 measured pages/m);
+    expect(same.stdout).toMatch(/the same 21 pages, in the same order, with the same types$/m);
+    // Not a remainder: it ends before the previous range does, so the page is measured again.
+    writeFileSync(
+      path('qemu-twice.log'),
+      `${trace[0]}\nkvm_sev_snp_launch_update src 0x7f0000001000 gpa 0xffff1000 len 0x1000 (Normal page)\n${trace.slice(3).join('\n')}\n`,
+    );
+    const twice = JSON.parse((await diff(path('qemu-twice.log'), path('a.json'), '--json')).stdout);
+    expect(twice).toMatchObject({ a: { kind: 'qemu-trace', pages: 22 }, b: { pages: 23 } });
+  });
+
   it('reads either side from stdin (-), and says one page, not one pages', async () => {
     const log = readFileSync(path('a.jsonl'), 'utf8');
     const piped = await snpRef(['diff', '-', path('a.json')], { stdin: log });

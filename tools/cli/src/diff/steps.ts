@@ -136,13 +136,36 @@ const QEMU_TYPES: Readonly<Record<string, string>> = {
   vmsa: 'VMSA',
 };
 
+/** One traced LAUNCH_UPDATE range: [gpa, end) of one page type. */
+interface TracedRange {
+  readonly gpa: number;
+  readonly end: number;
+  readonly type: string;
+}
+
+/**
+ * Whether `range` is the remainder of `previous` re-issued, not new pages. QEMU's
+ * sev_snp_launch_update (target/i386/sev.c) loops `while (update.len || ret == -EAGAIN)` and traces
+ * each ioctl with the struct as it stands; upstream snp_launch_update (arch/x86/kvm/svm/sev.c) writes
+ * gfn_start, uaddr and len back advanced past the pages it populated. So the next line starts
+ * inside the previous range, with the same type, and ends where it ends: its pages are counted once.
+ */
+const continues = (range: TracedRange, previous: TracedRange | undefined): boolean =>
+  previous !== undefined &&
+  range.type === previous.type &&
+  range.gpa >= previous.gpa &&
+  range.gpa < previous.end &&
+  range.end === previous.end;
+
 /**
  * kvm_sev_snp_launch_update events, as QEMU's log trace backend prints them from
  * target/i386/trace-events ("src 0x%" PRIx64 " gpa 0x%" PRIx64 " len 0x%" PRIx64 " (%s page)"),
  * with or without the pid@time: prefix; simpletrace's "gpa=0x… len=0x… type=…" form too.
+ * A line that continues the previous one (`continues`) adds no page.
  */
 function qemuTraceSteps(file: string, text: string): StepSource {
   const steps: DiffStep[] = [];
+  let previous: TracedRange | undefined;
   for (const [i, line] of text.split('\n').entries()) {
     if (!line.includes('kvm_sev_snp_launch_update')) continue;
     const gpa = /\bgpa[ =](0x[0-9a-f]+)/i.exec(line)?.[1];
@@ -153,7 +176,10 @@ function qemuTraceSteps(file: string, text: string): StepSource {
       throw new SourceError(
         `${file}:${i + 1}: expected "gpa 0x… len 0x… (Type page)" with len a multiple of 4096`,
       );
-    for (let at = 0; at < Number(len); at += PAGE_SIZE) steps.push({ gpa: Number(gpa) + at, type });
+    const range: TracedRange = { gpa: Number(gpa), end: Number(gpa) + Number(len), type };
+    if (continues(range, previous)) continue;
+    previous = range;
+    for (let at = range.gpa; at < range.end; at += PAGE_SIZE) steps.push({ gpa: at, type });
   }
   if (steps.length === 0) throw new SourceError(`${file}: no kvm_sev_snp_launch_update event`);
   return { label: `QEMU trace ${file}`, kind: 'qemu-trace', steps };
