@@ -7,12 +7,8 @@ import { join } from 'node:path';
 import { buildOvmfImage } from '@snp-ref/psp-firmware/measure';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_OVMF, FIXTURE_NAMES, writeSyntheticFiles } from '../scripts/reference-runs.js';
-import {
-  expectSameAsReference,
-  readReferenceRuns,
-  SEV_SNP_MEASURE_FIXTURES,
-  sha256Files,
-} from './referenceRuns.js';
+import { SEV_SNP_MEASURE_FIXTURES } from '../test/vectors.js';
+import { expectSameAsReference, readReferenceRuns, sha256Files } from './referenceRuns.js';
 import { snpRef } from './snpRefRun.js';
 
 const reference = readReferenceRuns('reference-runs-modes.json');

@@ -8,12 +8,6 @@ import { expect } from 'vitest';
 import { expand } from '../scripts/reference-runs.js';
 import { snpRef } from './snpRefRun.js';
 
-/** sev-snp-measure's test fixtures (tests/fixtures at 8f2b337), kept outside the repository with their provenance. */
-export const SEV_SNP_MEASURE_FIXTURES = join(
-  import.meta.dirname,
-  '../../../../shared/vectors/sev-snp-measure/fixtures',
-);
-
 export interface ReferenceRun {
   readonly args: readonly string[];
   readonly rc: number;

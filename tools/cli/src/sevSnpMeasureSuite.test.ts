@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SEV_SNP_MEASURE_FIXTURES } from './referenceRuns.js';
+import { SEV_SNP_MEASURE_FIXTURES } from '../test/vectors.js';
 import { snpRef } from './snpRefRun.js';
 
 const FIXTURES = SEV_SNP_MEASURE_FIXTURES;

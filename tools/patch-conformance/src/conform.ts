@@ -81,7 +81,7 @@ export async function conform(
   const patch = typeof input === 'string' ? readPatch(input, relative(root, input)) : input;
   const ts = loadTsModel(root, MODEL_PACKAGES);
   const parsed = await parseCSources(patch);
-  const pairing = pairEntities(parsed, new Set(ts.entities.map((e) => e.id)), options.map);
+  const pairing = pairEntities(parsed, modelEntities(root), options.map);
   const launch = pairing.entities.get('kvm.snp_launch_update');
   const viaGuestMemfd =
     launch !== undefined && reachesCall(parsed, launch.node, (name) => name === 'kvm_gmem_populate');

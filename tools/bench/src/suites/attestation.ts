@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   decodeAttestationReport,
   parseCertificates,
@@ -8,9 +8,8 @@ import {
 } from '@snp-ref/attestation';
 import type { Figure } from '../figure.js';
 import { opensslEcdsaP384Verify } from '../references.js';
+import { vectorsDir } from '../vectors.js';
 
-/** The real reports the tests use, beside the checkout (not part of the repository). */
-const REPORTS = resolve(import.meta.dirname, '../../../../../shared/vectors/attestation-reports');
 /** Each rate is the best of ROUNDS rounds of SECONDS, the two taken in turn, so both see the same load. */
 const SECONDS = 1;
 const ROUNDS = 3;
@@ -20,13 +19,9 @@ const ROUNDS = 3;
  * check of the issue, from the report's bytes each time, against OpenSSL's ECDSA P-384 verify rate.
  */
 export async function attestationFigures(): Promise<Figure[]> {
-  if (!existsSync(REPORTS)) {
-    console.warn(
-      'attestation figure skipped: the real attestation reports the tests use are not on this machine',
-    );
-    return [];
-  }
-  const read = (file: string) => readFileSync(join(REPORTS, file));
+  const reports = vectorsDir('attestation-reports', 'attestation figure');
+  if (reports === undefined) return [];
+  const read = (file: string) => readFileSync(join(reports, file));
   const bytes = readReportInput(read('oak/genoa_oc.report.bin')).report;
   const [vek] = parseCertificates(read('oak/genoa_oc.vcek.der'), 'vcek');
   const chain = parseCertificates(read('go-sev-guest/ask_ark_genoa.pem'), 'chain');

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Figure } from '../figure.js';
+import { vectorsDir } from '../vectors.js';
 
 const FILE_BYTES = 2 ** 30;
 const RUNS = 3;
@@ -46,11 +47,10 @@ function seconds(command: string, args: readonly string[], runs = RUNS): number 
 
 const OVMF = '/usr/share/ovmf/OVMF.fd';
 const OVMF_ARGS = ['--mode', 'snp', '--vcpus', '4', '--vcpu-type', 'EPYC-v4', '--ovmf', OVMF];
-/** sev-snp-measure's own Coconut SVSM fixtures, kept outside the repository. */
-const FIXTURES = resolve(import.meta.dirname, '../../../../../shared/vectors/sev-snp-measure/fixtures');
-const SVSM_ARGS = [
+/** sev-snp-measure's Coconut SVSM case, on its own fixtures (`fixtures` of its test suite). */
+const svsmArgs = (fixtures: string) => [
   ...['--mode', 'snp:svsm', '--vcpus', '4', '--vcpu-type', 'EPYC-v4', '--vars-size', '540672'],
-  ...['--ovmf', join(FIXTURES, 'svsm_ovmf.fd'), '--svsm', join(FIXTURES, 'svsm.bin')],
+  ...['--ovmf', join(fixtures, 'svsm_ovmf.fd'), '--svsm', join(fixtures, 'svsm.bin')],
 ];
 
 /**
@@ -90,9 +90,11 @@ function versusSevSnpMeasure(name: string, args: readonly string[], factor: numb
  * on the same file; of an OVMF guest and of a Coconut SVSM against sev-snp-measure.
  */
 export async function cliFigures(): Promise<Figure[]> {
+  const svsm = '--mode snp:svsm, Coconut SVSM + 4 vCPUs';
+  const fixtures = vectorsDir('sev-snp-measure/fixtures', svsm);
   const references = [
     versusSevSnpMeasure('--mode snp, OVMF.fd + 4 vCPUs', OVMF_ARGS, 1),
-    versusSevSnpMeasure('--mode snp:svsm, Coconut SVSM + 4 vCPUs', SVSM_ARGS, 1.5),
+    fixtures === undefined ? undefined : versusSevSnpMeasure(svsm, svsmArgs(fixtures), 1.5),
   ].filter((f) => f !== undefined);
   const dir = mkdtempSync(join(tmpdir(), 'snp-ref-bench-'));
   try {
