@@ -133,7 +133,7 @@ export const CHECKS = {
   'launch_update.state': kernel(
     'launch_update',
     'EINVAL',
-    'the VM is not launching (no LAUNCH_START, or already finished)',
+    'the VM is not launching: no LAUNCH_START yet (reviewed, v4: or already finished; upstream lets a finished guest through to the firmware, INVALID_GUEST_STATE)',
     `${KSEV} snp_launch_update: sev_snp_guest()`,
   ),
   'launch_update.flags': kernel('launch_update', 'EINVAL', 'flags is not 0', `${KSEV} snp_launch_update`),
@@ -146,8 +146,8 @@ export const CHECKS = {
   'launch_update.len': kernel(
     'launch_update',
     'EINVAL',
-    'len is not a multiple of 4096 (reviewed and v4: or zero; upstream populates nothing for 0)',
-    `${KSEV} snp_launch_update: PAGE_ALIGNED(len)`,
+    'len is 0 or not a multiple of 4096',
+    `${KSEV} snp_launch_update: !params.len || !PAGE_ALIGNED(params.len)`,
   ),
   'launch_update.hva': kernel(
     'launch_update',

@@ -34,7 +34,8 @@ export const isCodedSite = (site: FaultSite): site is CodedFaultSite =>
  * a site fails, with the given code at a coded site. Deterministic: calls are counted, not sampled.
  */
 export class FaultInjector {
-  private readonly counted = Object.fromEntries(FAULT_SITES.map((s) => [s, 0])) as Record<FaultSite, number>;
+  /** Calls per site (a Map: `take` runs several times per launched page, with the site as a variable key). */
+  private readonly counted = new Map<FaultSite, number>(FAULT_SITES.map((s) => [s, 0]));
   private readonly planned: { site: FaultSite; call: number; code: number }[] = [];
 
   /** Makes the `nth` next call (1 = the next one) at `site` fail; a coded site needs its failure `code`, a kernel site takes none. */
@@ -43,7 +44,7 @@ export class FaultInjector {
       throw new RangeError(`inject: nth must be an integer ≥ 1, got ${nth}`);
     if (!isCodedSite(site)) {
       if (code !== undefined) throw new RangeError(`inject: ${site} fails without a code`);
-      this.planned.push({ site, call: this.counted[site] + nth, code: 0 });
+      this.planned.push({ site, call: this.calls(site) + nth, code: 0 });
       return;
     }
     const codes: readonly number[] = Object.values(site === 'rmpupdate' ? RmpUpdateRet : SevStatus);
@@ -52,7 +53,7 @@ export class FaultInjector {
         `inject: ${code} is not a failure code of ${site === 'rmpupdate' ? 'RMPUPDATE' : 'the firmware'}`,
       );
     }
-    this.planned.push({ site, call: this.counted[site] + nth, code });
+    this.planned.push({ site, call: this.calls(site) + nth, code });
   }
 
   /** Counts a call at a coded site; the code it must fail with, or undefined to let it run. */
@@ -67,11 +68,13 @@ export class FaultInjector {
 
   /** The calls counted at `site` so far (a clean run's count is where failures can be injected). */
   calls(site: FaultSite): number {
-    return this.counted[site];
+    return this.counted.get(site) ?? 0;
   }
 
   private take(site: FaultSite) {
-    const call = ++this.counted[site];
+    const call = this.calls(site) + 1;
+    this.counted.set(site, call);
+    if (this.planned.length === 0) return undefined; // every page of a launch asks: no search when nothing is planned
     const at = this.planned.findIndex((p) => p.site === site && p.call === call);
     return at < 0 ? undefined : this.planned.splice(at, 1)[0];
   }

@@ -57,7 +57,11 @@ export type EntryWords = readonly [w0: number, w1: number, w2: number];
 export function entryToWords(entry: RmpEntry): EntryWords {
   checkGpa(entry.gpa);
   checkRange('asid', entry.asid, MAX_ASID);
-  for (const [i, perms] of entry.vmplPerms.entries()) checkRange(`vmpl${i + 1}_perms`, perms, VMPL_PERMS_ALL);
+  const [p1, p2, p3] = entry.vmplPerms;
+  // Constant names: the firmware encodes an entry per launched page, so no string is built unless one fails.
+  checkRange('vmpl1_perms', p1, VMPL_PERMS_ALL);
+  checkRange('vmpl2_perms', p2, VMPL_PERMS_ALL);
+  checkRange('vmpl3_perms', p3, VMPL_PERMS_ALL);
   const w0 =
     (entry.assigned ? W0_ASSIGNED : 0) |
     (entry.pageSize === '2M' ? W0_PAGE_SIZE_2M : 0) |
@@ -68,7 +72,6 @@ export function entryToWords(entry: RmpEntry): EntryWords {
     (entry.asid << W1_ASID_SHIFT) |
     (entry.vmsa ? W1_VMSA : 0) |
     (entry.validated ? W1_VALIDATED : 0);
-  const [p1, p2, p3] = entry.vmplPerms;
   const w2 = (p1 << 8) | (p2 << 16) | (p3 << 24);
   return [w0 >>> 0, w1 >>> 0, w2 >>> 0];
 }

@@ -69,6 +69,7 @@ export {
   VMPL_PERMS_ALL,
   VmplPerm,
 } from './layout.js';
+export { PageMap } from './pageMap.js';
 export {
   codeByName,
   codeName,

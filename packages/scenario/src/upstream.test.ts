@@ -62,6 +62,16 @@ describe('§3.3 KVM_SEV_SNP_LAUNCH_UPDATE semantics, upstream', () => {
       { errno: 'EINVAL', check: 'launch_update.state' },
     ],
     [
+      'len 0 (refused since the fix after 6.11)',
+      [...SETUP, update(0, 0)],
+      { errno: 'EINVAL', check: 'launch_update.len' },
+    ],
+    [
+      'after LAUNCH_FINISH: only the context is checked, the firmware refuses the finished guest',
+      [...SETUP, update(0, 1), { op: 'snp.launch_finish', vm: 'a' }, update(0x1000, 1)],
+      eio('launch_update.populate_firmware', 'EIO', 'INVALID_GUEST_STATE'),
+    ],
+    [
       'len not page aligned',
       [...SETUP, update(0, 1, { len: 100 })],
       { errno: 'EINVAL', check: 'launch_update.len' },
@@ -197,7 +207,7 @@ describe('§4 the upstream LAUNCH_UPDATE error path', () => {
     expect(r.steps.at(-1)).toMatchObject({
       ok: true,
       pages: 2,
-      stopped: { check: 'launch_update.populate_firmware', side: 'firmware' },
+      stopped: { check: 'launch_update.populate_firmware', side: 'firmware', fwError: 'INVALID_PAGE_STATE' },
     });
     expect(r.rmp['0x100']).toMatchObject({ assigned: true, gpa: '0x0', validated: true });
     expect(r.rmp['0x101']).toMatchObject({ assigned: true, gpa: '0x1000', validated: true });

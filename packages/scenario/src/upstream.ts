@@ -88,6 +88,11 @@ export function launchUpdateUpstreamStep(
       hva: `0x${next.uaddr.toString(16)}`,
       len: Number(next.len),
     },
-    ...(stopped && { stopped: kvmWhy({ ...stopped, pages: pages ?? 0 }, step.gpa) }),
+    ...(stopped && {
+      stopped: {
+        ...kvmWhy({ ...stopped, pages: pages ?? 0 }, step.gpa),
+        ...(stopped.fwError !== undefined && { fwError: stopped.fwError }),
+      },
+    }),
   };
 }

@@ -17,6 +17,11 @@ export interface Why {
   readonly gpa?: string;
   /** upstream LAUNCH_UPDATE: the errno inside kvm_gmem_populate, hidden behind the ioctl's EIO. */
   readonly innerErrno?: string;
+  /**
+   * upstream LAUNCH_UPDATE stopped after some pages by the firmware: its status, which the ioctl
+   * does not report (it returns 0 and sets `error` only when no page was done; sev.c snp_launch_update).
+   */
+  readonly fwError?: string;
 }
 
 /**

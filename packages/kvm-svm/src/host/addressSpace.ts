@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from '@snp-ref/rmp-core';
+import { PAGE_SIZE, PageMap } from '@snp-ref/rmp-core';
 import type { HostPages } from './hostPages.js';
 
 /**
@@ -6,7 +6,8 @@ import type { HostPages } from './hostPages.js';
  * two VMs of one) may map the same pfns, as a misbehaving VMM would.
  */
 export class AddressSpace {
-  private readonly pages = new Map<number, number>();
+  /** Virtual page number → pfn; a PageMap, as a launch update translates every page of the guest. */
+  private readonly pages = new PageMap<number>();
 
   /** `host`, when given, counts the mappings (so the kernel never takes a page a VMM maps). */
   constructor(private readonly host?: HostPages) {}

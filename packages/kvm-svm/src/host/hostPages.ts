@@ -1,3 +1,5 @@
+import { PageMap } from '@snp-ref/rmp-core';
+
 /**
  * Host physical pages as the kernel tracks them for KVM: pin counts (pin_user_pages), the dirty and
  * accessed marks KVM sets before unpinning (set_page_dirty_lock, mark_page_accessed), how many VMM
@@ -8,9 +10,10 @@
  * PhysicalMemory. Sparse: only pages something happened to cost memory.
  */
 export class HostPages {
-  private readonly pins = new Map<number, number>();
-  private readonly marks = new Map<number, number>();
-  private readonly mappings = new Map<number, number>();
+  // PageMaps, not Maps: a launch update pins, marks and releases every page of the guest.
+  private readonly pins = new PageMap<number>();
+  private readonly marks = new PageMap<number>();
+  private readonly mappings = new PageMap<number>();
   private readonly kernel = new Set<number>();
   /** Pages never to be returned to the host: possibly still guest- or firmware-owned. */
   readonly leaked = new Set<number>();
@@ -53,9 +56,9 @@ export class HostPages {
     return this.pins.get(pfn) ?? 0;
   }
 
-  /** Every pinned page and its count. */
+  /** Every pinned page and its count, in ascending pfn order. */
   pinned(): Map<number, number> {
-    return new Map(this.pins);
+    return new Map(this.pins.entries());
   }
 
   /** Whether the page was marked dirty when it was released. */

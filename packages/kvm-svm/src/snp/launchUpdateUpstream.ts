@@ -15,6 +15,8 @@ import { copyParamsFromUser, KVM_PAGE_TYPES } from './launchUpdate.js';
 import type { SnpVm } from './snpVm.js';
 
 const PAGE = BigInt(PAGE_SIZE);
+/** The model addresses 2^53 bytes: a source beyond is unmapped. */
+const MAX_SAFE_ADDRESS = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** struct kvm_sev_snp_launch_update as upstream reads it: its u64 fields exact, as bigints. */
 export interface UpstreamLaunchUpdate {
@@ -54,10 +56,15 @@ interface PopulateStop {
 export function launchUpdateUpstream(vm: SnpVm, params: UpstreamLaunchUpdate): KvmResult {
   const { gfnStart, uaddr, len, type } = params;
   const gctx = vm.gctx;
-  if (vm.state !== 'LAUNCH' || gctx === undefined)
-    return fail('launch_update.state', 'the VM is not launching');
+  // Only the SNP context is checked: after LAUNCH_FINISH the call goes on and the firmware refuses
+  // the page (INVALID_GUEST_STATE), reclaimed, EIO (sev.c snp_launch_update: !sev->snp_context).
+  if (gctx === undefined)
+    return fail('launch_update.state', 'the VM has no SNP context: no LAUNCH_START yet');
   const copied = copyParamsFromUser(vm);
   if (copied !== undefined) return copied;
+  // len 0 is refused since "KVM: SEV: Reject non-positive effective lengths during LAUNCH_UPDATE"
+  // (after 6.11, which populated nothing and returned 0; docs/spec-notes.md §3.3).
+  if (len === 0n) return fail('launch_update.len', 'len must be a positive number of bytes');
   if (len % PAGE !== 0n) return fail('launch_update.len', 'len is not a multiple of 4096');
   if ((params.flags ?? 0) !== 0) return fail('launch_update.flags', 'flags must be 0');
   if (!KVM_PAGE_TYPES.includes(type)) return fail('launch_update.type', `unknown page type ${type}`);
@@ -80,7 +87,8 @@ export function launchUpdateUpstream(vm: SnpVm, params: UpstreamLaunchUpdate): K
   const npages = len / PAGE < BigInt(left) ? Number(len / PAGE) : left;
   let done = 0;
   let stop: PopulateStop | undefined;
-  for (; done < npages && stop === undefined; done++) {
+  let pageSrc = src; // the source of page `done`: one bigint addition per page
+  for (; done < npages; done++) {
     const index = gfn + done - slotGfn + gmem.offset / PAGE_SIZE;
     const pfn = gmem.file.pfnAt(index);
     if (gmem.file.isPrepared(index))
@@ -91,18 +99,11 @@ export function launchUpdateUpstream(vm: SnpVm, params: UpstreamLaunchUpdate): K
       );
     else if (!vm.attributes.isPrivate(gfn + done))
       stop = stopAt('launch_update.populate_not_private', 'EINVAL', `gfn ${hex(gfn + done)} is not private`);
-    else
-      stop = postPopulate(
-        vm,
-        gctx,
-        gfn + done,
-        pfn,
-        src === undefined ? undefined : src + BigInt(done) * PAGE,
-        type,
-      );
+    else stop = postPopulate(vm, gctx, gfn + done, pfn, pageSrc, type);
     if (stop !== undefined) break;
     gmem.file.markPrepared(index); // kvm_gmem_mark_prepared, on success only
     vm.privateMappings.set(gfn + done, pfn);
+    if (pageSrc !== undefined) pageSrc += PAGE;
   }
   // count < 0: kvm_sev_cmd.error = the firmware status of the populate (0 if it never ran), -EIO.
   if (stop !== undefined && done === 0)
@@ -147,22 +148,17 @@ function postPopulate(
   type: number,
 ): PopulateStop | undefined {
   const { machine } = vm;
-  const at = `pfn ${hex(pfn)}`;
   if (machine.rmp.read(pfn).assigned)
-    return stopAt('launch_update.populate_assigned', 'EEXIST', `${at} is already assigned`);
-  if (src !== undefined) {
-    const bytes = copyPageFromUser(vm, src);
-    if (bytes === undefined)
-      return stopAt(
-        'launch_update.populate_copy',
-        'EFAULT',
-        `copy_from_user of uaddr 0x${src.toString(16)} failed`,
-      );
-    machine.memory.write(pfn, bytes);
-  }
+    return stopAt('launch_update.populate_assigned', 'EEXIST', `pfn ${hex(pfn)} is already assigned`);
+  if (src !== undefined && !copyPageFromUser(vm, src, pfn))
+    return stopAt(
+      'launch_update.populate_copy',
+      'EFAULT',
+      `copy_from_user of uaddr 0x${src.toString(16)} failed`,
+    );
   const made = machine.hostRmp.makePrivate(pfn, gfn * PAGE_SIZE, vm.asid, true, 'kvm');
   if (made !== RmpUpdateRet.SUCCESS)
-    return stopAt('launch_update.populate_rmpupdate', 'EFAULT', `rmpupdate of ${at} failed`, {
+    return stopAt('launch_update.populate_rmpupdate', 'EFAULT', `rmpupdate of pfn ${hex(pfn)} failed`, {
       rmpRet: hostRmpUpdateRetName(made),
     });
   const status = firmwareLaunchUpdate(machine, gctx, pfn, type);
@@ -175,16 +171,24 @@ function postPopulate(
     status.code === SevStatus.INVALID_PARAM
   )
     copyPageToUser(vm, src, machine.memory.read(pfn));
-  return stopAt('launch_update.populate_firmware', 'EIO', `SNP_LAUNCH_UPDATE of ${at} failed`, {
+  return stopAt('launch_update.populate_firmware', 'EIO', `SNP_LAUNCH_UPDATE of pfn ${hex(pfn)} failed`, {
     fwError: status.name,
     ...(!reclaimed && { leaked: [pfn] }),
   });
 }
 
-/** copy_from_user of one source page: undefined (EFAULT) if unmapped or an injected fault fails it. */
-function copyPageFromUser(vm: SnpVm, src: bigint): Uint8Array | undefined {
-  if (vm.machine.faults.fails('copy_from_user') || src > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-  return vm.copyFromUser(Number(src), PAGE_SIZE);
+/**
+ * copy_from_user of one source page straight into guest_memfd page `pfn`, as sev_gmem_post_populate
+ * copies into the kmapped folio: one copy. False (EFAULT) if the source is unmapped or an injected
+ * fault fails it.
+ */
+function copyPageFromUser(vm: SnpVm, src: bigint, pfn: number): boolean {
+  const { faults, pages, memory } = vm.machine;
+  if (faults.fails('copy_from_user') || src > MAX_SAFE_ADDRESS) return false;
+  const from = vm.addressSpace.translate(Number(src)); // src is page-aligned: one source page
+  if (from === undefined || !pages.has(from)) return false;
+  memory.write(pfn, memory.peek(from)); // peek: the host's view (ciphertext if private), not copied twice
+  return true;
 }
 
 /**

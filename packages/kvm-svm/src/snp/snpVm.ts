@@ -10,7 +10,14 @@ import {
   SnpLaunchStart,
   VMSA_GPA,
 } from '@snp-ref/psp-firmware';
-import { expectDefined, hex, hostRmpUpdateRetName, PAGE_SIZE, RmpUpdateRet } from '@snp-ref/rmp-core';
+import {
+  expectDefined,
+  hex,
+  hostRmpUpdateRetName,
+  PAGE_SIZE,
+  PageMap,
+  RmpUpdateRet,
+} from '@snp-ref/rmp-core';
 import type { KvmAbi } from '../checks.js';
 import { AddressSpace } from '../host/addressSpace.js';
 import type { GuestMemfd } from '../host/guestMemfd.js';
@@ -61,8 +68,11 @@ export class SnpVm {
   readonly memslots = new Memslots();
   state: SnpVmState = 'CREATED';
   gctx: number | undefined;
-  /** The nested page table's private mappings: guest frame → host page, set by a successful LAUNCH_UPDATE. */
-  readonly privateMappings = new Map<number, number>();
+  /**
+   * The nested page table's private mappings: guest frame → host page, set by a successful
+   * LAUNCH_UPDATE (a PageMap: one entry per launched page, set at the rate pages are measured).
+   */
+  readonly privateMappings = new PageMap<number>();
   readonly vmsas: number[] = [];
   /** upstream: the guest_memfds created on this VM, by name. */
   readonly gmems = new Map<string, GuestMemfd>();
@@ -199,7 +209,7 @@ export class SnpVm {
       );
       const offset = (hva + done) % PAGE_SIZE;
       const chunk = Math.min(len - done, PAGE_SIZE - offset);
-      bytes.set(this.machine.memory.read(pfn).subarray(offset, offset + chunk), done);
+      bytes.set(this.machine.memory.peek(pfn).subarray(offset, offset + chunk), done); // peek: copied once, here
       done += chunk;
     }
     return bytes;

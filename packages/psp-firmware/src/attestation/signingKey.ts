@@ -24,9 +24,8 @@ function checkedScalar(d: Uint8Array): Uint8Array {
  * deterministic (RFC 6979, @noble/curves).
  */
 export class P384SigningKey {
-  /** The uncompressed SEC1 public key (0x04 || x || y), 97 bytes. */
-  readonly publicKey: Uint8Array;
   private readonly privateKey: Uint8Array;
+  private derivedPublicKey: Uint8Array | undefined;
 
   /**
    * `seed`: the key derived from it, as above; `{ scalar }`: the key whose private scalar is that
@@ -36,7 +35,16 @@ export class P384SigningKey {
   constructor(seed: Uint8Array | string | { readonly scalar: Uint8Array }) {
     this.privateKey =
       typeof seed === 'object' && 'scalar' in seed ? checkedScalar(seed.scalar) : seeded(seed);
-    this.publicKey = p384.getPublicKey(this.privateKey, false);
+  }
+
+  /**
+   * The uncompressed SEC1 public key (0x04 || x || y), 97 bytes; computed when first asked for: the
+   * scalar multiplication is most of what creating a firmware (its VCEK) costs, and signing needs
+   * only the private key.
+   */
+  get publicKey(): Uint8Array {
+    this.derivedPublicKey ??= p384.getPublicKey(this.privateKey, false);
+    return this.derivedPublicKey;
   }
 
   /** Signs SHA-384(message); returns r and s as big-endian 48-byte integers. */

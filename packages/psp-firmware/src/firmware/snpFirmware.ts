@@ -588,9 +588,24 @@ export class SnpFirmware {
     );
   }
 
+  /** HKDF-SHA-384 of the seed: the platform's and its guests' secrets, a copy of the memoised bytes. */
   private derive(info: string, bytes: number): Uint8Array {
-    return new Uint8Array(hkdfSync('sha384', this.config.seed, 'snp-ref firmware', info, bytes));
+    const key = `${this.config.seed}\0${info}\0${bytes}`;
+    let derived = DERIVED.get(key);
+    if (derived === undefined) {
+      derived = new Uint8Array(hkdfSync('sha384', this.config.seed, 'snp-ref firmware', info, bytes));
+      if (DERIVED.size >= DERIVED_LIMIT) DERIVED.clear();
+      DERIVED.set(key, derived);
+    }
+    return Uint8Array.from(derived);
   }
 }
+
+/**
+ * Secrets already derived, by seed, info and length: a fuzzing campaign creates thousands of machines
+ * from one seed, each launching guests of the same generations, and HKDF was most of LAUNCH_START.
+ */
+const DERIVED = new Map<string, Uint8Array>();
+const DERIVED_LIMIT = 4096;
 
 const bigints = (_: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : value);

@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from '@snp-ref/rmp-core';
+import { PAGE_SIZE, PageMap } from '@snp-ref/rmp-core';
 import { LengthError } from '../errors.js';
 import { MemoryEncryption } from './encryption.js';
 
@@ -17,9 +17,12 @@ const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
  * accesses memory without them, as the PSP does.
  */
 export class PhysicalMemory {
-  private readonly pages = new Map<number, Buffer>();
-  /** The ASID whose key encrypts a page; its bytes in `pages` are then the plaintext. */
-  private readonly owners = new Map<number, number>();
+  /**
+   * Every written page, one record each: SNP_LAUNCH_UPDATE of a large guest reads and encrypts every
+   * page, and one lookup per access (not one for the bytes and one for the owner) in a PageMap (not
+   * a Map of a million entries) keeps that cheap.
+   */
+  private readonly pages = new PageMap<StoredPage>();
 
   constructor(readonly encryption: MemoryEncryption) {}
 
@@ -30,10 +33,10 @@ export class PhysicalMemory {
 
   /** The raw 4096 bytes of a page as an unencrypted access sees them (a copy; zeros if never written). */
   read(pfn: number): Buffer {
-    const bytes = this.pages.get(pfn);
-    const owner = this.owners.get(pfn);
-    if (owner !== undefined && bytes !== undefined) return this.encryption.encryptPage(owner, pfn, bytes);
-    return Buffer.from(bytes ?? ZERO_PAGE);
+    const page = this.pages.get(pfn);
+    if (page === undefined) return Buffer.from(ZERO_PAGE);
+    if (page.owner !== undefined) return this.encryption.encryptPage(page.owner, pfn, page.bytes);
+    return Buffer.from(page.bytes);
   }
 
   /** Writes raw bytes at `offset` within the page (an unencrypted write: the page holds no plaintext after). */
@@ -45,22 +48,22 @@ export class PhysicalMemory {
         bytes.length,
       );
     }
-    this.rawPage(pfn).set(bytes, offset);
+    this.rawPage(pfn).bytes.set(bytes, offset);
   }
 
   /** The page as the owner of `asid` reads it through an encrypted mapping. */
   readPrivate(asid: number, pfn: number): Buffer {
-    const bytes = this.pages.get(pfn) ?? ZERO_PAGE;
-    if (this.owners.get(pfn) === asid) return Buffer.from(bytes);
-    return this.encryption.decryptPage(asid, pfn, this.owners.has(pfn) ? this.read(pfn) : bytes);
+    const page = this.pages.get(pfn);
+    if (page !== undefined && page.owner === asid) return Buffer.from(page.bytes);
+    const raw = page === undefined ? ZERO_PAGE : page.owner === undefined ? page.bytes : this.read(pfn);
+    return this.encryption.decryptPage(asid, pfn, raw);
   }
 
   /** Stores `plaintext` (a whole page) encrypted under `asid`. */
   writePrivate(asid: number, pfn: number, plaintext: Uint8Array): void {
     if (plaintext.length !== PAGE_SIZE)
       throw new LengthError('a private page write', '4096', plaintext.length);
-    this.pages.set(pfn, Buffer.from(plaintext));
-    this.owners.set(pfn, asid);
+    this.pages.set(pfn, { bytes: Buffer.from(plaintext), owner: asid });
   }
 
   /**
@@ -68,8 +71,7 @@ export class PhysicalMemory {
    * become the guest's plaintext.
    */
   encryptInPlace(asid: number, pfn: number): void {
-    this.rawPage(pfn);
-    this.owners.set(pfn, asid);
+    this.rawPage(pfn).owner = asid;
   }
 
   /**
@@ -77,20 +79,27 @@ export class PhysicalMemory {
    * write. Zeros for a page never written.
    */
   peek(pfn: number): Uint8Array {
-    return this.owners.has(pfn) ? this.read(pfn) : (this.pages.get(pfn) ?? ZERO_PAGE);
+    const page = this.pages.get(pfn);
+    if (page === undefined) return ZERO_PAGE;
+    return page.owner === undefined ? page.bytes : this.read(pfn);
   }
 
-  /** The page's raw bytes, made mutable: ciphertext materialised if it was encrypted. */
-  private rawPage(pfn: number): Buffer {
+  /** The page's record, its raw bytes made mutable: ciphertext materialised if it was encrypted. */
+  private rawPage(pfn: number): StoredPage {
     let page = this.pages.get(pfn);
-    if (page !== undefined && this.owners.has(pfn)) {
-      page = this.read(pfn);
+    if (page === undefined) {
+      page = { bytes: Buffer.alloc(PAGE_SIZE), owner: undefined };
       this.pages.set(pfn, page);
-      this.owners.delete(pfn);
-    } else if (page === undefined) {
-      page = Buffer.alloc(PAGE_SIZE);
-      this.pages.set(pfn, page);
+    } else if (page.owner !== undefined) {
+      page.bytes = this.encryption.encryptPage(page.owner, pfn, page.bytes);
+      page.owner = undefined;
     }
     return page;
   }
+}
+
+/** A written page: its bytes, and the ASID whose key encrypts it (its bytes are then the plaintext). */
+interface StoredPage {
+  bytes: Buffer;
+  owner: number | undefined;
 }

@@ -20,6 +20,8 @@ export interface SevRegion {
   /** vmsa regions: the vCPU and the VMSA's fields. */
   readonly vcpu?: number;
   readonly vmsa?: VmsaValues;
+  /** The hashes-table region: the SHA-256 of each entry, as the table holds them. */
+  readonly hashes?: KernelHashes;
 }
 
 /** An SEV or SEV-ES launch: what LAUNCH_UPDATE_DATA and LAUNCH_UPDATE_VMSA measure, in order. */
@@ -85,7 +87,7 @@ function hashesTable(image: OvmfImage, hashes: KernelHashes): SevRegion {
     throw new LaunchOptionsError(
       "Kernel specified but OVMF doesn't support kernel/initrd/cmdline measurement",
     );
-  return { kind: 'hashes-table', gpa, bytes: sevHashesTable(hashes) };
+  return { kind: 'hashes-table', gpa, bytes: sevHashesTable(hashes), hashes };
 }
 
 /** A region as measured: its own SHA-256 and the launch digest once it is in. */

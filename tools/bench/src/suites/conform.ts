@@ -18,10 +18,10 @@ function seconds(command: string, args: readonly string[]): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** The failure paths the dynamic rule walks per patch: every scenario's runs that inject one failure. */
-function failurePaths(): number {
+/** The failure paths the dynamic rule walks for a patch of this flavour: every scenario's runs that inject one failure. */
+function failurePaths(flavour: 'reviewed' | 'upstream'): number {
   const scenarios = join(ROOT, 'tools/patch-conformance/src/dynamic/scenarios.ts');
-  const count = `const s = await import(${JSON.stringify(scenarios)}); const runs = s.dynamicRuns(${JSON.stringify(ROOT)}); console.log(runs.filter((r) => r.path !== undefined).length);`;
+  const count = `const s = await import(${JSON.stringify(scenarios)}); const runs = s.dynamicRuns(${JSON.stringify(ROOT)}, ${JSON.stringify(flavour)}); console.log(runs.filter((r) => r.path !== undefined).length);`;
   const out = execFileSync(
     process.execPath,
     ['--import', 'tsx', '--conditions=@snp-ref/source', '--input-type=module', '-e', count],
@@ -39,10 +39,10 @@ export async function conformFigures(): Promise<Figure[]> {
     .filter((f) => f.endsWith('.patch'))
     .map((f) => join('patches', f));
   const node = { name: 'node -e 0', value: seconds(process.execPath, ['-e', '0']) };
-  const paths = failurePaths();
+  const paths = `${failurePaths('reviewed')} failure paths for a reviewed or v4 patch, ${failurePaths('upstream')} for upstream`;
   return [
     {
-      name: `npx snp-conform patches/*.patch (${patches.length} patches, ${paths} failure paths each)`,
+      name: `npx snp-conform patches/*.patch (${patches.length} patches; ${paths})`,
       value: seconds('npx', ['snp-conform', ...patches]),
       unit: 's',
       reference: node,
