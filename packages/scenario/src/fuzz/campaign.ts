@@ -37,7 +37,8 @@ export function checkScenario(
     throw new Error(
       `internal: the generator wrote an invalid scenario: ${parsed.problems[0]?.path}: ${parsed.problems[0]?.message}`,
     );
-  const session = new ScenarioSession(parsed.scenario, new TraceRing(1 << 12));
+  // The checker reads the machine, never the trace: a small ring records it.
+  const session = new ScenarioSession(parsed.scenario, new TraceRing(64));
   const checker = new InvariantChecker(
     session,
     parsed.scenario.kvm?.rejectAssignedOnUpdate ?? false,
@@ -138,4 +139,23 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     options.onProgress?.(sequences, mine.length);
   }
   return { sequences, steps, injected, failedSteps };
+}
+
+/**
+ * One campaign from the reports of its shards (`shard` i of n, each run alone): the figures summed,
+ * the failure of the earliest sequence. A clean campaign's report is the one of a single run; when
+ * several shards fail, each ran up to its own failure, so the figures then count more sequences.
+ */
+export function mergeShards(seed: number, shards: readonly CampaignReport[]): CampaignReport {
+  const sum = (figure: 'sequences' | 'steps' | 'injected' | 'failedSteps') =>
+    shards.reduce((n, shard) => n + shard[figure], 0);
+  const sequenceOf = (failure: Failure) => (failure.seed - seed) >>> 0;
+  const [failure] = shards.flatMap((s) => s.failure ?? []).sort((a, b) => sequenceOf(a) - sequenceOf(b));
+  return {
+    sequences: sum('sequences'),
+    steps: sum('steps'),
+    injected: sum('injected'),
+    failedSteps: sum('failedSteps'),
+    ...(failure && { failure }),
+  };
 }

@@ -1,11 +1,19 @@
-import { TraceRing } from '@snp-ref/rmp-core';
+import { PAGE_SIZE, TraceRing } from '@snp-ref/rmp-core';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, type Step } from '../schema.js';
-import { ScenarioSession } from '../session.js';
-import { checkScenario, runCampaign } from './campaign.js';
-import { generateScenario } from './generate.js';
+import { ScenarioSession, type StepResult } from '../session.js';
+import { type CampaignReport, checkScenario, mergeShards, runCampaign } from './campaign.js';
+import { type GeneratedScenario, generateScenario, HOST_PAGES } from './generate.js';
 import { generateUpstreamScenario } from './generateUpstream.js';
+import { HostChanges } from './hostChanges.js';
 import { InvariantChecker } from './invariants.js';
+
+/** A generated scenario's session, its steps parsed. */
+function sessionOf(scenario: GeneratedScenario): { session: ScenarioSession; steps: Step[] } {
+  const parsed = parseScenario(scenario);
+  if (!parsed.ok) throw new Error(`fixture: ${JSON.stringify(parsed.problems)}`);
+  return { session: new ScenarioSession(parsed.scenario, new TraceRing(64)), steps: parsed.scenario.steps };
+}
 
 describe('the fuzz campaign', () => {
   it('holds every invariant over a short campaign (the one npm test runs), reaching deep states', () => {
@@ -28,14 +36,35 @@ describe('the fuzz campaign', () => {
     );
   });
 
-  it('partitions a campaign into shards and replays a seed', () => {
+  it('partitions a campaign into shards whose merged report is the whole one, and replays a seed', () => {
     const whole = runCampaign({ runs: 12, seed: 5, steps: 20 });
     const shards = [0, 1, 2].map((index) =>
       runCampaign({ runs: 12, seed: 5, steps: 20, shard: { index, count: 3 } }),
     );
-    expect(shards.reduce((n, s) => n + s.sequences, 0)).toBe(whole.sequences);
-    expect(shards.reduce((n, s) => n + s.steps, 0)).toBe(whole.steps);
+    expect(shards.map((s) => s.sequences)).toEqual([4, 4, 4]);
+    expect(mergeShards(5, shards)).toEqual(whole);
     expect(generateScenario(42, 30)).toEqual(generateScenario(42, 30));
+  });
+
+  it('merges failing shards into the failure of the earliest sequence, seeds wrapping at 2^32', () => {
+    const selfTest = (shard?: { index: number; count: number }) =>
+      runCampaign({ runs: 4, seed: 1, steps: 40, v4AsReviewed: true, ...(shard && { shard }) });
+    const merged = mergeShards(
+      1,
+      [1, 0].map((index) => selfTest({ index, count: 2 })),
+    );
+    expect(merged.failure).toEqual(selfTest().failure);
+    const failingAt = (seed: number): CampaignReport => ({
+      ...{ sequences: 1, steps: 1, injected: 0, failedSteps: 0 },
+      failure: {
+        seed,
+        step: 0,
+        violation: { rule: 'rmp-table', message: '' },
+        scenario: generateScenario(seed, 1),
+      },
+    });
+    // From seed 2^32 - 1, sequence 0 has that seed and sequence 1 seed 0.
+    expect(mergeShards(2 ** 32 - 1, [failingAt(0), failingAt(2 ** 32 - 1)]).failure?.seed).toBe(2 ** 32 - 1);
   });
 });
 
@@ -252,16 +281,110 @@ describe('the upstream invariants', () => {
     expect(upstream({ afterStep: measureMore })).toContain('measurement-matches-launched-pages');
   });
 
-  it('are exercised by the campaign: upstream sequences populate pages and stop part-way', () => {
-    const scenario = generateUpstreamScenario(7, 60, 1024);
-    const parsed = parseScenario(scenario);
-    if (!parsed.ok) throw new Error('fixture');
-    const session = new ScenarioSession(parsed.scenario, new TraceRing(64));
-    const updates = parsed.scenario.steps
-      .map((step) => session.run(step))
-      .filter((r) => r.op === 'snp.launch_update');
-    expect(updates.some((r) => r.ok && (r.pages ?? 0) > 0 && r.stopped !== undefined)).toBe(true);
-    expect(updates.some((r) => !r.ok && r.errno === 'EIO')).toBe(true);
-    expect(checkScenario(scenario)).not.toHaveProperty('violation');
+  it('hold over 200 upstream sequences, which populate pages, stop part-way and refuse first pages', () => {
+    const updates: StepResult[] = [];
+    for (let seed = 20_261_130; seed < 20_261_130 + 200; seed++) {
+      const { session, steps } = sessionOf(generateUpstreamScenario(seed, 40, HOST_PAGES));
+      const checker = new InvariantChecker(session, false);
+      for (const step of steps) {
+        checker.before(step);
+        const result = session.run(step);
+        expect(checker.after(step, result), `sequence ${seed}, step ${result.i}`).toEqual([]);
+        if (result.op === 'snp.launch_update') updates.push(result);
+      }
+    }
+    const partial = updates.filter((r) => r.ok && (r.pages ?? 0) > 0 && r.stopped !== undefined);
+    expect(partial.length).toBeGreaterThan(50);
+    expect(updates.filter((r) => !r.ok && r.errno === 'EIO').length).toBeGreaterThan(50);
+    expect(updates.filter((r) => r.ok && r.pages === 0).length).toBeLessThan(updates.length / 2);
+  });
+
+  /** VM a's gfn 0 populated by one call; the last call populates gfn 1 and the firmware refuses gfn 2. */
+  const AFTER_EARLIER_CALL = [
+    ...UPSTREAM.slice(0, 6),
+    { op: 'snp.launch_update', vm: 'a', hva: '0x10000', gpa: 0, len: '4KiB', type: 'normal' },
+    { op: 'inject', at: 'psp.launch_update', nth: 2, error: 'INVALID_PAGE_STATE' },
+    { op: 'snp.launch_update', vm: 'a', hva: '0x11000', gpa: '0x1000', len: '12KiB', type: 'normal' },
+  ];
+  const vmA = (s: ScenarioSession) => {
+    const vm = s.kvm.vm('a');
+    if (vm === undefined) throw new Error('fixture: no VM a');
+    return vm;
+  };
+  /** A model whose give-back of the refused page also resets `pfn`. */
+  const reclaimAlso = (pfn: number) => (s: ScenarioSession) => {
+    const vm = vmA(s);
+    const reclaim = vm.reclaimAndReset.bind(vm);
+    vm.reclaimAndReset = (refused) =>
+      reclaim(refused) && s.machine.hostRmp.resetToHypervisor(pfn, 'kvm') === 0;
+  };
+
+  it.each([
+    ['upstream-call-changes-only-its-pages', 'gives back the page of an earlier call', reclaimAlso(16)],
+    ['upstream-done-pages-private', 'gives back a page the call did', reclaimAlso(17)],
+    [
+      'upstream-source-never-converted',
+      'makes the source page private too',
+      (s: ScenarioSession) => {
+        const make = s.machine.hostRmp.makePrivate.bind(s.machine.hostRmp);
+        s.machine.hostRmp.makePrivate = (pfn, ...rest) => {
+          if (pfn >= 16) make(pfn - 16, ...rest); // the source of guest_memfd page pfn
+          return make(pfn, ...rest);
+        };
+      },
+    ],
+    [
+      'measurement-matches-launched-pages',
+      'copies from the next source page',
+      (s: ScenarioSession) => {
+        const { addressSpace } = vmA(s);
+        const translate = addressSpace.translate.bind(addressSpace);
+        addressSpace.translate = (hva) => translate(hva + PAGE_SIZE);
+      },
+    ],
+  ] as const)('%s: fires on a model that %s', (rule, _, meddle) => {
+    const verdict = (m?: (s: ScenarioSession) => void) =>
+      rulesOf(verdictOnLast(AFTER_EARLIER_CALL, { abi: 'upstream', ...(m && { meddle: m }) }));
+    expect(verdict()).toEqual([]);
+    expect(verdict(meddle)).toContain(rule);
+  });
+});
+
+describe('HostChanges', () => {
+  it('tells exactly the pages whose RMP entry or contents a step changed, as a copy of the whole host does', () => {
+    const scenarios = [1, 2, 3].flatMap((seed) => [
+      generateScenario(seed, 40, { abi: 'reviewed' }),
+      generateScenario(seed, 40, { abi: 'v4' }),
+      generateUpstreamScenario(seed, 40, HOST_PAGES),
+    ]);
+    let changedPages = 0;
+    for (const scenario of scenarios) {
+      const { session, steps } = sessionOf(scenario);
+      const { rmp, memory } = session.machine;
+      const changes = new HostChanges(session.machine);
+      const words = new Uint32Array(3 * rmp.hostPages);
+      const contents = Buffer.alloc(rmp.hostPages * PAGE_SIZE);
+      for (const step of steps) {
+        for (let pfn = 0; pfn < rmp.hostPages; pfn++) {
+          words.set(rmp.wordsOf(pfn), 3 * pfn);
+          contents.set(memory.peek(pfn), pfn * PAGE_SIZE);
+        }
+        changes.start();
+        session.run(step);
+        const pfns = Array.from({ length: rmp.hostPages }, (_, pfn) => pfn);
+        const entryChanged = pfns.filter((pfn) => rmp.wordsOf(pfn).some((w, i) => w !== words[3 * pfn + i]));
+        const contentsChanged = pfns.filter(
+          (pfn) =>
+            contents.compare(memory.peek(pfn), 0, PAGE_SIZE, pfn * PAGE_SIZE, (pfn + 1) * PAGE_SIZE) !== 0,
+        );
+        expect({
+          entries: pfns.filter((pfn) => changes.entryChanged(pfn)),
+          contents: pfns.filter((pfn) => changes.contentsChanged(pfn)),
+        }).toEqual({ entries: entryChanged, contents: contentsChanged });
+        expect(changes.changed()).toEqual(expect.arrayContaining([...entryChanged, ...contentsChanged]));
+        changedPages += entryChanged.length + contentsChanged.length;
+      }
+    }
+    expect(changedPages).toBeGreaterThan(1000);
   });
 });

@@ -5,6 +5,7 @@ export {
   type CampaignReport,
   checkScenario,
   type Failure,
+  mergeShards,
   runCampaign,
   type SequenceStats,
 } from './campaign.js';

@@ -10,6 +10,7 @@ import {
 import { checkInvariants, entryText, hex, PAGE_SIZE, type RmpEntry, type RmpTable } from '@snp-ref/rmp-core';
 import type { Step } from '../schema.js';
 import type { ScenarioSession, StepFailure, StepResult } from '../session.js';
+import { HostChanges } from './hostChanges.js';
 import { type UpstreamPage, upstreamRange, upstreamViolations } from './upstreamInvariants.js';
 
 /** An invariant the fuzzer checks after every step (packages/scenario/README.md, "The fuzzer"). */
@@ -43,47 +44,6 @@ const FIRMWARE_TYPES: Readonly<Record<string, PageType>> = {
 };
 
 const sameEntry = (a: RmpEntry, b: RmpEntry) => JSON.stringify(a) === JSON.stringify(b);
-
-/**
- * Every host page's RMP words and contents before a step, in buffers reused from step to step: the
- * checker takes one around each reviewed LAUNCH_UPDATE, so it must not cost a page of garbage per page.
- */
-class HostSnapshot {
-  private words = new Uint32Array(0);
-  private contents = new Uint8Array(0);
-
-  constructor(private readonly machine: ScenarioSession['machine']) {}
-
-  take(): this {
-    const { rmp, memory } = this.machine;
-    if (this.words.length !== 3 * rmp.hostPages) {
-      this.words = new Uint32Array(3 * rmp.hostPages);
-      this.contents = new Uint8Array(rmp.hostPages * PAGE_SIZE);
-    }
-    for (let pfn = 0; pfn < rmp.hostPages; pfn++) {
-      this.words[3 * pfn] = rmp.w0(pfn);
-      this.words[3 * pfn + 1] = rmp.w1(pfn);
-      this.words[3 * pfn + 2] = rmp.w2(pfn);
-      this.contents.set(memory.peek(pfn), pfn * PAGE_SIZE);
-    }
-    return this;
-  }
-
-  get pages(): number {
-    return this.words.length / 3;
-  }
-
-  entryChanged(pfn: number): boolean {
-    const { rmp } = this.machine;
-    const w = this.words;
-    return rmp.w0(pfn) !== w[3 * pfn] || rmp.w1(pfn) !== w[3 * pfn + 1] || rmp.w2(pfn) !== w[3 * pfn + 2];
-  }
-
-  contentsChanged(pfn: number): boolean {
-    const was = this.contents.subarray(pfn * PAGE_SIZE, (pfn + 1) * PAGE_SIZE);
-    return Buffer.compare(this.machine.memory.peek(pfn), was) !== 0;
-  }
-}
 
 /**
  * The guest-visible outcome the access-check table (APM Vol 2 Table 15-39) predicts, worked out
@@ -140,9 +100,11 @@ export class InvariantChecker {
   private readonly shadows = new Map<string, LaunchDigest>();
   /** Pfns the hypervisor gave back itself (hv.rmpupdate): KVM may then launch them into another guest. */
   private readonly released = new Set<number>();
-  private readonly host: HostSnapshot;
+  private readonly host: HostChanges;
   /** Pfns whose rmpupdate() by KVM failed during the current step: the only excuse for a leak. */
   private readonly failedKvmRmpupdates = new Set<number>();
+  /** The RMP's violations when last checked, and the RMP writes counted then. */
+  private rmpChecked: { writes: number; violations: readonly Violation[] } | undefined;
   /** The checks of the step under way, given its result. */
   private pending: ((result: StepResult) => Violation[]) | undefined;
 
@@ -152,7 +114,7 @@ export class InvariantChecker {
     /** Hold RFC v4 to the reviewed ABI's promises too (to show the invariants catch it). */
     private readonly reviewedPromisesForV4 = false,
   ) {
-    this.host = new HostSnapshot(session.machine);
+    this.host = new HostChanges(session.machine);
     session.machine.rmp.trace.subscribe((t) => {
       if (t.kind === 'rmpupdate' && t.by === 'kvm' && t.ret !== 0) this.failedKvmRmpupdates.add(t.pfn);
     });
@@ -167,6 +129,7 @@ export class InvariantChecker {
     const { machine } = this.session;
     this.pending = undefined;
     this.failedKvmRmpupdates.clear();
+    this.host.stop();
     if (step.op === 'snp.launch_update') {
       const vm = this.vm(step.vm);
       if (vm === undefined) return;
@@ -174,8 +137,8 @@ export class InvariantChecker {
         step.len % PAGE_SIZE === 0 && step.len > 0 && step.len <= 64 * PAGE_SIZE ? step.len / PAGE_SIZE : 0;
       if (vm.abi === 'upstream') {
         const range = upstreamRange(this.session, vm, step, pages);
-        const snapshot = this.host.take();
-        this.pending = (result) => this.afterUpstreamUpdate(step, result, vm, range, snapshot);
+        const changes = this.host.start();
+        this.pending = (result) => this.afterUpstreamUpdate(step, result, vm, range, changes);
         return;
       }
       const range = Array.from({ length: pages }, (_, i) => {
@@ -187,9 +150,9 @@ export class InvariantChecker {
           contents: pfn === undefined ? undefined : new Uint8Array(machine.memory.peek(pfn)),
         };
       });
-      const snapshot = vm.abi === 'reviewed' || this.reviewedPromisesForV4 ? this.host.take() : undefined;
+      const changes = vm.abi === 'reviewed' || this.reviewedPromisesForV4 ? this.host.start() : undefined;
       const leakedBefore = new Set(machine.pages.leaked);
-      this.pending = (result) => this.afterUpdate(step, result, vm, range, snapshot, leakedBefore);
+      this.pending = (result) => this.afterUpdate(step, result, vm, range, changes, leakedBefore);
     } else if (step.op === 'snp.launch_finish') {
       const vm = this.vm(step.vm);
       const before = vm?.vmsas.length ?? 0;
@@ -248,7 +211,7 @@ export class InvariantChecker {
       if (vm) this.shadows.set(vm.name, new LaunchDigest());
     }
     const { machine, kvm } = this.session;
-    for (const v of checkInvariants(machine.rmp)) violations.push({ rule: 'rmp-table', message: v.message });
+    violations.push(...this.rmpTableViolations());
     for (const [pfn, count] of machine.pages.pinned()) {
       if (!machine.pages.leaked.has(pfn))
         violations.push({
@@ -258,12 +221,12 @@ export class InvariantChecker {
     }
     for (const vm of kvm.all()) {
       if (vm.gctx === undefined) continue;
-      const actual = bytesToHex(machine.firmware.launchDigest(vm.gctx) ?? new Uint8Array());
-      const expected = this.shadows.get(vm.name)?.hex();
-      if (actual !== expected)
+      const actual = machine.firmware.launchDigest(vm.gctx) ?? new Uint8Array();
+      const shadow = this.shadows.get(vm.name);
+      if (shadow === undefined || Buffer.compare(actual, shadow.digest()) !== 0)
         violations.push({
           rule: 'measurement-matches-launched-pages',
-          message: `VM ${vm.name}: the firmware's digest ${actual.slice(0, 16)}… is not the digest of the pages it launched (${expected?.slice(0, 16)}…)`,
+          message: `VM ${vm.name}: the firmware's digest ${bytesToHex(actual).slice(0, 16)}… is not the digest of the pages it launched (${shadow?.hex().slice(0, 16)}…)`,
         });
     }
     if (
@@ -274,12 +237,23 @@ export class InvariantChecker {
     return violations;
   }
 
+  /** What rmp-core's checkInvariants finds in the RMP, checked again only once the RMP changed. */
+  private rmpTableViolations(): readonly Violation[] {
+    if (this.rmpChecked?.writes !== this.host.rmpWrites) {
+      const violations = checkInvariants(this.session.machine.rmp).map(
+        (v): Violation => ({ rule: 'rmp-table', message: v.message }),
+      );
+      this.rmpChecked = { writes: this.host.rmpWrites, violations };
+    }
+    return this.rmpChecked.violations;
+  }
+
   private afterUpdate(
     step: Extract<Step, { op: 'snp.launch_update' }>,
     result: StepResult,
     vm: SnpVm,
     range: readonly { pfn: number | undefined; gpa: number | undefined; contents: Uint8Array | undefined }[],
-    snapshot: HostSnapshot | undefined,
+    changes: HostChanges | undefined,
     leakedBefore: ReadonlySet<number>,
   ): Violation[] {
     const measured = result.ok ? range.length : (result.pages ?? 0);
@@ -290,11 +264,11 @@ export class InvariantChecker {
         shadow.update(type, page.gpa, isContentMeasured(type) ? page.contents : undefined);
     }
     const violations = result.ok ? this.guestValid(vm, range, step.type) : [];
-    if (snapshot === undefined) return violations;
+    if (changes === undefined) return violations;
     // The reviewed ABI's promises. Past the pin (a `pages` count), every page is released dirty.
     if (result.ok || result.pages !== undefined) violations.push(...this.releasedDirty(range));
     if (!result.ok)
-      violations.push(...this.changedOnlyTouched(result, range, measured, snapshot, leakedBefore));
+      violations.push(...this.changedOnlyTouched(result, range, measured, changes, leakedBefore));
     return violations;
   }
 
@@ -304,14 +278,14 @@ export class InvariantChecker {
     result: StepResult,
     vm: SnpVm,
     range: readonly UpstreamPage[],
-    snapshot: HostSnapshot,
+    changes: HostChanges,
   ): Violation[] {
     const shadow = this.shadows.get(vm.name);
     const type = FIRMWARE_TYPES[step.type];
     for (const page of range.slice(0, result.ok ? (result.pages ?? 0) : 0))
       if (shadow && type !== undefined)
         shadow.update(type, page.gpa, isContentMeasured(type) ? page.contents : undefined);
-    return upstreamViolations(this.session, vm, range, result, snapshot);
+    return upstreamViolations(this.session, vm, range, result, changes);
   }
 
   /**
@@ -367,18 +341,22 @@ export class InvariantChecker {
     result: StepFailure,
     range: readonly { pfn: number | undefined }[],
     measured: number,
-    snapshot: HostSnapshot,
+    changes: HostChanges,
     leakedBefore: ReadonlySet<number>,
   ): Violation[] {
     const { machine } = this.session;
     const changed = measured + (result.fwError === undefined ? 0 : 1);
-    const touched = new Set(range.slice(0, changed).map((p) => p.pfn));
+    const touched = new Set<number>();
+    for (const { pfn } of range.slice(0, changed)) if (pfn !== undefined) touched.add(pfn);
+    const leakedNow = [...machine.pages.leaked].filter((pfn) => !leakedBefore.has(pfn));
+    // Any other page is untouched, not newly leaked and unchanged: nothing to say of it.
+    const pfns = new Set([...touched, ...leakedNow, ...changes.changed()]);
     const rule = 'failed-update-changes-only-touched';
     const violations: Violation[] = [];
-    for (let pfn = 0; pfn < snapshot.pages; pfn++) {
+    for (const pfn of [...pfns].filter((p) => machine.rmp.has(p)).sort((a, b) => a - b)) {
       const newlyLeaked = machine.pages.leaked.has(pfn) && !leakedBefore.has(pfn);
       if (!touched.has(pfn)) {
-        if (newlyLeaked || snapshot.entryChanged(pfn) || snapshot.contentsChanged(pfn))
+        if (newlyLeaked || changes.entryChanged(pfn) || changes.contentsChanged(pfn))
           violations.push({
             rule,
             message: `pfn ${hex(pfn)}, not touched by the failed call (${result.errno}), changed`,
@@ -391,7 +369,7 @@ export class InvariantChecker {
           rule,
           message: `pfn ${hex(pfn)} was leaked, though nothing failed to give it back`,
         });
-      else if (!machine.pages.leaked.has(pfn) && entry.assigned && snapshot.entryChanged(pfn))
+      else if (!machine.pages.leaked.has(pfn) && entry.assigned && changes.entryChanged(pfn))
         violations.push({
           rule,
           message: `pfn ${hex(pfn)}, touched by the failed call, is still assigned and not leaked`,

@@ -37,11 +37,12 @@ export function upstreamRange(
   });
 }
 
-/** What a snapshot of the host before the step answers. */
+/** What the host was before the step (hostChanges.ts). */
 interface Before {
+  /** The pages that may have changed, in ascending order: every other page did not. */
+  changed(): readonly number[];
   entryChanged(pfn: number): boolean;
   contentsChanged(pfn: number): boolean;
-  readonly pages: number;
 }
 
 /**
@@ -75,7 +76,7 @@ export function upstreamViolations(
   const stoppedAt = done < range.length ? range[done] : undefined;
   const stopPfn = stoppedAt?.gmemPfn;
   const cpuidSource = stoppedAt?.sourcePfn;
-  for (let pfn = 0; pfn < before.pages; pfn++) {
+  for (const pfn of before.changed()) {
     if (own.has(pfn)) continue;
     const entryOk =
       !before.entryChanged(pfn) || (pfn === stopPfn && (!rmp.read(pfn).assigned || pages.leaked.has(pfn)));

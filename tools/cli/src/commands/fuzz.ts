@@ -1,11 +1,15 @@
 // `snp-ref fuzz` / `npm run fuzz`: a campaign of random scenarios, or the replay of one.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { counted } from '@snp-ref/rmp-core';
-import type { CampaignReport, checkScenario, GeneratedScenario } from '@snp-ref/scenario/fuzz';
+import type { CampaignReport, checkScenario, GeneratedScenario, Violation } from '@snp-ref/scenario/fuzz';
 import { defineCommand } from '../commandLine/command.js';
 import { CliInputError } from '../commandLine/inputError.js';
 import type { CliIo } from '../commandLine/io.js';
 import { type Files, filesOf } from '../files.js';
+import { packageFile } from '../packageFiles.js';
 import { progressOn } from '../progress.js';
 import { validScenario } from './scenarioInput.js';
 
@@ -26,6 +30,78 @@ function shardOf(text: string | undefined): { index: number; count: number } | u
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** What `fuzz --json` prints (report below). */
+interface ReportJson {
+  readonly sequences: number;
+  readonly steps: number;
+  readonly injected: number;
+  readonly failedSteps: number;
+  readonly failure?: { seed: number; step: number; scenario: string } & Violation;
+}
+
+/** Runs `snp-ref fuzz ARGS --json` in a process of its own (this package's bin); what it printed. */
+function fuzzProcess(io: CliIo, args: readonly string[]): Promise<ReportJson> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [packageFile('bin/snp-ref.js'), 'fuzz', ...args, '--json'], {
+      cwd: io.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let [stdout, stderr] = ['', ''];
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text;
+    });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        resolve(JSON.parse(stdout) as ReportJson);
+      } catch {
+        reject(new Error(`snp-ref fuzz ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
+      }
+    });
+  });
+}
+
+/**
+ * The campaign split into `jobs` shards, each in its own process (so on its own core), merged by
+ * mergeShards: a clean campaign reports what one process does, a failing one the same failure.
+ */
+async function runInProcesses(
+  io: CliIo,
+  files: Files,
+  campaign: { runs: number; seed: number; steps: number; selfTest: boolean },
+  jobs: number,
+): Promise<CampaignReport> {
+  const { mergeShards } = await import('@snp-ref/scenario/fuzz');
+  const out = mkdtempSync(join(tmpdir(), 'snp-ref-fuzz-'));
+  try {
+    const args = (shard: number) => [
+      ...['--runs', `${campaign.runs}`, '--seed', `${campaign.seed}`, '--steps', `${campaign.steps}`],
+      ...['--shard', `${shard}/${jobs}`, '--out', out],
+      ...(campaign.selfTest ? ['--self-test'] : []),
+    ];
+    const shards = await Promise.all(Array.from({ length: jobs }, (_, i) => fuzzProcess(io, args(i))));
+    return mergeShards(
+      campaign.seed,
+      shards.map(({ failure, ...figures }) => ({
+        ...figures,
+        ...(failure && {
+          failure: {
+            seed: failure.seed,
+            step: failure.step,
+            violation: { rule: failure.rule, message: failure.message },
+            scenario: files.readJson(failure.scenario) as GeneratedScenario,
+          },
+        }),
+      })),
+    );
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
 
 /** Prints the campaign's figures, or its failure (written out as a scenario); the exit code. */
 function report(
@@ -113,6 +189,13 @@ export const fuzzCommand = defineCommand({
       description: 'run only sequences k with k % n = i (shards of one campaign, one per process)',
     },
     {
+      flag: '--jobs',
+      type: 'string',
+      value: 'n',
+      default: '1',
+      description: 'split the campaign into n shards, each in its own process, and merge their reports',
+    },
+    {
       flag: '--out',
       type: 'string',
       value: 'dir',
@@ -151,15 +234,22 @@ export const fuzzCommand = defineCommand({
     const shard = shardOf(options.shard);
     const runs = count('--runs', options.runs, 1);
     const steps = count('--steps', options.steps, 1);
-    const progress = progressOn(io, 'fuzzing');
-    const r = runCampaign({
-      runs,
-      seed,
-      steps,
-      ...(shard && { shard }),
-      ...(options.selfTest && { v4AsReviewed: true }),
-      ...(progress && { onProgress: progress }),
-    });
+    const jobs = Math.min(count('--jobs', options.jobs, 1), runs);
+    if (jobs > 1 && shard)
+      throw new CliInputError('USAGE', '--jobs and --shard: a shard runs in one process');
+    const campaign = { runs, seed, steps, selfTest: options.selfTest };
+    const progress = jobs > 1 ? undefined : progressOn(io, 'fuzzing');
+    const r =
+      jobs > 1
+        ? await runInProcesses(io, files, campaign, jobs)
+        : runCampaign({
+            runs,
+            seed,
+            steps,
+            ...(shard && { shard }),
+            ...(options.selfTest && { v4AsReviewed: true }),
+            ...(progress && { onProgress: progress }),
+          });
     progress?.(0, 0);
     return report(io, files, r, { seed, out: options.out, selfTest: options.selfTest, json: options.json });
   },
