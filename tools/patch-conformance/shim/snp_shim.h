@@ -189,16 +189,16 @@ static inline __attribute__((format(printf, 1, 2))) int snp_no_printk(const char
  * cleanup.h (guard, scoped_guard): one thread runs the harness, so locks are no-ops that still
  * evaluate their operand.
  */
-struct mutex { int unused; };
+struct mutex { int held; }; /* how many times it is taken: the upstream flow's memslot lookup checks kvm->slots_lock */
 typedef struct { int unused; } spinlock_t, rwlock_t;
 #define DEFINE_MUTEX(m) struct mutex m
 #define might_sleep() ((void)0)
 #define cond_resched() ((void)0)
 #define lockdep_assert_held(l) ((void)(l))
 #define lockdep_assert_held_write(l) ((void)(l))
-#define mutex_lock(m) ((void)(m))
-#define mutex_unlock(m) ((void)(m))
-#define mutex_lock_killable(m) ((void)(m), 0)
+#define mutex_lock(m) ((void)((m)->held++))
+#define mutex_unlock(m) ((void)((m)->held--))
+#define mutex_lock_killable(m) ((m)->held++, 0)
 #define spin_lock(l) ((void)(l))
 #define spin_unlock(l) ((void)(l))
 #define guard(type) (void)
@@ -222,7 +222,8 @@ struct rmpentry { bool assigned, immutable, validated; u8 pagesize; u32 asid; u6
 struct kvm_sev_cmd { u32 id; u32 pad0; u64 data; u32 error; u32 sev_fd; };
 struct kvm_sev_info { u32 asid; void *snp_context; bool snp_finished; };
 struct kvm { struct kvm_sev_info sev; int srcu; struct mutex lock, slots_lock; };
-struct kvm_memory_slot { u64 base_gfn, userspace_addr, npages; };
+/* gmem: 1 + the index of the guest_memfd bound to the slot (0: none), at page gmem_pgoff of it. */
+struct kvm_memory_slot { u64 base_gfn, userspace_addr, npages; u32 gmem; u64 gmem_pgoff; };
 struct sev_data_snp_launch_update {
 	u64 gctx_paddr;
 	u32 page_size : 1, page_type : 3, imi_page : 1, rsvd : 27;
@@ -299,6 +300,43 @@ u64 hva_to_gfn_memslot(u64 hva, struct kvm_memory_slot *slot);
 int srcu_read_lock(int *srcu);
 void srcu_read_unlock(int *srcu, int idx);
 int rmpupdate(u64 pfn, struct rmp_state *state, const char *by);
-int rmp_make_private(u64 pfn, u64 gpa, u32 asid, bool immutable);
 int rmp_reset_to_hypervisor(u64 pfn);
+
+#ifndef SNP_FLAVOUR_UPSTREAM
+/* The reviewed series' own helper, which its patch defines. */
+int rmp_make_private(u64 pfn, u64 gpa, u32 asid, bool immutable);
+#else
+/*
+ * The upstream flow (Linux >= 6.11, docs/spec-notes.md §3.3, §4): the kernel's interfaces a launch
+ * update over guest_memfd calls, which the patch does not define (harness.c).
+ */
+/* arch/x86/include/uapi/asm/kvm.h */
+#define KVM_SEV_SNP_PAGE_TYPE_NORMAL 0x1
+#define KVM_SEV_SNP_PAGE_TYPE_ZERO 0x3
+#define KVM_SEV_SNP_PAGE_TYPE_UNMEASURED 0x4
+#define KVM_SEV_SNP_PAGE_TYPE_SECRETS 0x5
+#define KVM_SEV_SNP_PAGE_TYPE_CPUID 0x6
+/* include/uapi/linux/psp-sev.h */
+#define SEV_RET_INVALID_PARAM 0x16
+/* arch/x86/include/asm/sev.h */
+#define PG_LEVEL_TO_RMP(level) X86_TO_RMP_PG_LEVEL(level)
+/* include/linux/kvm_host.h: the memslot at a gfn (NULL if none), whether it has a guest_memfd, guest_memfd's populate. */
+#define pfn_to_hpa(pfn) ((u64)(pfn) << PAGE_SHIFT)
+typedef int (*kvm_gmem_populate_cb)(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn, void *src, int order, void *opaque);
+struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn);
+bool kvm_slot_can_be_private(const struct kvm_memory_slot *slot);
+long kvm_gmem_populate(struct kvm *kvm, gfn_t gfn, void *src, long npages, kvm_gmem_populate_cb post_populate,
+		       void *opaque);
+/* include/linux/highmem.h: the page's contents, mapped for the kernel. */
+void *kmap_local_pfn(u64 pfn);
+#define kunmap_local(addr) ((void)(addr))
+/* arch/x86/kvm/svm/svm.h, sev.c */
+bool sev_snp_guest(struct kvm *kvm);
+u32 sev_get_asid(struct kvm *kvm);
+int __sev_issue_cmd(int fd, int id, void *data, int *error);
+/* arch/x86/virt/svm/sev.c: the kernel's RMP helpers (traced here, as every RMP write is). */
+int rmp_make_private(u64 pfn, u64 gpa, int level, u32 asid, bool immutable);
+int rmp_make_shared(u64 pfn, int level);
+int snp_lookup_rmpentry(u64 pfn, bool *assigned, int *level);
+#endif
 #endif

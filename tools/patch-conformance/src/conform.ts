@@ -137,19 +137,17 @@ export async function conform(
 }
 
 /**
- * The reference harness on the patch's C: its findings, and notes where it could not run (the
- * upstream flow, which it does not model; on a posted series, C its shims cannot build).
+ * The reference harness on the patch's C, against the reviewed model (the upstream one for an
+ * upstream patch): its findings, and notes where it could not run (on a posted series, C its shims
+ * cannot build).
  */
 function dynamicCheck(c: CModel, ts: TsModel, root: string, posted: boolean) {
   const findings: Finding[] = [];
   const notes: string[] = [];
-  if (c.flavour === 'upstream')
-    notes.push(
-      "not run against the model: the harness's shims hold pinned user pages, not guest_memfd's populate, so the upstream flow is checked by the static rules only",
-    );
-  else if (c.entities.has('kvm.snp_launch_update')) {
-    const reference = ts.entities.find((e) => e.id === 'kvm.snp_launch_update' && e.flavour === 'reviewed');
-    for (const finding of dynamicFindings(c, reference?.location, dynamicRuns(root))) {
+  if (c.entities.has('kvm.snp_launch_update')) {
+    const flow = c.flavour === 'upstream' ? 'upstream' : 'reviewed';
+    const reference = ts.entities.find((e) => e.id === 'kvm.snp_launch_update' && e.flavour === flow);
+    for (const finding of dynamicFindings(c, reference?.location, dynamicRuns(root, c.flavour))) {
       if (posted && OURS_ON_POSTED.has(finding.rule))
         notes.push(`not run against the model: ${finding.message}`);
       else findings.push(finding);

@@ -75,7 +75,7 @@ export function buildHarness(c: CModel): { harness: Harness } | { problems: Buil
     };
   }
   writeFileSync(source, assembled);
-  const flavour = c.flavour === 'v4' ? ['-DSNP_FLAVOUR_V4'] : [];
+  const flavour = { reviewed: [], v4: ['-DSNP_FLAVOUR_V4'], upstream: ['-DSNP_FLAVOUR_UPSTREAM'] }[c.flavour];
   // The harness calls the launch update by the name it was paired with (an identifier tree-sitter read).
   const launchUpdate = `-DSNP_LAUNCH_UPDATE=${c.entities.get('kvm.snp_launch_update')?.name ?? 'snp_launch_update'}`;
   // Three steps, so that only main stays global: a function of the patch that the C library or its

@@ -107,6 +107,23 @@ describe('the harness on hostile patches', () => {
     expect(text).not.toContain(TOKEN);
   });
 
+  it('sandboxes the upstream flow too: a guest_memfd populate callback that opens a file ends the run', async () => {
+    const upstream = readFileSync(join(root, 'patches/upstream.patch'), 'utf8');
+    const file = join(mkdtempSync(join(work, 'patch-')), 'hostile-upstream.patch');
+    const body = '+\tint npages = 1 << order, n_private = 0, ret = 0, i;\n';
+    writeFileSync(
+      file,
+      recountHunks(upstream.replace(body, `${body}+\tif (fopen("${SECRET}", "r")) return 1;\n`)),
+    );
+
+    const { report, text } = await dynamicReport(file);
+
+    expect(report.findings.filter((f) => f.rule !== 'no-memslot-srcu')).toEqual([
+      expect.objectContaining({ rule: 'harness-sandbox', message: expect.stringContaining('forbids') }),
+    ]);
+    expect(text).not.toContain(TOKEN);
+  });
+
   it("reports, rather than crashes on, C that prints the harness's own end-of-run lines", async () => {
     const { report } = await dynamicReport(hostile('printf("end\\nend\\nend\\n");'));
 

@@ -152,7 +152,7 @@ function perScenario(differing: readonly { run: HarnessRun; message: string }[])
 }
 
 /** The harness's reports on a run (shim/harness.c), which the model's trace does not have. */
-const REPORT = /^(unfired|calls|kept) /;
+const REPORT = /^(unfired|calls|kept|converted) /;
 
 /**
  * The first difference between what the C printed for a run and the model's trace, or what it
@@ -170,7 +170,9 @@ function compare(run: HarnessRun, fromC: readonly string[]): string | undefined 
  * What a run left wrong, from the C's lines alone (the end-state invariants that hold whatever the
  * model does): pages still pinned but leaked ones (a leaked page keeps its pin: kvm-svm
  * launchUpdateReviewed), releases without both marks, RMP writes no tracepoint event reported,
- * entries a failed call made assigned and neither gave back nor leaked.
+ * entries a failed call made assigned and neither gave back nor leaked; upstream: VMM pages made
+ * assigned (the source is only read: kvm-svm launchUpdateUpstream), a memslot lookup without
+ * kvm->slots_lock or the lock left held.
  */
 function endStateProblems(fromC: readonly string[]): string | undefined {
   const pfns = (pattern: RegExp) => [...new Set(fromC.flatMap((line) => pattern.exec(line)?.[1] ?? []))];
@@ -190,9 +192,20 @@ function endStateProblems(fromC: readonly string[]): string | undefined {
     ),
     ...listed('written in the RMP with no tracepoint event', pfns(/^untraced pfn=(\S+)/)),
     ...listed('left assigned by the failed call, neither given back nor leaked', pfns(/^kept pfn=(\S+)/)),
+    ...listed('of the VMM made private (its pages are only the source)', pfns(/^converted pfn=(\S+)/)),
+    ...fromC
+      .filter((line) => /^(un)?locked /.test(line))
+      .slice(0, 1)
+      .map(lockProblem),
   ];
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
+
+/** An `unlocked` or `locked` line of the harness, in words. */
+const lockProblem = (line: string) =>
+  line.startsWith('unlocked ')
+    ? `the memslot was looked up without kvm->slots_lock (${line.split(' ')[2]}())`
+    : 'kvm->slots_lock was left held';
 
 /**
  * The trace with the order that means nothing taken out: within each call, RMP changes keep their

@@ -73,6 +73,51 @@ describe(harnessRuns, () => {
   });
 });
 
+describe('harnessRuns on the upstream ABI', () => {
+  const upstream = (steps: unknown[]) => scenario(steps, { kvm: { abi: 'upstream' } });
+  const gmem = [
+    launch[0],
+    launch[1],
+    { op: 'gmem.create', vm: 'a', name: 'g', pfn: 32, pages: 2 },
+    { op: 'memslot.set', vm: 'a', slot: 0, gpa: 0, hva: '0x10000', size: '8KiB', gmem: 'g' },
+    { op: 'memory.attributes', vm: 'a', gpa: 0, size: '4KiB', private: true },
+    launch[2],
+  ];
+
+  it('gives the harness the guest_memfd, its memslot and the private gfns, and expects the struct written back', () => {
+    const run = harnessRun('up', upstream([...gmem, { ...update('0x0'), len: '8KiB' }]));
+    if (typeof run === 'string') throw new Error(run);
+
+    expect(run.input).toEqual([
+      'reject 0',
+      'asid 3',
+      'map 10000 10 2',
+      'gmem 0 20 2',
+      'gslot 0 0 10000 8192 0 0',
+      'attr 0 1 1',
+      { gfn: 0, uaddr: 0x10000, len: 8192, type: 1 },
+    ]);
+    // One page done (gfn 1 is not private): the guest_memfd page, not the source, and the struct one page on.
+    expect(run.expected).toEqual([
+      'rmp pfn=0x20 old=A=0 ASID=0 GPA=0x0 IMM=0 V=0 new=A=1 ASID=3 GPA=0x0 IMM=1 V=0',
+      'rmp pfn=0x20 old=A=1 ASID=3 GPA=0x0 IMM=1 V=0 new=A=1 ASID=3 GPA=0x0 IMM=0 V=1',
+      `uapi 0100000000000000${'0010010000000000'}${'0010000000000000'}01${'0'.repeat(78)}`,
+      'result ret=0 error=0x0',
+    ]);
+  });
+
+  it('leaves out what the model refused: a memory-attributes range that is not page-aligned', () => {
+    const run = harnessRun(
+      'up',
+      upstream([...gmem, { op: 'memory.attributes', vm: 'a', gpa: 1, size: 1, private: true }]),
+    );
+
+    expect(
+      typeof run === 'string' ? run : run.input.filter((l) => typeof l === 'string' && l.startsWith('attr')),
+    ).toEqual(['attr 0 1 1']);
+  });
+});
+
 describe(cOnlyRuns, () => {
   it("fails each call the C made beyond the model's, on the C alone, at most C_ONLY_PER_SITE per site", () => {
     const clean = harnessRun('one', scenario([...launch, update('0x2000')]));

@@ -1,7 +1,8 @@
 // The model side of the dynamic rule: a scenario run through @snp-ref/scenario, printed in the
 // harness's canonical lines, together with the lines that make the C harness run the same launch.
 
-import { FAULT_SITES, type FaultSite, isCodedSite } from '@snp-ref/kvm-svm';
+import { FAULT_SITES, type FaultSite, isCodedSite, type SnpVm } from '@snp-ref/kvm-svm';
+import { SevStatus } from '@snp-ref/psp-firmware';
 import { Errno, PAGE_SIZE, type RmpEntry, TraceRing } from '@snp-ref/rmp-core';
 import {
   injectionCode,
@@ -11,7 +12,7 @@ import {
   type Step,
   type StepResult,
 } from '@snp-ref/scenario';
-import type { LaunchUpdateCall } from './uapi.js';
+import { type LaunchUpdateCall, structHex } from './uapi.js';
 
 /** The harness's host (MAX_PAGES in shim/harness.c). */
 const HARNESS_PAGES = 4096;
@@ -20,6 +21,14 @@ const HARNESS_PAGES = 4096;
  * updates, and the ring costs time to allocate for each of the hundreds of failure paths.
  */
 const RING_EVENTS = 1 << 14;
+
+/**
+ * The model flow a scenario runs on: upstream's (guest_memfd) for a scenario of the upstream ABI,
+ * else the reviewed one, the reference the reviewed and v4 patches are held to.
+ */
+export type ModelFlow = 'reviewed' | 'upstream';
+export const flowOf = (scenario: Scenario): ModelFlow =>
+  scenario.kvm?.abi === 'upstream' ? 'upstream' : 'reviewed';
 
 /** A run of the harness: its input lines for the C side, and the model's canonical trace. */
 export interface HarnessRun {
@@ -44,14 +53,21 @@ const entryLine = (e: RmpEntry) =>
   `A=${Number(e.assigned)} ASID=${e.asid} GPA=0x${hex(e.gpa)} IMM=${Number(e.immutable)} V=${Number(e.validated)}`;
 
 /**
- * How the harness takes a step: a line of its input, `quiet` (the model runs it, but the harness
- * models KVM's launch updates only, so what it changes is not compared), `drop` (the uAPI cannot
- * express it), or why the scenario does not apply.
+ * How the harness takes a step: a line of its input (`ifOk`: only if the model's step succeeded,
+ * as the harness does not check it), `quiet` (the model runs it, but the harness models KVM's
+ * launch updates only, so what it changes is not compared), `drop` (the uAPI cannot express it),
+ * or why the scenario does not apply.
  */
-type Taken = { readonly line: HarnessLine } | 'quiet';
+type Taken = { readonly line: HarnessLine; readonly ifOk?: true } | 'quiet';
 type Translation = Taken | 'drop' | { readonly notApplicable: string };
 
-function translate(step: Step): Translation {
+/** What translating a step needs besides it: the flow, and the harness's number of each guest_memfd by name. */
+interface Context {
+  readonly flow: ModelFlow;
+  readonly gmems: Map<string, number>;
+}
+
+function translate(step: Step, context: Context): Translation {
   switch (step.op) {
     case 'vm.create':
       return { line: 'asid' }; // completed with the ASID the model gave the VM
@@ -61,9 +77,28 @@ function translate(step: Step): Translation {
     case 'guest.read':
       return 'quiet';
     case 'mmap':
-      return { line: `map ${hex(step.hva)} ${hex(step.pfn)} ${step.pages}` };
-    case 'memslot.set':
-      return { line: `slot ${step.slot} ${hex(step.gpa)} ${hex(step.hva)} ${step.size}` };
+      return { line: `map ${hex(step.hva)} ${hex(step.pfn)} ${step.pages}`, ifOk: true };
+    case 'memslot.set': {
+      if (step.gmem === undefined)
+        return { line: `slot ${step.slot} ${hex(step.gpa)} ${hex(step.hva)} ${step.size}` };
+      if (context.flow !== 'upstream') return { notApplicable: 'a guest_memfd memslot (upstream ABI only)' };
+      const gmem = context.gmems.get(step.gmem);
+      if (gmem === undefined) return 'quiet'; // the model refuses it: no such guest_memfd
+      const slot = `${step.slot} ${hex(step.gpa)} ${hex(step.hva)} ${step.size}`;
+      return { line: `gslot ${slot} ${gmem} ${hex(step.gmemOffset ?? 0)}`, ifOk: true };
+    }
+    case 'gmem.create': {
+      if (context.flow !== 'upstream') return { notApplicable: 'a guest_memfd (upstream ABI only)' };
+      const id = context.gmems.get(step.name) ?? context.gmems.size;
+      context.gmems.set(step.name, id);
+      return { line: `gmem ${id} ${hex(step.pfn)} ${step.pages}`, ifOk: true };
+    }
+    case 'memory.attributes':
+      if (context.flow !== 'upstream') return { notApplicable: 'memory attributes (upstream ABI only)' };
+      return {
+        line: `attr ${hex(step.gpa / PAGE_SIZE)} ${step.size / PAGE_SIZE} ${Number(step.private)}`,
+        ifOk: true,
+      };
     case 'snp.launch_update':
       // The uAPI carries a guest frame number: an unaligned gpa cannot be expressed; nor can a
       // type name the scenario format does not know (the session refuses it before KVM runs).
@@ -74,7 +109,7 @@ function translate(step: Step): Translation {
     case 'snp.launch_finish':
       return { line: 'finish' };
     case 'inject':
-      return { line: `inject ${HARNESS_SITE[step.at]} ${step.nth} ${injectionCode(step) ?? 0}` };
+      return { line: injectLine(step) };
     case 'hv.rmpupdate': {
       const e = step.entry;
       if (e.pageSize !== '4K') return { notApplicable: 'a 2 MiB RMP entry (the harness models 4 KiB pages)' };
@@ -97,6 +132,9 @@ const HARNESS_SITE: Record<FaultSite, string> = {
   copy_to_user: 'copy_to_user',
 };
 
+const injectLine = (step: Extract<Step, { op: 'inject' }>) =>
+  `inject ${HARNESS_SITE[step.at]} ${step.nth} ${injectionCode(step) ?? 0}`;
+
 /** How a failure path is named in findings, and the code a coded site fails with. */
 const WALKED: Record<FaultSite, { what: string; error?: string }> = {
   'psp.launch_update': { what: 'the firmware (SNP_LAUNCH_UPDATE)', error: 'INVALID_PAGE_STATE' },
@@ -118,10 +156,10 @@ interface ModelRun {
 /** The `inject` step that fails call `nth` at `site`, its harness line, and how the walk names it. */
 function injection(site: FaultSite, nth: number) {
   const { what, error } = WALKED[site];
-  const step: Step = { op: 'inject', at: site, nth, ...(isCodedSite(site) && { error }) };
+  const step = { op: 'inject', at: site, nth, ...(isCodedSite(site) && { error }) } as const;
   return {
     step,
-    how: translate(step) as { readonly line: HarnessLine },
+    how: { line: injectLine(step) },
     path: `${what} fails at call ${nth}`,
     unfired: `unfired ${HARNESS_SITE[site]} ${nth}`,
   };
@@ -149,7 +187,8 @@ export function harnessRuns(name: string, scenario: Scenario): HarnessRun[] | st
   for (const site of first < 0 ? [] : FAULT_SITES) {
     for (let nth = 1; nth <= clean.calls[site]; nth++) {
       const { step, how, path, unfired } = injection(site, nth);
-      const run = runOnModel(scenario, [...plan.slice(0, first), { step, how }, ...plan.slice(first)]);
+      const walked = { step, how, walked: true } as const;
+      const run = runOnModel(scenario, [...plan.slice(0, first), walked, ...plan.slice(first)]);
       runs.push({ name, path, unfired, input: run.input, expected: run.expected });
     }
   }
@@ -190,7 +229,8 @@ export function harnessCalls(lines: readonly string[]): Record<FaultSite, number
   ) as Record<FaultSite, number>;
 }
 
-type Plan = { step: Step; how: Taken }[];
+/** The steps the harness takes; `walked`: the failure the walk injects, armed on the model's injector itself. */
+type Plan = { step: Step; how: Taken; walked?: true }[];
 
 /**
  * The steps the harness takes (one VM, a host of at most 4096 pages, host-side and launch steps
@@ -202,9 +242,10 @@ function harnessPlan(scenario: Scenario): Plan | string {
   if (scenario.host.pages > HARNESS_PAGES)
     return `a host of ${scenario.host.pages} pages (the harness has ${HARNESS_PAGES})`;
   const plan: Plan = [];
+  const context: Context = { flow: flowOf(scenario), gmems: new Map() };
   let started = false;
   for (const step of scenario.steps) {
-    const how = translate(step);
+    const how = translate(step, context);
     if (typeof how === 'object' && 'notApplicable' in how) return how.notApplicable;
     started ||= step.op === 'snp.launch_start';
     // The harness's VM is launching from its first line: an update before LAUNCH_START has no counterpart.
@@ -215,15 +256,16 @@ function harnessPlan(scenario: Scenario): Plan | string {
 }
 
 /**
- * Runs the plan on the reviewed model (the reference every patch is held to, whatever ABI the
- * scenario names): the harness input, the model's trace, and the calls at each fault site from
- * the first launch update on.
+ * Runs the plan on the model of the scenario's flow (reviewed for every scenario but the upstream
+ * ABI's, whatever other ABI it names: the reference the reviewed and v4 patches are held to): the
+ * harness input, the model's trace, and the calls at each fault site from the first launch update on.
  */
 function runOnModel(scenario: Scenario, plan: Plan): ModelRun {
   const reject = scenario.kvm?.rejectAssignedOnUpdate === true;
+  const flow = flowOf(scenario);
   const ring = new TraceRing(RING_EVENTS);
   const session = new ScenarioSession(
-    { host: scenario.host, kvm: { abi: 'reviewed', rejectAssignedOnUpdate: reject } },
+    { host: scenario.host, kvm: { abi: flow, rejectAssignedOnUpdate: reject } },
     ring,
   );
   const { faults, pages } = session.machine;
@@ -232,24 +274,40 @@ function runOnModel(scenario: Scenario, plan: Plan): ModelRun {
     released.push(
       `release pfn=0x${hex(pfn)} dirty=${Number(pages.isDirty(pfn))} accessed=${Number(pages.isAccessed(pfn))}`,
     );
+  const written: { readonly at: number; readonly line: string }[] = [];
   const input: HarnessLine[] = [`reject ${Number(reject)}`];
   const expected: string[] = [];
   let before: number[] | undefined;
   let firstUpdate = -1;
-  for (const { step, how } of plan) {
+  for (const { step, how, walked } of plan) {
     if (step.op === 'snp.launch_update' && before === undefined) {
       before = FAULT_SITES.map((site) => faults.calls(site));
       firstUpdate = input.length;
     }
-    const result = session.run(step);
-    if (how !== 'quiet') {
+    if (walked === true && step.op === 'inject' && how !== 'quiet') {
+      // The scenario format refuses copy_to_user (its launch update copies no progress back), but
+      // the upstream model's CPUID copy-back is a copy_to_user the walk must fail too.
+      faults.inject(step.at, step.nth, injectionCode(step));
+      input.push(how.line);
+      continue;
+    }
+    const result = session.run(modelStep(step));
+    if (step.op === 'vm.create') recordUserWrites(session, step.vm, ring, written);
+    if (how !== 'quiet' && (how.ifOk === undefined || result.ok)) {
       input.push(how.line === 'asid' ? `asid ${result.ok ? (result.asid ?? 0) : 0}` : how.line);
-      for (const e of ring.events())
+      for (const [i, e] of ring.events().entries()) {
+        expected.push(...written.filter((w) => w.at === i).map((w) => w.line));
         if (entryLine(e.old) !== entryLine(e.new))
           expected.push(`rmp pfn=0x${hex(e.pfn)} old=${entryLine(e.old)} new=${entryLine(e.new)}`);
+      }
+      expected.push(...written.filter((w) => w.at >= ring.size).map((w) => w.line));
     }
+    written.length = 0;
     ring.clear();
-    if (step.op === 'snp.launch_update') expected.push(...callOutcome(session, result, released.splice(0)));
+    if (step.op === 'snp.launch_update') {
+      const call = flow === 'upstream' && how !== 'quiet' ? (how.line as LaunchUpdateCall) : undefined;
+      expected.push(...callOutcome(session, result, released.splice(0), call));
+    }
   }
   const calls = Object.fromEntries(
     FAULT_SITES.map((site, i) => [site, faults.calls(site) - (before?.[i] ?? faults.calls(site))]),
@@ -257,16 +315,64 @@ function runOnModel(scenario: Scenario, plan: Plan): ModelRun {
   return { input, expected, calls, firstUpdate };
 }
 
-/** After a launch update: its leaks, its releases (with their marks), the pages still pinned, its result. */
-function callOutcome(session: ScenarioSession, result: StepResult, released: readonly string[]): string[] {
+/**
+ * The step as the model runs it: a `mmap` fill is zero, as the harness's pages are (contents are
+ * not compared; a file fill would need the scenario's directory), still the host's write of them.
+ */
+const modelStep = (step: Step): Step =>
+  step.op === 'mmap' && step.fill !== undefined ? { ...step, fill: 'zero' } : step;
+
+/**
+ * Records each copy_to_user into the VMM's memory the VM's launch updates make (upstream: a CPUID
+ * page the firmware corrected, copied back to its source) as the harness prints it, with the
+ * number of RMP events before it (the trace's order).
+ */
+function recordUserWrites(
+  session: ScenarioSession,
+  name: string,
+  ring: TraceRing,
+  written: { at: number; line: string }[],
+): void {
+  const vm: SnpVm | undefined = session.kvm.vm(name);
+  if (vm === undefined) return;
+  const copyToUser = vm.copyToUser.bind(vm);
+  vm.copyToUser = (hva, bytes) => {
+    const copied = copyToUser(hva, bytes);
+    if (copied) written.push({ at: ring.size, line: `uwrite hva=0x${hex(hva)} len=${bytes.length}` });
+    return copied;
+  };
+}
+
+/**
+ * After a launch update: its leaks, its releases (with their marks), the pages still pinned, its
+ * result; upstream (`call`): the struct as written back before the result, and the firmware
+ * status the result carries (kvm_sev_cmd.error).
+ */
+function callOutcome(
+  session: ScenarioSession,
+  result: StepResult,
+  released: readonly string[],
+  call?: LaunchUpdateCall,
+): string[] {
   const errno = result.ok ? undefined : result.errno;
   const pinned = [...session.machine.pages.pinned()].map(
     ([pfn, pins]) => `pinned pfn=0x${hex(pfn)} pins=${pins}`,
   );
+  const ret = `result ret=${result.ok ? 0 : -Errno[errno ?? 'EINVAL']}`;
+  const fwError = result.ok ? 0 : SevStatus[result.fwError ?? 'SUCCESS'];
   return [
     ...(result.leaked ?? []).map((pfn) => `leak pfn=0x${hex(pfn)}`),
     ...released,
     ...pinned,
-    `result ret=${result.ok ? 0 : -Errno[errno ?? 'EINVAL']}`,
+    ...(call === undefined
+      ? [ret]
+      : [`uapi ${structHex('upstream', writtenBack(call, result))}`, `${ret} error=0x${hex(fwError)}`]),
   ];
+}
+
+/** The struct userspace reads back after an upstream call: advanced past the pages done, else as it gave it. */
+function writtenBack(call: LaunchUpdateCall, result: StepResult): LaunchUpdateCall {
+  if (!result.ok || result.next === undefined) return call;
+  const { gpa, hva, len } = result.next;
+  return { ...call, gfn: Number(BigInt(gpa) / BigInt(PAGE_SIZE)), uaddr: Number(BigInt(hva)), len };
 }

@@ -14,7 +14,10 @@ export interface LaunchUpdateCall {
 }
 
 /** The harness line of a launch update: `call` and the struct's bytes in hex. */
-export function callLine(flavour: Flavour, call: LaunchUpdateCall): string {
+export const callLine = (flavour: Flavour, call: LaunchUpdateCall) => `call ${structHex(flavour, call)}`;
+
+/** The struct's bytes in hex, as the codec of the flavour lays them out. */
+export function structHex(flavour: Flavour, call: LaunchUpdateCall): string {
   const bytes =
     flavour === 'v4'
       ? // RFC v4 had no gpa (it came from memslots) and a 32-bit length.
@@ -34,5 +37,5 @@ export function callLine(flavour: Flavour, call: LaunchUpdateCall): string {
           type: call.type,
           flags: 0,
         });
-  return `call ${Buffer.from(bytes).toString('hex')}`;
+  return Buffer.from(bytes).toString('hex');
 }
