@@ -5,7 +5,6 @@
 // on the fly by tsx with a resolve hook for the workspace's source export condition. Same
 // behaviour, the bundle only starts faster.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { register } from 'node:module';
 
 function bundleIsFresh() {
   try {
@@ -23,6 +22,7 @@ const sources = new URL('../src/bin.ts', import.meta.url);
 if (!existsSync(sources) || (process.env.SNP_REF_FROM_SOURCE !== '1' && bundleIsFresh())) {
   await import('../dist/bin.js');
 } else {
+  const { register } = await import('node:module');
   const { register: registerTsx } = await import('tsx/esm/api');
   register('./source-condition.js', import.meta.url);
   registerTsx();

@@ -141,13 +141,14 @@ describe('snp-ref commands', () => {
     expect((await snpRef(['--version'])).stdout).toMatch(/^snp-ref\/\d+\.\d+\.\d+/);
   });
 
-  it("tells the demo at a glance: b survives a's failed launch only with the reviewed ABI, and why", async () => {
+  it("tells the demo at a glance: b survives a's failed launch only with the reviewed ABI, and what upstream does", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'snp-ref-'));
     const out = join(dir, 'demo.json');
     const { status, stdout } = await snpRef(['demo', '--trace-out', out]);
     expect(status).toBe(0);
-    expect(stdout.split('\n').length).toBeLessThan(30);
-    expect(stdout).toMatch(/^The review's story end to end/m); // the scenario's description
+    // npm start prints this and snp-conform's summary: both at a glance.
+    expect(stdout.split('\n').length).toBeLessThan(42);
+    expect(stdout).toMatch(/^Guest b is launched/m); // the scenario's description
     expect(stdout).toMatch(
       /^ 12 +snp\.launch_update +EIO INVALID_PAGE_STATE +1 page, SNP_LAUNCH_UPDATE of pfn 0x101 failed$/m,
     );
@@ -159,14 +160,34 @@ describe('snp-ref commands', () => {
     expect(stdout).toMatch(/^ 14 +guest\.read gpa 0x0 +ok, data [0-9a-f]{16} +NPF$/m);
     expect(stdout).not.toMatch(/^ +15 /m);
     expect(stdout).toMatch(/^ {2}0x104 +\[A=1 .* ASID=1 .*\] +all zero \(hypervisor-owned\)$/m);
+    // Upstream tells the same story with guest_memfd, point by point, each with what it does there.
+    const upstream = stdout.slice(stdout.indexOf('\nupstream ('));
+    expect(upstream).toMatch(/^upstream \(Linux ≥ 6\.11; examples\/demo-upstream\.json\)/m);
+    expect(upstream).toMatch(
+      /^ 16 +snp\.launch_update gpa 0x0 +ok, 1 page; stopped at gpa 0x1000 \(pfn 0x301\) by the firmware: INVALID_PAGE_STATE \(unreported: the call returns 0\)$/m,
+    );
+    expect(upstream).toMatch(/^ +# the firmware refuses a's 2nd page: only that page is reclaimed/m);
+    expect(upstream).toMatch(
+      /^ 17 +rmp\.query pfn 0x104 +\[A=0 .* ASID=0 .*\]\n +# b's source page never changes owner/m,
+    );
+    expect(upstream).toMatch(/^ 18 +guest\.read gpa 0x0 +ok, data [0-9a-f]{16}$/m);
+    expect(upstream).toMatch(/^ 19 +memslot\.set gpa 0x80000000 +EINVAL\n.*kvm->slots_lock/m);
+    expect(upstream).toMatch(/^ 21 +guest\.read gpa 0x1000 +#VC$/m);
+    expect(stdout).toMatch(/^VMs after each run: b asid 1 RUNNING, a asid 2 LAUNCH$/m);
     // One map: a title, a panel per ABI.
     const svg = readFileSync(join(dir, 'demo.rmp.svg'), 'utf8');
-    expect(svg).toContain('The RMP after the demo (examples/demo.json), with each KVM ABI');
-    expect(svg.match(/>KVM ABI: (reviewed|v4)<\/text>/g)).toEqual([
+    expect(svg).toContain('The RMP after the demo, with each KVM ABI');
+    expect(svg.match(/>KVM ABI: (\w+)<\/text>/g)).toEqual([
       '>KVM ABI: reviewed</text>',
       '>KVM ABI: v4</text>',
+      '>KVM ABI: upstream</text>',
     ]);
-    expect(JSON.parse(readFileSync(out, 'utf8')).traceEvents.length).toBeGreaterThan(10);
+    // One Perfetto trace, a track per ABI and actor.
+    const trace = JSON.parse(readFileSync(out, 'utf8')).traceEvents as { args: { name?: string } }[];
+    expect(trace.length).toBeGreaterThan(10);
+    expect(trace.map((e) => e.args.name)).toEqual(
+      expect.arrayContaining(['reviewed:kvm', 'v4:kvm', 'upstream:kvm', 'upstream:psp:launch_update']),
+    );
     const json = JSON.parse((await snpRef(['demo', '--trace-out', out, '--json'])).stdout);
     expect(json).toMatchObject({
       abis: ['reviewed', 'v4'],
@@ -179,9 +200,26 @@ describe('snp-ref commands', () => {
         { pfn: '0x101', reviewed: null, v4: { asid: 2, immutable: true } },
         { pfn: '0x104', reviewed: { asid: 1, validated: true }, v4: null },
       ],
+      upstream: {
+        abi: 'upstream',
+        steps: 22,
+        story: [
+          { i: 16, op: 'snp.launch_update', ok: true, pages: 1, next: { gpa: '0x1000' } },
+          { i: 17, op: 'rmp.query', entry: { assigned: false } },
+          { i: 18, op: 'guest.read', ok: true },
+          { i: 19, op: 'memslot.set', errno: 'EINVAL', check: 'set_user_memory_region.gmem_immutable' },
+          { i: 21, op: 'guest.read', fault: '#VC' },
+        ],
+        vms: { b: { state: 'RUNNING' }, a: { state: 'LAUNCH' } },
+      },
       map: join(dir, 'demo.rmp.svg'),
       trace: out,
     });
+    // What upstream's notes say: a's first page stays private and the refused one is given back;
+    // b's source page stays the host's.
+    expect(json.upstream.rmp).toMatchObject({ '0x300': { asid: 2, gpa: '0x0', validated: true } });
+    expect(json.upstream.rmp['0x301']).toBeUndefined();
+    expect(json.upstream.rmp['0x104']).toBeUndefined();
   });
 
   it("prints the RMP as JSON: the rmp object of run's result, entries by pfn", async () => {

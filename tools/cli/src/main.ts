@@ -1,36 +1,24 @@
 // snp-ref: run SEV-SNP launch scenarios, measure launch plans, show the RMP. The commands, in the
-// order --help lists them; bin.ts runs them as a process.
+// order --help lists them, each loaded only when it runs; bin.ts runs them as a process.
 import type { Program } from './commandLine/command.js';
 import type { CliIo } from './commandLine/io.js';
 import { runProgram } from './commandLine/run.js';
-import { decodeCommand } from './commands/decode.js';
-import { demoCommand } from './commands/demo.js';
-import { diffCommand } from './commands/diff.js';
-import { explainCommand } from './commands/explain.js';
-import { fuzzCommand } from './commands/fuzz.js';
-import { idBlockCommand } from './commands/idBlock.js';
-import { measureCommand } from './commands/measure.js';
-import { reportCommand } from './commands/report.js';
-import { rmpCommand } from './commands/rmp.js';
-import { runCommand } from './commands/run.js';
-import { schemaCommand } from './commands/schema.js';
-import { PACKAGE_VERSION } from './packageFiles.js';
 
 const SNP_REF: Program = {
   name: 'snp-ref',
-  version: PACKAGE_VERSION,
+  version: async () => (await import('./packageFiles.js')).PACKAGE_VERSION,
   commands: [
-    runCommand,
-    schemaCommand,
-    measureCommand,
-    diffCommand,
-    fuzzCommand,
-    explainCommand,
-    decodeCommand,
-    reportCommand,
-    idBlockCommand,
-    rmpCommand,
-    demoCommand,
+    { name: 'run', load: async () => (await import('./commands/run.js')).runCommand },
+    { name: 'schema', load: async () => (await import('./commands/schema.js')).schemaCommand },
+    { name: 'measure', load: async () => (await import('./commands/measure.js')).measureCommand },
+    { name: 'diff', load: async () => (await import('./commands/diff.js')).diffCommand },
+    { name: 'fuzz', load: async () => (await import('./commands/fuzz.js')).fuzzCommand },
+    { name: 'explain', load: async () => (await import('./commands/explain.js')).explainCommand },
+    { name: 'decode', load: async () => (await import('./commands/decode.js')).decodeCommand },
+    { name: 'report', load: async () => (await import('./commands/report.js')).reportCommand },
+    { name: 'id-block', load: async () => (await import('./commands/idBlock.js')).idBlockCommand },
+    { name: 'rmp', load: async () => (await import('./commands/rmp.js')).rmpCommand },
+    { name: 'demo', load: async () => (await import('./commands/demo.js')).demoCommand },
   ],
 };
 

@@ -2,9 +2,11 @@
 import {
   bytesToHex,
   decodeVmsa,
+  type KernelHashes,
   type MeasuredPage,
   PageType,
   pageTypeName,
+  type SevMode,
   type SevRegion,
   type SevStep,
 } from '@snp-ref/psp-firmware/measure';
@@ -95,6 +97,8 @@ export const PAGE_LOG = table<LogStep>(
  */
 export interface SevLogStep {
   readonly index: number;
+  /** The launch the region belongs to (absent in logs written before it was added). */
+  readonly mode?: SevMode;
   readonly kind: SevRegion['kind'];
   readonly gpa?: string;
   readonly vcpu?: number;
@@ -102,11 +106,15 @@ export interface SevLogStep {
   readonly sha256: string;
   readonly digest: string;
   readonly vmsa?: Readonly<Record<string, string>>;
+  /** The hashes table: the SHA-256 of --kernel, --initrd and --append it holds, in hex. */
+  readonly hashes?: Readonly<Record<keyof KernelHashes, string>>;
 }
 
-export function sevLogStep(index: number, { region, sha256, digest }: SevStep): SevLogStep {
+export function sevLogStep(index: number, mode: SevMode, { region, sha256, digest }: SevStep): SevLogStep {
+  const { hashes } = region;
   return {
     index,
+    mode,
     kind: region.kind,
     ...(region.gpa !== undefined && { gpa: hex(region.gpa) }),
     ...(region.vcpu !== undefined && { vcpu: region.vcpu }),
@@ -114,6 +122,13 @@ export function sevLogStep(index: number, { region, sha256, digest }: SevStep): 
     sha256,
     digest,
     ...(region.kind === 'vmsa' && { vmsa: vmsaFieldsOf(region.bytes) }),
+    ...(hashes && {
+      hashes: {
+        kernel: bytesToHex(hashes.kernel),
+        initrd: bytesToHex(hashes.initrd),
+        cmdline: bytesToHex(hashes.cmdline),
+      },
+    }),
   };
 }
 

@@ -115,6 +115,10 @@ describe('the packed tarballs, installed into an empty project', () => {
     const result = succeed(consumer, bin('snp-ref'), 'run', `node_modules/@snp-ref/cli/${example}.json`);
     const expected = readFileSync(join(root, 'tools/cli', `${example}.expected.json`), 'utf8');
     expect(JSON.parse(result)).toEqual(JSON.parse(expected));
+    // Each command's chunk, and cac for an error, are imported only when needed: from the tarball too.
+    expect(succeed(consumer, bin('snp-ref'), '--help')).toMatch(/\n {2}measure +Compute a launch digest/);
+    const refused = run(consumer, bin('snp-ref'), 'run', '--bogus');
+    expect([refused.status, refused.stderr]).toEqual([2, 'snp-ref: Unknown option `--bogus`\n']);
   });
 
   it('run snp-conform on a patch outside any checkout, against the model it carries', () => {

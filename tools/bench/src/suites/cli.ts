@@ -9,7 +9,31 @@ const FILE_BYTES = 2 ** 30;
 const RUNS = 3;
 /** Short processes: more runs for a stable best. */
 const OVMF_RUNS = 10;
-const bin = join(import.meta.dirname, '../../../cli/bin/snp-ref.js');
+const repo = join(import.meta.dirname, '../../../..');
+const bin = join(repo, 'tools/cli/bin/snp-ref.js');
+
+/**
+ * The figures are of the bundle the package ships: bin/snp-ref.js would fall back to compiling the
+ * sources on the fly if one changed since the last build, so the suite builds it first.
+ */
+function bundleCli(): void {
+  execFileSync(process.execPath, ['scripts/bundle-tool.mjs', 'tools/cli', 'src/bin.ts'], { cwd: repo });
+}
+
+/**
+ * Both tools as a plain machine runs them, whatever this shell's settings: Node without
+ * NODE_EXTRA_CA_CERTS (Node 20 parses the bundle it names before any JavaScript runs, TLS or not:
+ * nodejs/node#40524), Python with its bytecode cache (PYTHONDONTWRITEBYTECODE would recompile
+ * sev-snp-measure on every run) and by its interpreter, not through a version manager's shim.
+ */
+function plainProcesses(): { env: NodeJS.ProcessEnv; python: string } {
+  const { NODE_EXTRA_CA_CERTS: _certs, PYTHONDONTWRITEBYTECODE: _noBytecode, ...env } = process.env;
+  const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+  return {
+    env: { ...env, PYTHONPYCACHEPREFIX: join(tmpdir(), 'snp-ref-bench-pycache') },
+    python: python.trim(),
+  };
+}
 
 /** A 1 GiB file of deterministic bytes and a plan measuring it as NORMAL pages. */
 function bigImage(dir: string): { image: string; plan: string } {
@@ -34,15 +58,22 @@ function bigImage(dir: string): { image: string; plan: string } {
   return { image, plan };
 }
 
-/** Best of `runs` wall-clock seconds of a whole process, start to exit. */
-function seconds(command: string, args: readonly string[], runs = RUNS): number {
-  let best = Number.POSITIVE_INFINITY;
+type Process = readonly [command: string, args: readonly string[]];
+
+/**
+ * Best of `runs` wall-clock seconds of each process, start to exit. The processes take turns, so a
+ * burst of load on a shared machine falls on each alike.
+ */
+function seconds(processes: readonly Process[], runs = RUNS, env = process.env): number[] {
+  const times = processes.map((): number[] => []);
   for (let run = 0; run < runs; run++) {
-    const start = process.hrtime.bigint();
-    execFileSync(command, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
+    for (const [i, [command, args]] of processes.entries()) {
+      const start = process.hrtime.bigint();
+      execFileSync(command, args, { stdio: ['ignore', 'pipe', 'ignore'], env });
+      times[i]?.push(Number(process.hrtime.bigint() - start) / 1e9);
+    }
   }
-  return best;
+  return times.map((t) => Math.min(...t));
 }
 
 const OVMF = '/usr/share/ovmf/OVMF.fd';
@@ -61,12 +92,13 @@ const svsmArgs = (fixtures: string) => [
  */
 function versusSevSnpMeasure(name: string, args: readonly string[], factor: number): Figure | undefined {
   const script = process.env.SEV_SNP_MEASURE;
-  const reference: [string, string[]] = script
-    ? ['python3', [script, ...args]]
-    : ['sev-snp-measure', [...args]];
-  const run = (command: string, argv: readonly string[]) => execFileSync(command, argv, { encoding: 'utf8' });
+  const { env, python: interpreter } = plainProcesses();
+  const reference: Process = script ? [interpreter, [script, ...args]] : ['sev-snp-measure', args];
+  const snpRef: Process = [process.execPath, [bin, 'measure', ...args]];
+  const run = (command: string, argv: readonly string[]) =>
+    execFileSync(command, argv, { encoding: 'utf8', env });
   try {
-    if (run(...reference) !== run(process.execPath, [bin, 'measure', ...args]))
+    if (run(...reference) !== run(...snpRef))
       throw new Error(`snp-ref and sev-snp-measure disagree on ${name}`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -75,10 +107,10 @@ function versusSevSnpMeasure(name: string, args: readonly string[], factor: numb
     );
     return undefined;
   }
-  const python = 1 / seconds(...reference, OVMF_RUNS);
+  const [python = 0, ours = 0] = seconds([reference, snpRef], OVMF_RUNS, env).map((s) => 1 / s);
   return {
     name: `snp-ref measure ${name}, process`,
-    value: 1 / seconds(process.execPath, [bin, 'measure', ...args], OVMF_RUNS),
+    value: ours,
     unit: 'runs/s',
     reference: { name: 'sev-snp-measure (Python), same flags', value: python },
     target: { min: factor * python },
@@ -90,6 +122,7 @@ function versusSevSnpMeasure(name: string, args: readonly string[], factor: numb
  * on the same file; of an OVMF guest and of a Coconut SVSM against sev-snp-measure.
  */
 export async function cliFigures(): Promise<Figure[]> {
+  bundleCli();
   const svsm = '--mode snp:svsm, Coconut SVSM + 4 vCPUs';
   const fixtures = vectorsDir('sev-snp-measure/fixtures', svsm);
   const references = [
@@ -99,10 +132,12 @@ export async function cliFigures(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'snp-ref-bench-'));
   try {
     const { image, plan } = bigImage(dir);
-    const openssl = FILE_BYTES / seconds('openssl', ['dgst', '-sha384', image]);
+    const [openssl = 0, serial = 0, parallel = 0] = seconds([
+      ['openssl', ['dgst', '-sha384', image]],
+      [process.execPath, [bin, 'measure', '--plan', plan]],
+      [process.execPath, [bin, 'measure', '--plan', plan, '--parallel']],
+    ]).map((s) => FILE_BYTES / s);
     const reference = { name: 'openssl dgst -sha384 on the file', value: openssl };
-    const serial = FILE_BYTES / seconds(process.execPath, [bin, 'measure', '--plan', plan]);
-    const parallel = FILE_BYTES / seconds(process.execPath, [bin, 'measure', '--plan', plan, '--parallel']);
     return [
       {
         name: 'snp-ref measure, 1 GiB file, process',

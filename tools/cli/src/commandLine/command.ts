@@ -66,11 +66,22 @@ export interface Command {
   readonly action: (input: RawInput, io: CliIo) => Promise<number>;
 }
 
+/**
+ * A command as the program lists it: its name, and its module to load. Only the command that runs
+ * is loaded (the bundle holds a chunk per command), so a short command does not start by compiling
+ * and initialising all the others.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly load: () => Promise<Command>;
+}
+
 /** A command-line program: its name, version and commands, in the order --help lists them. */
 export interface Program {
   readonly name: string;
-  readonly version: string;
-  readonly commands: readonly Command[];
+  /** Looked up only for --help and --version. */
+  readonly version: () => Promise<string>;
+  readonly commands: readonly CommandEntry[];
 }
 
 /** The key an option's value has in the input: --trace-out is traceOut. */

@@ -1,6 +1,12 @@
 // --help and --version from the descriptors, laid out byte for byte as cac lays them out (cac
 // prints its own through console.log, past CliIo).
-import type { Command, OptionSpec, Program } from './command.js';
+import type { Command, OptionSpec } from './command.js';
+
+/** What the first line of --help and --version names: the program and its version. */
+export interface ProgramHeading {
+  readonly name: string;
+  readonly version: string;
+}
 
 export const HELP_OPTION: OptionSpec = {
   flag: '--help',
@@ -45,12 +51,12 @@ const optionsTable = (options: readonly OptionSpec[]) =>
     ]),
   );
 
-const page = (program: Program, ...sections: string[]) =>
+const page = (program: ProgramHeading, ...sections: string[]) =>
   `${[`${program.name}/${program.version}`, ...sections].join('\n\n')}\n`;
 
-/** The program's help: usage, the commands, the global options. */
-export function programHelp(program: Program): string {
-  const { name, commands } = program;
+/** The program's help: usage, its commands (loaded, in its order), the global options. */
+export function programHelp(program: ProgramHeading, commands: readonly Command[]): string {
+  const { name } = program;
   return page(
     program,
     `Usage:\n  $ ${name} <command> [options]`,
@@ -61,7 +67,7 @@ export function programHelp(program: Program): string {
 }
 
 /** A command's help: its usage and options. */
-export function commandHelp(program: Program, command: Command): string {
+export function commandHelp(program: ProgramHeading, command: Command): string {
   return page(
     program,
     `Usage:\n  $ ${program.name} ${commandUsage(command)}`,
@@ -69,5 +75,5 @@ export function commandHelp(program: Program, command: Command): string {
   );
 }
 
-export const versionText = ({ name, version }: Program): string =>
+export const versionText = ({ name, version }: ProgramHeading): string =>
   `${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`;

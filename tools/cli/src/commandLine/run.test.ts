@@ -35,7 +35,20 @@ const fail = defineCommand({
   },
 });
 
-const program: Program = { name: 'prog', version: '1.2.3', commands: [echo, fail] };
+const commands = [echo, fail];
+/** How many times each command was loaded. */
+const loads = new Map<string, number>();
+const program: Program = {
+  name: 'prog',
+  version: async () => '1.2.3',
+  commands: commands.map((c) => ({
+    name: c.name,
+    load: async () => {
+      loads.set(c.name, (loads.get(c.name) ?? 0) + 1);
+      return c;
+    },
+  })),
+};
 
 async function run(...argv: string[]) {
   let stdout = '';
@@ -111,6 +124,19 @@ describe(runProgram, () => {
     expect(stderr).toMatch(/^prog: internal error: TypeError: a bug\n\s+at /);
   });
 
+  it('loads only the command it runs; --help loads them all to list them', async () => {
+    loads.clear();
+    await run('echo', 'x', '--loud');
+    await run('echo', '--help');
+    expect(Object.fromEntries(loads)).toEqual({ echo: 2 });
+    await run('nope');
+    expect(Object.fromEntries(loads)).toEqual({ echo: 2 });
+    expect((await run('--help')).stdout).toMatch(
+      /echo <first> \[\.\.\.rest\] +print what.*\n +fail <what> +throw/,
+    );
+    expect(Object.fromEntries(loads)).toEqual({ echo: 3, fail: 1 });
+  });
+
   it("returns the action's exit code", async () => {
     expect((await run('fail', 'code')).status).toBe(3);
   });
@@ -128,8 +154,10 @@ describe(runProgram, () => {
 
   // The help text was cac's before the descriptors; it must not change.
   it('lays help out as cac does, byte for byte', async () => {
-    const cli = cac(program.name).help().version(program.version, '--version');
-    for (const c of program.commands) {
+    const cli = cac(program.name)
+      .help()
+      .version(await program.version(), '--version');
+    for (const c of commands) {
       const command = cli.command(commandUsage(c), c.summary);
       for (const o of c.options)
         command.option(optionUsage(o), o.description, o.type === 'boolean' ? {} : { default: o.default });

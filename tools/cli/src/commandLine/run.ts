@@ -1,8 +1,8 @@
-// A program's command line to its exit code. The command is found by name and its tokens split as
-// typed (split.ts); cac, with every descriptor registered, checks the options; the action runs with
-// the values as typed. Errors are told apart here, once: the user's exit 2, anything else 1.
+// A program's command line to its exit code. The command is found by name, loaded (only --help
+// loads them all, to list them), and its tokens split as typed (split.ts); cac, with its descriptor
+// registered, words what is wrong with the options; the action runs with the values as typed.
+// Errors are told apart here, once: the user's exit 2, anything else 1.
 import { FirmwareInputError } from '@snp-ref/psp-firmware/measure';
-import { cac } from 'cac';
 import { type Command, optionKey, type Program, type RawInput } from './command.js';
 import {
   commandHelp,
@@ -51,34 +51,49 @@ function asInputError(error: unknown): CliInputError | undefined {
 async function dispatch(program: Program, argv: readonly string[], io: CliIo): Promise<number> {
   const at = argv.findIndex((token) => !isOptionToken(token));
   const name = argv[at];
-  const command = program.commands.find((c) => c.name === name);
-  if (name !== undefined && command === undefined)
+  const entry = program.commands.find((c) => c.name === name);
+  if (name !== undefined && entry === undefined)
     throw new CliInputError('USAGE', `unknown command "${name}"; see ${program.name} --help`);
+  const command = await entry?.load();
   const rest = at < 0 ? argv : [...argv.slice(0, at), ...argv.slice(at + 1)];
   const split = splitCommandLine(rest, [...(command?.options ?? []), HELP_OPTION, VERSION_OPTION]);
-  if (split.given.has(HELP_OPTION.flag)) {
-    io.stdout(command === undefined ? programHelp(program) : commandHelp(program, command));
+  if (command === undefined || split.given.has(HELP_OPTION.flag)) {
+    io.stdout(await helpOrVersion(program, command, split));
     return 0;
   }
-  if (command === undefined) {
-    io.stdout(split.given.has(VERSION_OPTION.flag) ? versionText(program) : programHelp(program));
-    return 0;
-  }
-  check(program, command, split);
+  await check(program, command, split);
   return command.action(inputOf(command, split), io);
 }
 
-/** cac's checks, on the options only: no unknown option, and each that needs a value has one. */
-function check(program: Program, command: Command, split: SplitCommandLine): void {
-  const cli = cac(program.name);
-  for (const option of [HELP_OPTION, VERSION_OPTION]) cli.option(optionUsage(option), option.description);
-  for (const c of program.commands) {
-    const registered = cli.command(commandUsage(c), c.summary);
-    for (const option of c.options) registered.option(optionUsage(option), option.description);
+/** The command's help, the version, or the program's help (also for its bare name). */
+async function helpOrVersion(
+  program: Program,
+  command: Command | undefined,
+  split: SplitCommandLine,
+): Promise<string> {
+  const heading = { name: program.name, version: await program.version() };
+  if (command !== undefined) return commandHelp(heading, command);
+  if (split.given.has(VERSION_OPTION.flag) && !split.given.has(HELP_OPTION.flag)) return versionText(heading);
+  return programHelp(heading, await Promise.all(program.commands.map((c) => c.load())));
+}
+
+/**
+ * cac's checks, on the options only: no unknown option, and each that needs a value has one. A line
+ * whose every option the split found, each with its value, passes them: cac is loaded only to word
+ * the error of one that does not.
+ */
+async function check(program: Program, command: Command, split: SplitCommandLine): Promise<void> {
+  const missingValue = command.options.some((o) => o.type === 'string' && split.given.get(o.flag) === true);
+  if (split.unknownOption || missingValue) {
+    const { cac } = await import('cac');
+    const cli = cac(program.name);
+    for (const option of [HELP_OPTION, VERSION_OPTION]) cli.option(optionUsage(option), option.description);
+    const registered = cli.command(commandUsage(command), command.summary);
+    for (const option of command.options) registered.option(optionUsage(option), option.description);
+    cli.parse(['node', program.name, command.name, ...split.optionTokens], { run: false });
+    cli.matchedCommand?.checkUnknownOptions();
+    cli.matchedCommand?.checkOptionValue();
   }
-  cli.parse(['node', program.name, command.name, ...split.optionTokens], { run: false });
-  cli.matchedCommand?.checkUnknownOptions();
-  cli.matchedCommand?.checkOptionValue();
   // The arguments are counted here: cac is not given them, as it would misread "-" and "-22".
   if (split.positionals.length < command.arguments.filter((a) => a.required).length)
     throw new CliInputError('USAGE', `missing required args for command \`${commandUsage(command)}\``);

@@ -15,6 +15,8 @@ export interface SplitCommandLine {
    * as a flag, and unknown ones as typed, for cac to check.
    */
   readonly optionTokens: readonly string[];
+  /** Whether a token names no option of the command (for cac to report). */
+  readonly unknownOption: boolean;
 }
 
 export function splitCommandLine(
@@ -29,6 +31,7 @@ export function splitCommandLine(
   const positionals: string[] = [];
   const given = new Map<string, string | true>();
   const optionTokens: string[] = [];
+  let unknownOption = false;
   const queue = [...tokens];
   for (let token = queue.shift(); token !== undefined; token = queue.shift()) {
     if (token === '--') {
@@ -44,6 +47,7 @@ export function splitCommandLine(
     const option = byName.get(name);
     if (option === undefined) {
       optionTokens.push(token);
+      unknownOption = true;
       continue;
     }
     const value = takeValue(option, equals < 0 ? undefined : token.slice(equals + 1), queue);
@@ -51,7 +55,7 @@ export function splitCommandLine(
     // cac reads an empty value as a missing one; it only checks, so it is shown a stand-in.
     optionTokens.push(value === true ? name : `${name}=${value === '' ? "''" : value}`);
   }
-  return { positionals, given, optionTokens };
+  return { positionals, given, optionTokens, unknownOption };
 }
 
 /** The value of `option`: after its "=", else the next token unless that is an option; else true. */

@@ -22,6 +22,7 @@ export const diffCommand = defineCommand({
   ],
   action: async ({ args, options }, io) => {
     const { readSteps } = await import('../diff/steps.js');
+    const { checkComparable } = await import('../diff/source.js');
     const { compareSteps } = await import('../diff/align.js');
     const { formatComparison } = await import('../diff/report.js');
     if (args.a === '-' && args.b === '-')
@@ -29,12 +30,13 @@ export const diffCommand = defineCommand({
     const files = filesOf(io);
     const a = await readSteps(args.a, files, options.vm);
     const b = await readSteps(args.b, files, options.vm);
+    checkComparable(a, b);
     const comparison = compareSteps(a, b);
     if (options.json) {
       const side = ({ label, kind, steps, digest }: typeof a) => ({
         label,
         kind,
-        pages: steps.length,
+        [kind === 'sev-log' ? 'regions' : 'pages']: steps.length,
         digest,
       });
       io.stdout(`${JSON.stringify({ a: side(a), b: side(b), ...comparison }, null, 2)}\n`);

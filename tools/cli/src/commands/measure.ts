@@ -1,5 +1,6 @@
 // `snp-ref measure`: the launch digest of a plan or of an OVMF guest, or the launch itself
-// (--dump-plan, --explain-vmsa, --dump-vmsa, --log). SEV and SEV-ES launches: measureSev.ts.
+// (--dump-plan, --explain-vmsa, --dump-vmsa, --log, --emit-scenario). SEV and SEV-ES launches:
+// measureSev.ts.
 import {
   explicitPage,
   type LaunchPlan,
@@ -11,6 +12,7 @@ import {
 import { hex, PAGE_SIZE } from '@snp-ref/rmp-core';
 import { defineCommand } from '../commandLine/command.js';
 import type { CliIo } from '../commandLine/io.js';
+import { scenarioEmitter } from '../emitScenario.js';
 import { filesOf } from '../files.js';
 import { formatVmsaProvenance } from '../format/vmsa.js';
 import { logStep, PAGE_LOG } from '../measureLog.js';
@@ -53,6 +55,10 @@ export const measureCommand = defineCommand({
   action: async ({ options }, io) => {
     const files = filesOf(io);
     const launch = await measuredPlan(options, io, files);
+    const emit =
+      options.emitScenario === undefined
+        ? undefined
+        : scenarioEmitter(options.emitScenario, launch, options, files);
     if (options.explainVmsa) {
       const { vmsas, mode } = launch;
       io.stdout(
@@ -80,6 +86,7 @@ export const measureCommand = defineCommand({
     const onPage = log && ((page: MeasuredPage, op: number) => log.write(logStep(index++, page, op)));
     const measured = await measure(io, plan, options.parallel, onPage);
     log?.close();
+    emit?.(measured.digest);
     if (logFile === '-') return;
     if (options.json) {
       const steps = measured.steps.map((s) => ({

@@ -53,12 +53,12 @@ export function measureSev(
   const logFile = options.log === true ? '-' : options.log;
   if (logFile !== undefined) {
     const log = openLog(io, files, logFile, options.format ?? 'json', SEV_LOG);
-    for (const [i, step] of measured.steps.entries()) log.write(sevLogStep(i, step));
+    for (const [i, step] of measured.steps.entries()) log.write(sevLogStep(i, sev.mode, step));
     log.close();
     if (logFile === '-') return;
   }
   if (options.json) {
-    const steps = measured.steps.map((step, i) => sevLogStep(i, step));
+    const steps = measured.steps.map((step, i) => sevLogStep(i, sev.mode, step));
     io.stdout(`${JSON.stringify({ mode, digest: measured.digest, note: NOT_A_CHAIN, steps }, null, 2)}\n`);
     return;
   }

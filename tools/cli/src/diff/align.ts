@@ -1,11 +1,8 @@
-// Aligns two measured-page sequences and says how they differ, first difference first.
+// Aligns two measured-step sequences and says how they differ, first difference first.
 import { changesBehind, type FieldChange, fieldChangeText, versionText } from '@snp-ref/psp-firmware/measure';
-import type { DiffStep, StepSource } from './steps.js';
+import type { DiffStep, Place, StepSource } from './source.js';
 
-interface At {
-  readonly gpa: number;
-  readonly type: string;
-}
+type At = Place & { readonly type: string };
 export type Difference =
   | (At & {
       kind: 'contents';
@@ -15,11 +12,27 @@ export type Difference =
       contentsB: string;
       byte?: ByteDifference;
       vmsa?: FieldDifference[];
+      hashes?: EntryDifference[];
+      /** A region of another size (and so, for the firmware, which ends at 4 GiB, at another gpa). */
+      extent?: { a: Extent; b: Extent };
     })
   | (At & { kind: 'type'; a: number; b: number; typeB: string })
   | (At & { kind: 'missing'; a: number })
   | (At & { kind: 'extra'; b: number })
   | (At & { kind: 'moved'; a: number; b: number });
+
+/** Where a region is and how long. */
+export interface Extent {
+  readonly bytes: number;
+  readonly gpa?: number;
+}
+
+/** An entry of the SEV kernel hashes table (kernel, initrd, cmdline) with its SHA-256 on each side. */
+export interface EntryDifference {
+  readonly entry: string;
+  readonly a: string;
+  readonly b: string;
+}
 
 export interface ByteDifference {
   readonly offset: number;
@@ -60,20 +73,30 @@ function hostKernelChanges(field: string, a: string, b: string): Pick<FieldDiffe
 
 export interface Comparison {
   readonly differences: readonly Difference[];
-  /** Pages both sides measured (matched by gpa). */
+  /** Pages both sides measured (matched by gpa), or regions (by name). */
   readonly matched: number;
   readonly notes: readonly string[];
 }
 
-/** Pages are matched by gpa and, for a gpa measured several times (VMSAs), by occurrence. */
+/**
+ * Pages are matched by gpa and, for a gpa measured several times (VMSAs), by occurrence; SEV
+ * regions by name.
+ */
 function keyed(steps: readonly DiffStep[]): string[] {
-  const seen = new Map<number, number>();
+  const seen = new Map<string, number>();
   return steps.map((s) => {
-    const n = seen.get(s.gpa) ?? 0;
-    seen.set(s.gpa, n + 1);
-    return `${s.gpa}#${n}`;
+    const at = s.region ?? String(s.gpa);
+    const n = seen.get(at) ?? 0;
+    seen.set(at, n + 1);
+    return `${at}#${n}`;
   });
 }
+
+/** A step's place and type, as a difference carries them. */
+const atOf = (s: DiffStep): At =>
+  s.region === undefined
+    ? { gpa: s.gpa, type: s.type }
+    : { region: s.region, ...(s.gpa !== undefined && { gpa: s.gpa }), type: s.type };
 
 function byteDifference(a: Uint8Array, b: Uint8Array): ByteDifference | undefined {
   let first = -1;
@@ -97,12 +120,31 @@ function fieldDifferences(
     .map((f) => ({ ...f, ...hostKernelChanges(f.field, f.a, f.b) }));
 }
 
+/** The hashes table entries whose SHA-256 differs. */
+function entryDifferences(
+  a: Readonly<Record<string, string>>,
+  b: Readonly<Record<string, string>>,
+): EntryDifference[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .map((entry) => ({ entry, a: a[entry] ?? '', b: b[entry] ?? '' }))
+    .filter((e) => e.a !== e.b);
+}
+
+const extentOf = ({ bytes = 0, gpa }: DiffStep): Extent => ({ bytes, ...(gpa !== undefined && { gpa }) });
+
+/** Regions of another size or at another gpa: both extents. */
+function extentDifference(x: DiffStep, y: DiffStep): { extent?: { a: Extent; b: Extent } } {
+  if (x.region === undefined || (x.bytes === y.bytes && x.gpa === y.gpa)) return {};
+  return { extent: { a: extentOf(x), b: extentOf(y) } };
+}
+
 function comparePages(x: DiffStep, y: DiffStep, a: number, b: number): Difference | undefined {
-  const at = { gpa: x.gpa, type: x.type };
+  const at = atOf(x);
   if (x.type !== y.type) return { kind: 'type', ...at, a, b, typeB: y.type };
   if (x.contents === undefined || y.contents === undefined || x.contents === y.contents) return undefined;
   const byte = x.page && y.page ? byteDifference(x.page, y.page) : undefined;
   const vmsa = x.vmsa && y.vmsa ? fieldDifferences(x.vmsa, y.vmsa) : undefined;
+  const hashes = x.hashes && y.hashes ? entryDifferences(x.hashes, y.hashes) : undefined;
   return {
     kind: 'contents',
     ...at,
@@ -112,6 +154,8 @@ function comparePages(x: DiffStep, y: DiffStep, a: number, b: number): Differenc
     contentsB: y.contents,
     ...(byte && { byte }),
     ...(vmsa && { vmsa }),
+    ...(hashes && { hashes }),
+    ...extentDifference(x, y),
   };
 }
 
@@ -141,13 +185,12 @@ export function compareSteps(sourceA: StepSource, sourceB: StepSource): Comparis
     const j = indexB.get(keysA[i] ?? '');
     const y = j === undefined ? undefined : stepsB[j];
     if (j === undefined || y === undefined) {
-      found.push({ position: i, difference: { kind: 'missing', gpa: x.gpa, type: x.type, a: i } });
+      found.push({ position: i, difference: { kind: 'missing', ...atOf(x), a: i } });
       continue;
     }
     matched++;
     matchedB.add(j);
-    if (j < furthestB)
-      found.push({ position: i, difference: { kind: 'moved', gpa: x.gpa, type: x.type, a: i, b: j } });
+    if (j < furthestB) found.push({ position: i, difference: { kind: 'moved', ...atOf(x), a: i, b: j } });
     furthestB = Math.max(furthestB, j);
     const difference = comparePages(x, y, i, j);
     if (difference) found.push({ position: i, difference });
@@ -163,7 +206,7 @@ export function compareSteps(sourceA: StepSource, sourceB: StepSource): Comparis
     const i = aOfB.get(j);
     if (i !== undefined) lastA = Math.max(lastA, i);
     if (!matchedB.has(j))
-      found.push({ position: lastA + 0.5, difference: { kind: 'extra', gpa: y.gpa, type: y.type, b: j } });
+      found.push({ position: lastA + 0.5, difference: { kind: 'extra', ...atOf(y), b: j } });
   }
   found.sort((p, q) => p.position - q.position);
   return { differences: found.map((f) => f.difference), matched, notes };

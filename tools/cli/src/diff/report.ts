@@ -1,31 +1,54 @@
 import { counted, hex } from '@snp-ref/rmp-core';
 import { SEV_FEATURES } from '../decode/kinds.js';
-import type { Comparison, Difference, FieldDifference } from './align.js';
-import type { StepSource } from './steps.js';
+import type { Comparison, Difference, Extent, FieldDifference } from './align.js';
+import { type StepSource, unitOf } from './source.js';
 
 const short = (h: string) => `${h.slice(0, 16)}…`;
 
+/** The hash a digest is, by its length: a region's SHA-256 (SEV) or a page's SHA-384 (SNP). */
+const hashName = (digest: string) => (digest.length === 64 ? 'SHA-256' : 'SHA-384');
+
+/** Where a difference is: "NORMAL page at gpa 0x…" ("page at gpa 0x…" untyped), "firmware at gpa 0x…", "VMSA of vCPU 1". */
+function place(d: Difference, typed = true): string {
+  if (d.region === undefined) return `${typed ? `${d.type} ` : ''}page at gpa ${hex(d.gpa)}`;
+  return d.gpa === undefined ? d.region : `${d.region} at gpa ${hex(d.gpa)}`;
+}
+
 /** One difference in a sentence, with the step numbers on each side. */
 export function describeDifference(d: Difference): string {
-  const page = `${d.type} page at gpa ${hex(d.gpa)}`;
+  const at = place(d);
   switch (d.kind) {
     case 'contents':
-      return `step ${d.a} (A) / ${d.b} (B): the ${page} has other contents (SHA-384 ${short(d.contentsA)} vs ${short(d.contentsB)})`;
+      return `step ${d.a} (A) / ${d.b} (B): the ${at} has other contents (${hashName(d.contentsA)} ${short(d.contentsA)} vs ${short(d.contentsB)})`;
     case 'type':
-      return `step ${d.a} (A) / ${d.b} (B): the page at gpa ${hex(d.gpa)} is ${d.type} in A but ${d.typeB} in B`;
+      return `step ${d.a} (A) / ${d.b} (B): the ${place(d, false)} is ${d.type} in A but ${d.typeB} in B`;
     case 'missing':
-      return `step ${d.a} (A): the ${page} is missing from B`;
+      return `step ${d.a} (A): the ${at} is missing from B`;
     case 'extra':
-      return `step ${d.b} (B): B measures an extra ${page}`;
+      return `step ${d.b} (B): B measures an extra ${at}`;
     case 'moved':
-      return `step ${d.a} (A) / ${d.b} (B): the ${page} is measured in another order`;
+      return `step ${d.a} (A) / ${d.b} (B): the ${at} is measured in another order`;
   }
 }
 
-/** The details of the first difference: the first differing byte, or the VMSA fields that differ. */
+const extentText = ({ bytes, gpa }: Extent) =>
+  `${counted(bytes, 'byte')}${gpa === undefined ? '' : ` at gpa ${hex(gpa)}`}`;
+
+/** What QEMU loads for each entry of the SEV hashes table (target/i386/sev.c sev_add_kernel_loader_hashes). */
+const HASHED_FLAG: Readonly<Record<string, string>> = {
+  kernel: '--kernel',
+  initrd: '--initrd',
+  cmdline: '--append',
+};
+
+/**
+ * The details of the first difference: the first differing byte, the VMSA fields that differ, the
+ * hashes table entries that differ, or a region's other size.
+ */
 function details(d: Difference): string[] {
   if (d.kind !== 'contents') return [];
   const lines: string[] = [];
+  if (d.extent !== undefined) lines.push(`  ${extentText(d.extent.a)} in A, ${extentText(d.extent.b)} in B`);
   if (d.vmsa !== undefined && d.vmsa.length > 0) {
     const width = Math.max(5, ...d.vmsa.map((f) => f.field.length));
     lines.push(`  VMSA fields that differ:`, `    ${'field'.padEnd(width)}  A → B`);
@@ -34,7 +57,13 @@ function details(d: Difference): string[] {
       for (const c of f.hostKernel ?? [])
         lines.push(`    ${''.padEnd(width)}  host kernel ${c.kernel}: ${c.commit} "${c.title}" ${c.change}`);
     }
-  } else if (d.byte !== undefined) {
+  } else if (d.hashes !== undefined && d.hashes.length > 0) {
+    lines.push('  hashes table entries that differ (SHA-256 A → B):');
+    for (const e of d.hashes)
+      lines.push(
+        `    ${e.entry.padEnd(7)}  ${short(e.a)} → ${short(e.b)}  (${HASHED_FLAG[e.entry] ?? e.entry})`,
+      );
+  } else if (d.byte !== undefined && d.region === undefined) {
     const { offset, a, b, count } = d.byte;
     lines.push(
       `  first differing byte at page offset ${hex(offset)} (gpa ${hex(d.gpa + offset)}): ${hex(a)} in A, ${hex(b)} in B; ${counted(count, 'byte')} ${count === 1 ? 'differs' : 'differ'} in this page`,
@@ -64,13 +93,14 @@ const KIND_NAMES: Readonly<Record<Difference['kind'], string>> = {
 
 /** The report: the two sides, the first difference in detail, then a summary of the rest. */
 export function formatComparison(a: StepSource, b: StepSource, c: Comparison): string {
+  const unit = unitOf(a);
   const side = (name: string, s: StepSource) =>
-    `${name}: ${s.label} — ${counted(s.steps.length, 'measured page')}${s.digest ? `, digest ${s.digest}` : ''}`;
+    `${name}: ${s.label} — ${counted(s.steps.length, `measured ${unit}`)}${s.digest ? `, digest ${s.digest}` : ''}`;
   const lines = [side('A', a), side('B', b), ...c.notes.map((n) => `note: ${n}`)];
   const [first, ...rest] = c.differences;
   if (first === undefined) {
     lines.push(
-      `the same ${counted(c.matched, 'page')}, in the same order, with the same types${a.kind === 'qemu-trace' || b.kind === 'qemu-trace' ? '' : ' and contents'}`,
+      `the same ${counted(c.matched, unit)}, in the same order, with the same types${a.kind === 'qemu-trace' || b.kind === 'qemu-trace' ? '' : ' and contents'}`,
     );
     return `${lines.join('\n')}\n`;
   }
@@ -86,7 +116,7 @@ export function formatComparison(a: StepSource, b: StepSource, c: Comparison): s
   }
   lines.push(
     '',
-    `${counted(c.matched, 'page')} matched by gpa; every digest after step ${'a' in first ? first.a : first.b} differs`,
+    `${counted(c.matched, unit)} matched by ${unit === 'region' ? 'name' : 'gpa'}; every digest after step ${'a' in first ? first.a : first.b} differs`,
   );
   return `${lines.join('\n')}\n`;
 }

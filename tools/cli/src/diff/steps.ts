@@ -1,37 +1,13 @@
 // The step sequences `snp-ref diff` compares, read from a plan, a measurement log, a scenario or a
-// QEMU trace: one step per page LAUNCH_UPDATE measured.
+// QEMU trace: one step per page LAUNCH_UPDATE measured (per region, for a SEV or SEV-ES log).
 import { dirname } from 'node:path';
 import { type MeasuredPage, measurePlanWithFiles, parseLaunchPlan } from '@snp-ref/psp-firmware/measure';
 import { PAGE_SIZE } from '@snp-ref/rmp-core';
-import { CliInputError } from '../commandLine/inputError.js';
 import type { Files } from '../files.js';
-import { type LogStep, logStep } from '../measureLog.js';
+import { type LogStep, logStep, type SevLogStep } from '../measureLog.js';
 import { withBaseDir } from '../planFiles.js';
-
-/** One measured page. `contents` is absent where the source does not know it (a QEMU trace). */
-export interface DiffStep {
-  readonly gpa: number;
-  readonly type: string;
-  readonly contents?: string;
-  readonly vmsa?: Readonly<Record<string, string>>;
-  /** The page's bytes, kept where the source has them and they are few enough. */
-  readonly page?: Uint8Array;
-}
-
-export interface StepSource {
-  readonly label: string;
-  readonly kind: 'plan' | 'log' | 'scenario' | 'qemu-trace';
-  readonly steps: readonly DiffStep[];
-  /** The launch digest the steps end at, where the source knows it. */
-  readonly digest?: string;
-}
-
-/** A file that is none of the four, or one of them malformed; the message names the file and the place. */
-export class SourceError extends CliInputError {
-  constructor(message: string) {
-    super('INPUT', message);
-  }
-}
+import { sevLogSteps } from './sevLog.js';
+import { type DiffStep, SourceError, type StepSource } from './source.js';
 
 /** Page copies are kept for byte-level reports up to this many pages (64 MiB). */
 const KEEP_PAGES = 16_384;
@@ -65,34 +41,34 @@ async function planSteps(file: string, value: unknown, baseDir: string): Promise
   return { label: `plan ${file}`, kind: 'plan', steps, digest };
 }
 
+/** A measurement log: an SNP launch's pages, or a SEV or SEV-ES launch's regions (sevLog.ts). */
 function logSteps(file: string, text: string): StepSource {
-  const steps = text
+  const lines = text
     .split('\n')
     .map((line, i) => [line.trim(), i + 1] as const)
     .filter(([line]) => line !== '')
     .map(([line, n]) => {
-      let s: LogStep;
       try {
-        s = JSON.parse(line) as LogStep;
+        return [JSON.parse(line) as LogStep & SevLogStep, n] as const;
       } catch {
         throw new SourceError(`${file}:${n}: not a JSON line`);
       }
-      if ('sha256' in s && 'kind' in s)
-        throw new SourceError(
-          `${file}:${n}: a SEV or SEV-ES log (regions under one SHA-256, not a PAGE_INFO chain of pages): diff compares SNP launches; compare the regions' sha256 and vmsa fields`,
-        );
-      if (
-        typeof s.gpa !== 'string' ||
-        !/^0x[0-9a-f]+$/i.test(s.gpa) ||
-        typeof s.type !== 'string' ||
-        typeof s.contents !== 'string' ||
-        !/^[0-9a-f]{96}$/.test(s.contents)
-      )
-        throw new SourceError(
-          `${file}:${n}: expected a measurement log line (gpa, type, contents as snp-ref measure --log writes them)`,
-        );
-      return { step: fromLog(s), after: s.after };
     });
+  const [first] = lines[0] ?? [];
+  if (first !== undefined && 'sha256' in first && 'kind' in first) return sevLogSteps(file, lines);
+  const steps = lines.map(([s, n]) => {
+    if (
+      typeof s.gpa !== 'string' ||
+      !/^0x[0-9a-f]+$/i.test(s.gpa) ||
+      typeof s.type !== 'string' ||
+      typeof s.contents !== 'string' ||
+      !/^[0-9a-f]{96}$/.test(s.contents)
+    )
+      throw new SourceError(
+        `${file}:${n}: expected a measurement log line (gpa, type, contents as snp-ref measure --log writes them)`,
+      );
+    return { step: fromLog(s), after: s.after };
+  });
   const source: StepSource = { label: `log ${file}`, kind: 'log', steps: steps.map((s) => s.step) };
   const last = steps.at(-1);
   return last === undefined ? source : { ...source, digest: last.after };
@@ -200,6 +176,7 @@ export async function readSteps(file: string, files: Files, vm?: string): Promis
     return planSteps(file, value, dirname(files.path(file)));
   if (typeof value === 'object' && value !== null && 'scenario' in value)
     return scenarioSteps(file, value, vm);
-  if (typeof value === 'object' && value !== null && 'contents' in value) return logSteps(file, text);
+  if (typeof value === 'object' && value !== null && ('contents' in value || 'sha256' in value))
+    return logSteps(file, text);
   throw new SourceError(`${file}: a JSON file that is neither a plan ("ops") nor a scenario ("scenario")`);
 }

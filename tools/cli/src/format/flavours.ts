@@ -1,7 +1,8 @@
 // One scenario run with each KVM ABI, compared: the steps that end differently and the RMP entries
-// that differ afterwards, as text (snp-ref demo) and as JSON (snp-ref demo --json).
+// that differ afterwards; and the same story told by another scenario (the upstream ABI's, whose
+// steps differ), by its noted steps. As text (snp-ref demo) and as JSON (snp-ref demo --json).
 import { counted, hex, type RmpEntryJson } from '@snp-ref/rmp-core';
-import type { Scenario, ScenarioResult } from '@snp-ref/scenario';
+import type { Scenario, ScenarioResult, StepResult, Why } from '@snp-ref/scenario';
 import { entryJsonText } from './entry.js';
 import { stepDetail, stepOutcome } from './text.js';
 
@@ -10,12 +11,29 @@ export interface FlavourRun {
   readonly result: ScenarioResult;
 }
 
-/** A step in a cell: the entry it read, "ok" and what it returned, or how it failed. */
-function shown(s: ScenarioResult['steps'][number]): string {
+/**
+ * A step in a cell: the entry it read, "ok" and what it returned, or how it failed. An upstream
+ * LAUNCH_UPDATE that did some pages and stopped says where and which check stopped it.
+ */
+function shown(s: StepResult): string {
   if (!s.ok) return stepOutcome(s);
   const detail = stepDetail(s);
-  return s.entry !== undefined ? detail : ['ok', detail].filter((t) => t !== '').join(', ');
+  if (s.entry !== undefined) return detail;
+  const stop = s.stopped && `stopped at ${stopPlace(s.stopped)} by ${stopper(s.stopped)}`;
+  return [['ok', detail].filter((t) => t !== '').join(', '), stop].filter(Boolean).join('; ');
 }
+
+const stopPlace = ({ gpa, pfn }: Why) =>
+  [gpa && `gpa ${gpa}`, pfn && `(pfn ${pfn})`].filter(Boolean).join(' ');
+
+/** "the kernel (check)", or the firmware's status, which the ioctl does not report (it returns 0). */
+const stopper = ({ side, check, fwError }: Why) =>
+  fwError === undefined
+    ? `the ${side} (${check})`
+    : `the firmware: ${fwError} (unreported: the call returns 0)`;
+
+/** "reviewed and v4". */
+const abiList = (runs: readonly FlavourRun[]) => runs.map((r) => r.abi).join(' and ');
 
 /** The steps whose outcome or returned values differ between the runs, in order. */
 function differingSteps(runs: readonly FlavourRun[]): number[] {
@@ -59,7 +77,7 @@ function wrap(text: string, width: number, indent: string): string[] {
   return lines;
 }
 
-/** The comparison as text: the description, the steps and the RMP entries that differ, the VMs. */
+/** The comparison as text: the description, the steps and the RMP entries that differ. */
 export function formatFlavours(scenario: Scenario, runs: readonly FlavourRun[]): string[] {
   const steps = differingSteps(runs);
   const pfns = differingPfns(runs);
@@ -79,12 +97,9 @@ export function formatFlavours(scenario: Scenario, runs: readonly FlavourRun[]):
   ]);
   lines.push(
     ...failedInEach(runs, steps),
-    `${counted(steps.length, 'step')} of ${total} end differently (the others end the same with each ABI):`,
+    `${counted(steps.length, 'step')} of ${total} end differently (the others end the same with ${abiList(runs)}):`,
     header,
-    ...rows.flatMap((row, n) => {
-      const note = scenario.steps[steps[n] ?? -1]?.note;
-      return note === undefined ? [row] : [row, `     # ${note}`];
-    }),
+    ...withNotes(scenario, steps, rows),
     '',
     `RMP entries that differ after the runs (${counted(pfns.length, 'page')}):`,
     ...columns([
@@ -98,9 +113,33 @@ export function formatFlavours(scenario: Scenario, runs: readonly FlavourRun[]):
       ]),
     ]),
     '',
-    ...vmLines(runs),
   );
   return lines;
+}
+
+/** Each row of a table of steps, followed by its step's note, if it has one. */
+function withNotes(scenario: Scenario, steps: readonly number[], rows: readonly string[]): string[] {
+  return rows.flatMap((row, n) => {
+    const note = scenario.steps[steps[n] ?? -1]?.note;
+    return note === undefined ? [row] : [row, `     # ${note}`];
+  });
+}
+
+/** The steps of a story told by another scenario: those it notes, the points of the story. */
+const storySteps = (scenario: Scenario) =>
+  scenario.steps.flatMap((step, i) => (step.note === undefined ? [] : [i]));
+
+/** The story as another scenario tells it with one ABI: each noted step, what it came to, its note. */
+export function formatStory(scenario: Scenario, run: FlavourRun): string[] {
+  const steps = storySteps(scenario);
+  const [header = '', ...rows] = columns([
+    ['  i', 'op', run.abi],
+    ...steps.map((i) => {
+      const s = run.result.steps[i];
+      return [String(i).padStart(3), opText(scenario, [run], i), s === undefined ? '' : shown(s)];
+    }),
+  ]);
+  return [header, ...withNotes(scenario, steps, rows), ''];
 }
 
 /** The op, with the page it names: "rmp.query pfn 0x104", "guest.read gpa 0x0". */
@@ -116,13 +155,14 @@ function failedInEach(runs: readonly FlavourRun[], differing: readonly number[])
   return failed.length === 0
     ? []
     : [
-        'Failed the same way with each ABI:',
+        `Failed the same way with ${abiList(runs)}:`,
         ...columns(failed.map((s) => [String(s.i).padStart(3), s.op, stepOutcome(s), stepDetail(s)])),
         '',
       ];
 }
 
-function vmLines(runs: readonly FlavourRun[]): string[] {
+/** The VMs each run ended with, on one line when every run ended with the same. */
+export function vmLines(runs: readonly FlavourRun[]): string[] {
   const text = (r: FlavourRun) =>
     Object.entries(r.result.vms)
       .map(([name, vm]) => `${name} asid ${vm.asid} ${vm.state}`)
@@ -148,5 +188,17 @@ export function flavoursJson(scenario: Scenario, runs: readonly FlavourRun[]) {
     })),
     differingEntries: differingPfns(runs).map((pfn) => ({ pfn, ...byAbi((r) => r.result.rmp[pfn] ?? null) })),
     vms: byAbi((r) => r.result.vms),
+  };
+}
+
+/** The story another scenario tells, as JSON: its description, its noted steps as `run` gives them, the RMP and VMs after. */
+export function storyJson(scenario: Scenario, run: FlavourRun) {
+  return {
+    abi: run.abi,
+    description: scenario.description ?? null,
+    steps: run.result.steps.length,
+    story: storySteps(scenario).map((i) => ({ note: scenario.steps[i]?.note, ...run.result.steps[i] })),
+    rmp: run.result.rmp,
+    vms: run.result.vms,
   };
 }
