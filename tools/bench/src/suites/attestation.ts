@@ -49,7 +49,7 @@ export async function attestationFigures(): Promise<Figure[]> {
       name: 'report verify, Genoa v5 + VCEK, ASK, ARK parsed once, in process',
       value,
       unit: 'verifies/s',
-      reference: { name: 'openssl speed ecdsap384 verify', value: reference },
+      reference: { name: 'openssl speed -elapsed ecdsap384 verify', value: reference },
       target: { min: 0.8 * reference },
     },
   ];
