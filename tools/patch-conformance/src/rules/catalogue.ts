@@ -281,7 +281,16 @@ export const KERNEL_APIS: readonly KernelApi[] = [
   ...group('harmless', 'call', 'arch/x86/include/asm/mem_encrypt.h', ['__sme_page_pa']),
   ...group('harmless', 'call', KVM_HOST, ['gfn_to_gpa', 'gpa_to_gfn'], { converts: 0 }),
   ...group('harmless', 'call', KVM_HOST, ['kvm_is_error_hva', 'kvm_get_vcpu']),
-  ...group('harmless', 'call', 'arch/x86/kvm/svm/svm.h', ['to_kvm_sev_info', 'to_kvm_svm', 'sev_get_asid']),
+  ...group('harmless', 'call', 'arch/x86/kvm/svm/svm.h', [
+    'to_kvm_sev_info',
+    'to_kvm_svm',
+    'sev_get_asid',
+    'sev_snp_guest',
+  ]),
+  // A predicate on a memslot already looked up (its KVM_MEM_GUEST_MEMFD flag): no lookup, no lock.
+  ...group('harmless', 'call', KVM_HOST, ['kvm_slot_can_be_private', 'pfn_to_hpa']),
+  // A temporary kernel mapping of one page, to copy into it.
+  ...group('harmless', 'call', 'include/linux/highmem-internal.h', ['kmap_local_pfn', 'kunmap_local']),
   ...group('harmless', 'call', 'include/linux/string.h', ['memset', 'memcpy']),
   ...group('harmless', 'call', 'include/linux/mutex.h', ['mutex_lock', 'mutex_unlock']),
   ...group('harmless', 'call', 'include/linux/srcu.h', ['srcu_read_lock', 'srcu_read_unlock']),
