@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 /** A file a scenario names, open for reading. */
 export interface ScenarioFile {
@@ -18,19 +18,43 @@ export interface ScenarioFiles {
   open(path: string): ScenarioFile;
 }
 
+/** Whether `path` is directory `root` or lies inside it (both real paths). */
+function inside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
 /**
  * The files of a scenario in `dir` (the scenario file's directory): a relative path is resolved
- * there. Only regular files are read (no device or FIFO that never ends), at the offsets asked.
+ * there. A scenario may come from anyone, so it reads only files inside `dir`, or inside one of the
+ * directories in `allowed` (the user's choice), symbolic links followed first: it cannot copy, say,
+ * ~/.ssh into guest memory and print it with hv.read. Only regular files are read (no device or
+ * FIFO that never ends), at the offsets asked.
  */
-export function scenarioFilesIn(dir: string): ScenarioFiles {
+export function scenarioFilesIn(dir: string, allowed: readonly string[] = []): ScenarioFiles {
+  let roots: string[] | undefined;
   return {
     open(path) {
       const full = resolve(dir, path);
+      let real: string;
       let fd: number;
       try {
-        fd = openSync(full, 'r');
+        real = realpathSync(full);
+        roots ??= [dir, ...allowed].flatMap((root) => {
+          try {
+            return [realpathSync(root)];
+          } catch {
+            return []; // an allowed directory that does not exist allows nothing
+          }
+        });
+        if (!roots.some((root) => inside(real, root)))
+          throw new Error(
+            `${path} is outside the scenario's directory${allowed.length > 0 ? ' and the directories allowed' : ''}: a scenario reads only files there`,
+          );
+        fd = openSync(real, 'r');
       } catch (error) {
-        throw new Error(`cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+        const code = (error as NodeJS.ErrnoException).code;
+        throw code === undefined ? error : new Error(`cannot open ${path}: ${code}`);
       }
       if (!fstatSync(fd).isFile()) {
         closeSync(fd);

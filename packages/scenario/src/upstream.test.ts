@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { vmsaPage } from '@snp-ref/kvm-svm';
 import { encodeCpuidPage, LaunchDigest, PageType, SeededPages, VMSA_GPA } from '@snp-ref/psp-firmware';
 import { describe, expect, it } from 'vitest';
@@ -288,6 +288,23 @@ describe('mmap filled from a file', () => {
       ok: true,
       data: '32333435363738390000',
     });
+  });
+
+  it("reads nothing outside the scenario's directory (symbolic links followed) unless that directory is allowed", () => {
+    const outside = mkdtempSync(join(tmpdir(), 'snp-ref-outside-'));
+    writeFileSync(join(outside, 'secret'), 'not for the guest');
+    symlinkSync(join(outside, 'secret'), join(dir, 'link'));
+    for (const file of [join(outside, 'secret'), `../${basename(outside)}/secret`, 'link']) {
+      expect(run(steps(file), scenarioFilesIn(dir)).steps[1]).toMatchObject({
+        ok: false,
+        errno: 'EINVAL',
+        message: expect.stringContaining(`${file} is outside the scenario's directory`),
+      });
+      expect(run(steps(file), scenarioFilesIn(dir, [outside])).steps.at(-1)).toMatchObject({
+        ok: true,
+        data: Buffer.from('t for the ').toString('hex'), // from offset 2
+      });
+    }
   });
 
   it('refuses a missing file, a directory, or any file when the run reads none, mapping nothing', () => {

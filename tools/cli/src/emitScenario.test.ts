@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEBIAN_OVMF, writeSyntheticFiles } from '../scripts/reference-runs.js';
@@ -36,10 +36,14 @@ beforeAll(() => {
  * binary as a user runs it, or in this process (the same run(), without starting Node).
  */
 async function runMeasurement(file: string, how: 'binary' | 'in-process' = 'in-process') {
+  // The description says how to run it: with --allow-read when the firmware is outside its directory.
+  const { description } = JSON.parse(readFileSync(file, 'utf8')) as { description: string };
+  const allow = /snp-ref run (--allow-read \S+ )?ends with/.exec(description)?.[1]?.trim().split(' ') ?? [];
+  const args = ['run', ...allow, file];
   const run =
     how === 'binary'
-      ? spawnSync(process.execPath, [bin, 'run', file], { cwd: tmpdir(), encoding: 'utf8' })
-      : await snpRef(['run', file], { cwd: tmpdir() });
+      ? spawnSync(process.execPath, [bin, ...args], { cwd: tmpdir(), encoding: 'utf8' })
+      : await snpRef(args, { cwd: tmpdir() });
   expect(run.stderr).toBe('');
   const result = JSON.parse(run.stdout) as {
     steps: { op: string; ok: boolean; message?: string }[];
@@ -99,6 +103,17 @@ describe("snp-ref measure --emit-scenario: snp-ref run of the scenario ends with
       expect(await runMeasurement(path, how)).toBe(digest);
     },
   );
+
+  it("a firmware outside the scenario's directory is read only with --allow-read, as the description says", async () => {
+    const { path } = await emit(measureOvmfArgs(DEBIAN_OVMF, 1), 'outside.json');
+    const { description } = JSON.parse(readFileSync(path, 'utf8')) as { description: string };
+    expect(description).toContain(`snp-ref run --allow-read ${dirname(DEBIAN_OVMF)} ends with`);
+    const refused = await snpRef(['run', path], { cwd: tmpdir() });
+    const fill = (
+      JSON.parse(refused.stdout) as { steps: { op: string; ok: boolean; message?: string }[] }
+    ).steps.find((s) => s.op === 'mmap' && !s.ok);
+    expect(fill?.message).toContain(`${DEBIAN_OVMF} is outside the scenario's directory`);
+  });
 
   it.each([
     ['ec2 (the CPUID page last)', ['--vmm-type', 'ec2']],

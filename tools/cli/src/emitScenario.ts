@@ -1,7 +1,7 @@
 // `snp-ref measure --emit-scenario`: the measured launch as a scenario on the upstream ABI
 // (packages/scenario/README.md "The upstream ABI"), so that `snp-ref run` of it ends with the
 // measurement `measure` printed: the model's KVM path checked against the measurement tool.
-import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { delimiter, dirname, isAbsolute, relative, sep } from 'node:path';
 import {
   BSP_RESET_EIP,
   bytesToHex,
@@ -253,9 +253,17 @@ export function scenarioEmitter(
   if ('sev' in launch) throw refuse(`${launch.mode}: the scenario launches SEV-SNP guests only`);
   const vcpu = vcpuProfileOf(options, launch);
   const path = files.path(file);
-  const scenario = launchScenario(launch.plan, vcpu, dirname(path));
+  const scenarioDir = dirname(path);
+  const scenario = launchScenario(launch.plan, vcpu, scenarioDir);
+  // `snp-ref run` reads files outside the scenario's directory only where --allow-read says.
+  const outside = new Set(
+    launch.plan.ops.flatMap((op) =>
+      op.file && isAbsolute(scenarioPath(op.file.path, scenarioDir)) ? [dirname(op.file.path)] : [],
+    ),
+  );
+  const run = outside.size === 0 ? 'snp-ref run' : `snp-ref run --allow-read ${[...outside].join(delimiter)}`;
   return (digest) => {
-    const description = `${launch.plan.name}, launched through KVM's upstream ABI (written by snp-ref measure --emit-scenario): snp-ref run ends with measurement ${digest}.`;
+    const description = `${launch.plan.name}, launched through KVM's upstream ABI (written by snp-ref measure --emit-scenario): ${run} ends with measurement ${digest}.`;
     files.writeText(file, `${JSON.stringify({ scenario: 1, description, ...scenario }, null, 2)}\n`);
   };
 }

@@ -1,5 +1,5 @@
 // `snp-ref run`: a scenario's result as JSON or a step table, and its RMP transition trace.
-import { dirname, resolve } from 'node:path';
+import { delimiter, dirname, resolve } from 'node:path';
 import { formatFtrace, TraceRing, toChromeTrace } from '@snp-ref/rmp-core';
 import { defineCommand } from '../commandLine/command.js';
 import { CliInputError } from '../commandLine/inputError.js';
@@ -17,6 +17,12 @@ export const runCommand = defineCommand({
   options: [
     { flag: '--format', type: 'string', value: 'format', default: 'json', description: 'json or text' },
     {
+      flag: '--allow-read',
+      type: 'string',
+      value: 'dirs',
+      description: `let an mmap fill read files under these directories too (${delimiter}-separated, like PATH); by default only under the scenario's own`,
+    },
+    {
       flag: '--trace',
       type: 'string',
       value: 'kind',
@@ -30,7 +36,7 @@ export const runCommand = defineCommand({
     },
   ],
   action: async ({ args, options }, io) => {
-    const { format, trace, traceOut } = options;
+    const { format, trace, traceOut, allowRead } = options;
     if (format !== 'json' && format !== 'text')
       throw new CliInputError('USAGE', `--format: expected json or text, got ${format}`);
     if (trace !== undefined && trace !== 'ftrace' && trace !== 'perfetto')
@@ -42,7 +48,12 @@ export const runCommand = defineCommand({
     const { runScenario, scenarioFilesIn } = await scenarioModules();
     // An `mmap` filled from a file names it relative to the scenario (stdin: the working directory).
     const dir = file === '-' ? io.cwd : dirname(resolve(io.cwd, file));
-    const result = runScenario(scenario, ring, undefined, scenarioFilesIn(dir));
+    const allowed = (allowRead ?? '').split(delimiter).filter((d) => d !== '');
+    const readable = scenarioFilesIn(
+      dir,
+      allowed.map((d) => resolve(io.cwd, d)),
+    );
+    const result = runScenario(scenario, ring, undefined, readable);
     io.stdout(format === 'json' ? `${json(result)}\n` : formatResultText(result, scenario));
     if (trace === undefined) return;
     const text = trace === 'ftrace' ? formatFtrace(ring.events()) : `${json(toChromeTrace(ring.events()))}\n`;
