@@ -35,10 +35,12 @@ export function openFill(fill: Fill, files: ScenarioFiles | undefined): PageSour
   let offset = fill.offset ?? 0;
   let chunk: Uint8Array = new Uint8Array(0);
   let at = 0;
+  let ended = false; // a short read is the end of the file: zero pages from there, no more reads
   return {
     next() {
-      if (at >= CHUNK_PAGES * PAGE_SIZE || chunk.length === 0) {
+      if (at >= chunk.length && !ended) {
         chunk = file.read(offset, CHUNK_PAGES * PAGE_SIZE);
+        ended = chunk.length < CHUNK_PAGES * PAGE_SIZE;
         offset += CHUNK_PAGES * PAGE_SIZE;
         at = 0;
       }

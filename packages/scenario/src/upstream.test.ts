@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -305,6 +306,37 @@ describe('mmap filled from a file', () => {
         data: Buffer.from('t for the ').toString('hex'), // from offset 2
       });
     }
+  });
+
+  it('refuses a FIFO at once (no open that waits for a writer) and reads zeros from an offset past 2^53', () => {
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    expect(run(steps('fifo'), scenarioFilesIn(dir)).steps[1]).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('fifo is not a regular file'),
+    });
+    const far = [
+      { op: 'vm.create', vm: 'a' },
+      {
+        op: 'mmap',
+        vm: 'a',
+        hva: '0x10000',
+        pfn: 16,
+        pages: 300,
+        fill: { file: 'image.bin', offset: 2 ** 53 - 2 },
+      },
+      { op: 'hv.read', vm: 'a', hva: '0x13a000', len: 4 },
+    ];
+    expect(run(far, scenarioFilesIn(dir)).steps.at(-1)).toMatchObject({ ok: true, data: '00000000' });
+  });
+
+  it('a scenario without a directory of its own (stdin) reads only where it is allowed', () => {
+    expect(run(steps('image.bin'), scenarioFilesIn(dir, [], false)).steps[1]).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('image.bin is outside the directories allowed'),
+    });
+    expect(run(steps('image.bin'), scenarioFilesIn(dir, [dir], false)).steps.at(-1)).toMatchObject({
+      ok: true,
+    });
   });
 
   it('refuses a missing file, a directory, or any file when the run reads none, mapping nothing', () => {

@@ -1,6 +1,7 @@
 // `snp-ref measure --emit-scenario`: the measured launch as a scenario on the upstream ABI
 // (packages/scenario/README.md "The upstream ABI"), so that `snp-ref run` of it ends with the
 // measurement `measure` printed: the model's KVM path checked against the measurement tool.
+import { realpathSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, relative, sep } from 'node:path';
 import {
   BSP_RESET_EIP,
@@ -96,13 +97,24 @@ function vmsaMismatch(plan: LaunchPlan, vcpu: VcpuProfile | undefined): string |
     : `the VMSA of vCPU ${differs} is not the reset state of VMM ${vcpu.vmm} that KVM builds`;
 }
 
+/** A path with its symbolic links resolved, as `snp-ref run` checks it (itself if it does not exist yet). */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 /**
  * Where the scenario names the file `path` (absolute): relative to the scenario's directory when
- * the file lies inside it (the two move together), else absolute (a system firmware stays put).
+ * the file really lies inside it, links followed as `snp-ref run` follows them (the two move
+ * together), else by its real absolute path (a system firmware stays put; run needs --allow-read).
  */
 function scenarioPath(path: string, scenarioDir: string): string {
-  const rel = relative(scenarioDir, path);
-  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? path : rel;
+  const real = realPath(path);
+  const rel = relative(realPath(scenarioDir), real);
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? real : rel;
 }
 
 /**
@@ -257,9 +269,10 @@ export function scenarioEmitter(
   const scenario = launchScenario(launch.plan, vcpu, scenarioDir);
   // `snp-ref run` reads files outside the scenario's directory only where --allow-read says.
   const outside = new Set(
-    launch.plan.ops.flatMap((op) =>
-      op.file && isAbsolute(scenarioPath(op.file.path, scenarioDir)) ? [dirname(op.file.path)] : [],
-    ),
+    launch.plan.ops.flatMap((op) => {
+      const named = op.file && scenarioPath(op.file.path, scenarioDir);
+      return named !== undefined && isAbsolute(named) ? [dirname(named)] : [];
+    }),
   );
   const run = outside.size === 0 ? 'snp-ref run' : `snp-ref run --allow-read ${[...outside].join(delimiter)}`;
   return (digest) => {

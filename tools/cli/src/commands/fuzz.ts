@@ -83,7 +83,14 @@ async function runInProcesses(
       ...['--shard', `${shard}/${jobs}`, '--out', out],
       ...(campaign.selfTest ? ['--self-test'] : []),
     ];
-    const shards = await Promise.all(Array.from({ length: jobs }, (_, i) => fuzzProcess(io, args(i))));
+    // Every shard settles before `out` is removed: a failed one must not pull it from under the others.
+    const settled = await Promise.allSettled(
+      Array.from({ length: jobs }, (_, i) => fuzzProcess(io, args(i))),
+    );
+    const shards = settled.map((shard) => {
+      if (shard.status === 'rejected') throw shard.reason;
+      return shard.value;
+    });
     return mergeShards(
       campaign.seed,
       shards.map(({ failure, ...figures }) => ({

@@ -1,4 +1,5 @@
 // `snp-ref run`: a scenario's result as JSON or a step table, and its RMP transition trace.
+import { statSync } from 'node:fs';
 import { delimiter, dirname, resolve } from 'node:path';
 import { formatFtrace, TraceRing, toChromeTrace } from '@snp-ref/rmp-core';
 import { defineCommand } from '../commandLine/command.js';
@@ -46,12 +47,16 @@ export const runCommand = defineCommand({
     const file = args.file ?? '-';
     const scenario = await loadScenario(files, file);
     const { runScenario, scenarioFilesIn } = await scenarioModules();
-    // An `mmap` filled from a file names it relative to the scenario (stdin: the working directory).
-    const dir = file === '-' ? io.cwd : dirname(resolve(io.cwd, file));
+    // An `mmap` filled from a file names it relative to the scenario, which may read files in its
+    // own directory; one from stdin or a pipe (/dev/stdin) has none: relative to the working
+    // directory, and only where --allow-read allows.
+    const path = resolve(io.cwd, file);
+    const ownDirectory = file !== '-' && statSync(path).isFile();
     const allowed = (allowRead ?? '').split(delimiter).filter((d) => d !== '');
     const readable = scenarioFilesIn(
-      dir,
+      ownDirectory ? dirname(path) : io.cwd,
       allowed.map((d) => resolve(io.cwd, d)),
+      ownDirectory,
     );
     const result = runScenario(scenario, ring, undefined, readable);
     io.stdout(format === 'json' ? `${json(result)}\n` : formatResultText(result, scenario));

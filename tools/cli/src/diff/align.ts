@@ -109,13 +109,17 @@ function byteDifference(a: Uint8Array, b: Uint8Array): ByteDifference | undefine
   return first < 0 ? undefined : { offset: first, a: a[first] ?? 0, b: b[first] ?? 0, count };
 }
 
+/** A log's own value for `key` (a log is the user's file: "constructor" is a name like any other). */
+const own = (record: Readonly<Record<string, string>>, key: string) =>
+  Object.hasOwn(record, key) ? record[key] : undefined;
+
 function fieldDifferences(
   a: Readonly<Record<string, string>>,
   b: Readonly<Record<string, string>>,
 ): FieldDifference[] {
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])];
   return names
-    .map((field) => ({ field, a: a[field] ?? '0x0', b: b[field] ?? '0x0' }))
+    .map((field) => ({ field, a: own(a, field) ?? '0x0', b: own(b, field) ?? '0x0' }))
     .filter((f) => f.a !== f.b)
     .map((f) => ({ ...f, ...hostKernelChanges(f.field, f.a, f.b) }));
 }
@@ -126,7 +130,7 @@ function entryDifferences(
   b: Readonly<Record<string, string>>,
 ): EntryDifference[] {
   return [...new Set([...Object.keys(a), ...Object.keys(b)])]
-    .map((entry) => ({ entry, a: a[entry] ?? '', b: b[entry] ?? '' }))
+    .map((entry) => ({ entry, a: own(a, entry) ?? '', b: own(b, entry) ?? '' }))
     .filter((e) => e.a !== e.b);
 }
 

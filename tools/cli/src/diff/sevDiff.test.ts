@@ -184,4 +184,33 @@ describe('snp-ref diff of SEV and SEV-ES logs, region by region', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/bad\.jsonl:2: expected a SEV or SEV-ES log line/);
   });
+
+  it('refuses hostile lines with exit 2 and the line, never an internal error', async () => {
+    const seves = await sevLog('hostile.jsonl', 'seves');
+    const [first = '', ...rest] = readFileSync(seves, 'utf8').trim().split('\n');
+    const line = JSON.parse(first) as Record<string, unknown>;
+    const cases: [string, string, RegExp][] = [
+      ['null line', [first, 'null'].join('\n'), /:2: not a JSON object/],
+      [
+        'inherited name in hashes',
+        JSON.stringify({ ...line, hashes: { valueOf: 'x' } }),
+        /:1: expected a SEV/,
+      ],
+      ['a mode that is no launch', JSON.stringify({ ...line, mode: 'constructor' }), /:1: expected a SEV/],
+      ['a gpa past 2^53', JSON.stringify({ ...line, gpa: `0x${'f'.repeat(300)}` }), /:1: expected a SEV/],
+      ['negative bytes', JSON.stringify({ ...line, bytes: -1 }), /:1: expected a SEV/],
+      [
+        'two modes',
+        [first, ...rest.map((l) => l.replace('"seves"', '"sev"'))].join('\n'),
+        /:2: mode sev after seves/,
+      ],
+    ];
+    for (const [name, text, message] of cases) {
+      writeFileSync(path('hostile-b.jsonl'), text);
+      const result = await diff(path('hostile-b.jsonl'), seves);
+      expect({ name, status: result.status }).toEqual({ name, status: 2 });
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/internal error/);
+    }
+  });
 });

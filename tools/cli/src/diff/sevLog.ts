@@ -1,7 +1,7 @@
 // A SEV or SEV-ES measurement log (`snp-ref measure --mode sev|seves --log`) as diff steps: the
 // firmware, the kernel hashes table and each vCPU's VMSA, by name, each with its SHA-256.
 import type { SevLogStep } from '../measureLog.js';
-import { type DiffStep, SourceError, type StepSource } from './source.js';
+import { type DiffStep, isStringRecord, SourceError, type StepSource } from './source.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const GPA = /^0x[0-9a-f]+$/i;
@@ -15,8 +15,7 @@ function regionName(s: SevLogStep): string | undefined {
   return undefined;
 }
 
-const isStrings = (v: unknown) =>
-  typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
+const HASH_ENTRIES = ['kernel', 'initrd', 'cmdline'];
 
 function regionStep(file: string, n: number, s: SevLogStep): DiffStep {
   const region = regionName(s);
@@ -27,9 +26,12 @@ function regionStep(file: string, n: number, s: SevLogStep): DiffStep {
     typeof s.digest !== 'string' ||
     !HEX64.test(s.digest) ||
     !Number.isSafeInteger(s.bytes) ||
-    (s.gpa !== undefined && (typeof s.gpa !== 'string' || !GPA.test(s.gpa))) ||
-    (s.vmsa !== undefined && !isStrings(s.vmsa)) ||
-    (s.hashes !== undefined && !isStrings(s.hashes))
+    s.bytes < 0 ||
+    (s.mode !== undefined && !Object.hasOwn(LAUNCHES, s.mode)) ||
+    (s.gpa !== undefined &&
+      (typeof s.gpa !== 'string' || !GPA.test(s.gpa) || !Number.isSafeInteger(Number(s.gpa)))) ||
+    (s.vmsa !== undefined && !isStringRecord(s.vmsa)) ||
+    (s.hashes !== undefined && !isStringRecord(s.hashes, HEX64, HASH_ENTRIES))
   )
     throw new SourceError(
       `${file}:${n}: expected a SEV or SEV-ES log line (kind firmware, hashes-table or vmsa with its vcpu, bytes, sha256 and digest as snp-ref measure --mode sev|seves --log writes them)`,
@@ -49,6 +51,9 @@ function regionStep(file: string, n: number, s: SevLogStep): DiffStep {
 export function sevLogSteps(file: string, lines: readonly (readonly [SevLogStep, number])[]): StepSource {
   const steps = lines.map(([s, n]) => regionStep(file, n, s));
   const mode = lines[0]?.[0].mode;
+  const other = lines.find(([s]) => s.mode !== mode);
+  if (other !== undefined)
+    throw new SourceError(`${file}:${other[1]}: mode ${other[0].mode} after ${mode} on line 1`);
   const launch = (mode !== undefined && LAUNCHES[mode]) || 'SEV or SEV-ES';
   const digest = lines.at(-1)?.[0].digest;
   return { label: `${launch} log ${file}`, kind: 'sev-log', steps, ...(digest !== undefined && { digest }) };

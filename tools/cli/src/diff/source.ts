@@ -52,3 +52,12 @@ export function checkComparable(a: StepSource, b: StepSource): void {
     `A (${a.label}) measures ${what(a)}, B (${b.label}) ${what(b)}: diff compares two SNP launches, or two SEV or SEV-ES logs`,
   );
 }
+
+/** An object of strings (each matching `value`, if given) whose own keys are among `keys` (if given): a log's vmsa or hashes. */
+export const isStringRecord = (v: unknown, value?: RegExp, keys?: readonly string[]) =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.entries(v).every(
+    ([k, x]) => (keys === undefined || keys.includes(k)) && typeof x === 'string' && (value?.test(x) ?? true),
+  );

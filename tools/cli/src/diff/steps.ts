@@ -7,7 +7,7 @@ import type { Files } from '../files.js';
 import { type LogStep, logStep, type SevLogStep } from '../measureLog.js';
 import { withBaseDir } from '../planFiles.js';
 import { sevLogSteps } from './sevLog.js';
-import { type DiffStep, SourceError, type StepSource } from './source.js';
+import { type DiffStep, isStringRecord, SourceError, type StepSource } from './source.js';
 
 /** Page copies are kept for byte-level reports up to this many pages (64 MiB). */
 const KEEP_PAGES = 16_384;
@@ -48,11 +48,15 @@ function logSteps(file: string, text: string): StepSource {
     .map((line, i) => [line.trim(), i + 1] as const)
     .filter(([line]) => line !== '')
     .map(([line, n]) => {
+      let value: unknown;
       try {
-        return [JSON.parse(line) as LogStep & SevLogStep, n] as const;
+        value = JSON.parse(line);
       } catch {
         throw new SourceError(`${file}:${n}: not a JSON line`);
       }
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new SourceError(`${file}:${n}: not a JSON object`);
+      return [value as LogStep & SevLogStep, n] as const;
     });
   const [first] = lines[0] ?? [];
   if (first !== undefined && 'sha256' in first && 'kind' in first) return sevLogSteps(file, lines);
@@ -60,9 +64,11 @@ function logSteps(file: string, text: string): StepSource {
     if (
       typeof s.gpa !== 'string' ||
       !/^0x[0-9a-f]+$/i.test(s.gpa) ||
+      !Number.isSafeInteger(Number(s.gpa)) ||
       typeof s.type !== 'string' ||
       typeof s.contents !== 'string' ||
-      !/^[0-9a-f]{96}$/.test(s.contents)
+      !/^[0-9a-f]{96}$/.test(s.contents) ||
+      (s.vmsa !== undefined && !isStringRecord(s.vmsa))
     )
       throw new SourceError(
         `${file}:${n}: expected a measurement log line (gpa, type, contents as snp-ref measure --log writes them)`,
