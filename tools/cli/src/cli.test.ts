@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -99,14 +99,22 @@ describe('snp-ref commands', () => {
     });
   });
 
-  it('draws its progress on stderr only when that is a terminal, and clears the line after', async () => {
-    const plan = join(
+  it('draws its progress on stderr only when that is a terminal and the run is long, and clears the line after', async () => {
+    const plans = mkdtempSync(join(tmpdir(), 'snp-ref-progress-'));
+    const short = join(
       import.meta.dirname,
       '../../../packages/psp-firmware/test/vectors/launch-digest/plans/single-zero.json',
     );
-    expect((await snpRef(['measure', '--plan', plan])).stderr).toBe('');
-    expect((await snpRef(['measure', '--plan', plan], { tty: true })).stderr).toBe(
-      '\r\x1b[2Kmeasuring: 1/1 pages (100 %)\r\x1b[2K',
+    // 300,000 ZERO pages: a PAGE_INFO hash each, well over the tenth of a second before a first draw.
+    const long = join(plans, 'long.json');
+    writeFileSync(
+      long,
+      JSON.stringify({ name: 'long', seed: '', ops: [{ op: 'zero', gpa: '0x0', pages: 300_000 }] }),
+    );
+    expect((await snpRef(['measure', '--plan', long])).stderr).toBe('');
+    expect((await snpRef(['measure', '--plan', short], { tty: true })).stderr).toBe('');
+    expect((await snpRef(['measure', '--plan', long], { tty: true })).stderr).toBe(
+      '\r\x1b[2Kmeasuring: 300000/300000 pages (100 %)\r\x1b[2K',
     );
   });
 

@@ -1,8 +1,7 @@
 // sev-snp-measure's flags for `snp-ref measure --mode …`, read as that tool reads them.
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   cmdlineBytes,
@@ -97,21 +96,24 @@ export function integer(flag: string, text: string | undefined, bits: number): b
 const MAX_IMAGE_BYTES = 2 ** 32;
 
 /** The size of a file (relative to `cwd`), or a FlagError naming the flag. */
-export async function fileSize(flag: string, path: string, cwd: string): Promise<number> {
+export function fileSize(flag: string, path: string, cwd: string): number {
   try {
-    return (await stat(resolve(cwd, path))).size;
+    return statSync(resolve(cwd, path)).size;
   } catch (error) {
     throw new FlagError(`${flag}: cannot read ${path} (${errnoCode(error)})`);
   }
 }
 
-/** A firmware image (relative to `cwd`), read whole after its size is checked. */
-export async function readImage(flag: string, path: string, cwd: string): Promise<Uint8Array> {
-  const size = await fileSize(flag, path, cwd);
+/**
+ * A firmware image (relative to `cwd`), read whole after its size is checked. Synchronously: a few
+ * MiB read in one go, where reading them through the thread pool only waits.
+ */
+export function readImage(flag: string, path: string, cwd: string): Uint8Array {
+  const size = fileSize(flag, path, cwd);
   if (size > MAX_IMAGE_BYTES)
     throw new FlagError(`${flag}: ${path} is ${size} bytes; a firmware image must fit below 4 GiB`);
   try {
-    return await readFile(resolve(cwd, path));
+    return readFileSync(resolve(cwd, path));
   } catch (error) {
     throw new FlagError(`${flag}: cannot read ${path} (${errnoCode(error)})`);
   }

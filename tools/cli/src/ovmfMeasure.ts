@@ -50,9 +50,18 @@ export const GUEST_MODES = {
 } as const satisfies Record<string, { label: string; unused: readonly (keyof OvmfFlags)[] }>;
 export type GuestMode = keyof typeof GUEST_MODES;
 
-/** A launch laid out from the flags: a PAGE_INFO chain (SNP modes) or a SEV/SEV-ES SHA-256, with its VMSAs' provenance. */
+/**
+ * A launch laid out from the flags: a PAGE_INFO chain (SNP modes) or a SEV/SEV-ES SHA-256, with its
+ * VMSAs' provenance. An SNP plan names its images by path; `images` holds the bytes read from them,
+ * so the pages measured are those the metadata was parsed from.
+ */
 export type OvmfLaunch =
-  | { readonly mode: GuestMode; readonly plan: LaunchPlan; readonly vmsas: VmsaProvenance }
+  | {
+      readonly mode: GuestMode;
+      readonly plan: LaunchPlan;
+      readonly vmsas: VmsaProvenance;
+      readonly images: ReadonlyMap<string, Uint8Array>;
+    }
   | { readonly mode: GuestMode; readonly sev: SevLaunch; readonly vmsas: VmsaProvenance };
 
 export function guestMode(mode: string): GuestMode {
@@ -76,11 +85,12 @@ export async function ovmfLaunch(
   const mode = guestMode(flags.mode);
   if (flags.ovmf === undefined) throw new FlagError('--ovmf: the OVMF image is required');
   const ovmfPath = resolve(cwd, flags.ovmf);
-  const bytes = await readImage('--ovmf', ovmfPath, cwd);
+  const bytes = readImage('--ovmf', ovmfPath, cwd);
   if (mode === 'snp:ovmf-hash') {
     checkImageSize(bytes.length);
     const ops = [firmwareOp({ gpa: 2 ** 32 - bytes.length, bytes }, ovmfPath)];
-    return { mode, plan: { name: `ovmf-hash ${ovmfPath}`, seed: '', ops }, vmsas: [] };
+    const plan = { name: `ovmf-hash ${ovmfPath}`, seed: '', ops };
+    return { mode, plan, vmsas: [], images: new Map([[ovmfPath, bytes]]) };
   }
   checkKernelFlags(flags);
   for (const key of GUEST_MODES[mode].unused)
@@ -139,7 +149,12 @@ export async function ovmfLaunch(
     ...(hashes && { kernelHashes: hashes }),
     ...(ovmfHash !== undefined && { ovmfHash: new Uint8Array(Buffer.from(ovmfHash, 'hex')) }),
   };
-  return { mode, plan: ovmfLaunchPlan(image, options), vmsas: ovmfVmsaProvenance(image, options) };
+  return {
+    mode,
+    plan: ovmfLaunchPlan(image, options),
+    vmsas: ovmfVmsaProvenance(image, options),
+    images: new Map([[ovmfPath, bytes]]),
+  };
 }
 
 /**
@@ -168,30 +183,35 @@ function hostKernel(
 }
 
 /** `--mode snp:svsm`: --svsm below OVMF and its variable store (--vars-size, or --vars-file's size). */
-async function svsmLaunch(
+function svsmLaunch(
   flags: OvmfFlags,
   ovmfPath: string,
   ovmf: Uint8Array,
   cpu: { vcpus: number; vcpuSignature: number; vcpuSignatureFrom: string },
   cwd: string,
-): Promise<OvmfLaunch> {
+): OvmfLaunch {
   if (flags.varsFile !== undefined && flags.varsSize !== undefined)
     throw new FlagError('argument --vars-file: not allowed with argument --vars-size');
   // cli.py tests `args.vars_size` for truth: --vars-size 0 counts as not given.
   const varsSize =
     flags.varsFile !== undefined
-      ? await fileSize('--vars-file', flags.varsFile, cwd)
+      ? fileSize('--vars-file', flags.varsFile, cwd)
       : Number(integer('--vars-size', flags.varsSize, 32) ?? 0n) || undefined;
   if (varsSize === undefined)
     throw new FlagError('--vars-size: snp:svsm mode requires --vars-size or --vars-file');
   if (flags.svsm === undefined)
     throw new FlagError("--svsm: the SVSM image is required in guest mode 'snp:svsm'");
   const svsmPath = resolve(cwd, flags.svsm);
-  const images = svsmImages(ovmf, await readImage('--svsm', svsmPath, cwd), varsSize);
+  const svsm = readImage('--svsm', svsmPath, cwd);
+  const images = svsmImages(ovmf, svsm, varsSize);
   const options = { ...cpu, ovmfPath, svsmPath, varsSize };
   return {
     mode: 'snp:svsm',
     plan: svsmLaunchPlan(images, options),
     vmsas: svsmVmsaProvenance(images, options),
+    images: new Map([
+      [ovmfPath, ovmf],
+      [svsmPath, svsm],
+    ]),
   };
 }

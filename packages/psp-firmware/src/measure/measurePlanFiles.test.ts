@@ -79,4 +79,26 @@ describe('measurePlanWithFiles', () => {
     ).toThrow('ops[0].file: only normal pages take their contents from a file');
     expect(() => measurePlan(withFile())).toThrow('ops[0].file: file contents need measurePlanWithFiles');
   });
+
+  it('measures a file already read from those bytes, not the file (what the metadata was parsed from)', async () => {
+    const other = Buffer.from(image);
+    other.fill(0x5a, PAGE_SIZE, 2 * PAGE_SIZE); // the file changed after it was read
+    const fromFile = measurePlanWithFiles(withFile(), { baseDir: dir });
+    const fromMemory = await measurePlanWithFiles(withFile(), {
+      baseDir: dir,
+      loaded: new Map([['image.bin', image]]),
+    });
+    expect(fromMemory).toEqual(await fromFile);
+    const changed = await measurePlanWithFiles(withFile(), {
+      baseDir: dir,
+      loaded: new Map([['image.bin', other]]),
+    });
+    expect(changed.digest).not.toBe(fromMemory.digest);
+    await expect(
+      measurePlanWithFiles(withFile(), {
+        baseDir: dir,
+        loaded: new Map([['image.bin', image.subarray(0, PAGE_SIZE * 2)]]),
+      }),
+    ).rejects.toThrow('ops[0].file: image.bin has 8192 bytes; 2100 pages from offset 4096 need');
+  });
 });

@@ -20,6 +20,12 @@ export interface MeasureFilesOptions {
   readonly onProgress?: (pagesDone: number, pagesTotal: number) => void;
   /** Called after every page with what it added to the chain and the index of its op (measurement logs). */
   readonly onPage?: (page: MeasuredPage, op: number) => void;
+  /**
+   * Files the caller has already read, by the path the plan names them with: their pages are
+   * measured from these bytes (the very bytes a firmware's metadata was parsed from) rather than
+   * read again. Serial hashing only: with a hasher the file is streamed.
+   */
+  readonly loaded?: ReadonlyMap<string, Uint8Array>;
 }
 
 /**
@@ -46,12 +52,15 @@ export async function measurePlanWithFiles(
   for (const [index, op] of plan.ops.entries()) {
     current = index;
     if (op.file !== undefined) {
-      await streamFile(op, index, options, buffers, (chunk, gpa) => {
+      const measureChunk = (chunk: Uint8Array, gpa: number) => {
         if (options.hasher === undefined) digest.updatePages(PageType.NORMAL, gpa, chunk);
         else digest.updatePagesParallel(options.hasher, PageType.NORMAL, gpa, chunk);
         done += chunk.length / PAGE_SIZE;
         options.onProgress?.(done, total);
-      });
+      };
+      const loaded = options.hasher === undefined ? options.loaded?.get(op.file.path) : undefined;
+      if (loaded === undefined) await streamFile(op, index, options, buffers, measureChunk);
+      else chunksOf(op, index, loaded, measureChunk);
     } else {
       measureOp(digest, op, seeded);
       done += op.pages;
@@ -60,6 +69,32 @@ export async function measurePlanWithFiles(
     steps.push({ op, digest: digest.hex() });
   }
   return { digest: digest.hex(), steps };
+}
+
+/** PlanError unless a file of `size` bytes holds the op's pages from its offset. */
+function checkFileSize(op: PlanOp, index: number, size: number): void {
+  const { path, offset } = op.file as NonNullable<PlanOp['file']>;
+  const needed = offset + op.pages * PAGE_SIZE;
+  if (size < needed)
+    throw new PlanError(
+      `ops[${index}].file`,
+      `${path} has ${size} bytes; ${op.pages} pages from offset ${offset} need ${needed}`,
+    );
+}
+
+/** The op's pages of a file already in memory, CHUNK_PAGES at a time (progress as when streamed). */
+function chunksOf(
+  op: PlanOp,
+  index: number,
+  bytes: Uint8Array,
+  each: (bytes: Uint8Array, gpa: number) => void,
+): void {
+  checkFileSize(op, index, bytes.length);
+  const { offset } = op.file as NonNullable<PlanOp['file']>;
+  for (let page = 0; page < op.pages; page += CHUNK_PAGES) {
+    const end = Math.min(page + CHUNK_PAGES, op.pages);
+    each(bytes.subarray(offset + page * PAGE_SIZE, offset + end * PAGE_SIZE), op.gpa + page * PAGE_SIZE);
+  }
 }
 
 async function streamFile(
@@ -81,13 +116,7 @@ async function streamFile(
     );
   }
   try {
-    const needed = file.offset + op.pages * PAGE_SIZE;
-    const { size } = await handle.stat();
-    if (size < needed)
-      throw new PlanError(
-        where,
-        `${file.path} has ${size} bytes; ${op.pages} pages from offset ${file.offset} need ${needed}`,
-      );
+    checkFileSize(op, index, (await handle.stat()).size);
     const readChunk = async (page: number, into: Uint8Array) => {
       const bytes = into.subarray(0, Math.min(CHUNK_PAGES, op.pages - page) * PAGE_SIZE);
       for (let read = 0; read < bytes.length; ) {

@@ -1,6 +1,5 @@
 import { hash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { PAGE_SIZE } from '@snp-ref/rmp-core';
 import { LengthError } from '../errors.js';
 import { DIGEST_BYTES, type PageHasher } from './launchDigest.js';
@@ -39,9 +38,14 @@ export class ParallelPageHasher implements PageHasher {
   private constructor(private readonly workers: readonly Worker[]) {}
 
   /** Starts `workers` worker threads (default: one per core but the caller's) and waits until they run. */
-  static async create(workers = availableParallelism() - 1): Promise<ParallelPageHasher> {
+  static async create(workers?: number): Promise<ParallelPageHasher> {
+    // Loaded here, not with the module: a process that hashes on one thread does not pay for them.
+    const [{ availableParallelism }, { Worker }] = await Promise.all([
+      import('node:os'),
+      import('node:worker_threads'),
+    ]);
     const started = Array.from(
-      { length: Math.max(1, workers) },
+      { length: Math.max(1, workers ?? availableParallelism() - 1) },
       () => new Worker(WORKER_SOURCE, { eval: true }),
     );
     await Promise.all(started.map((w) => new Promise((resolve) => w.once('online', resolve))));

@@ -91,8 +91,11 @@ export function encodeVmsa(values: VmsaValues): Uint8Array {
     }
     if (typeof value !== 'bigint' || value < 0n || value >> BigInt(8 * field.bytes) !== 0n)
       throw new VmsaError(`${name}: expected an integer of ${8 * field.bytes} bits`);
-    for (let i = 0; i < field.bytes; i++)
-      view.setUint8(field.offset + i, Number((value >> BigInt(8 * i)) & 0xffn));
+    // Little-endian (the VMSA is read by an x86 CPU); fields are 1, 2, 4 or 8 bytes.
+    if (field.bytes === 8) view.setBigUint64(field.offset, value, true);
+    else if (field.bytes === 4) view.setUint32(field.offset, Number(value), true);
+    else if (field.bytes === 2) view.setUint16(field.offset, Number(value), true);
+    else view.setUint8(field.offset, Number(value));
   }
   return page;
 }

@@ -8,6 +8,6 @@ export interface CliIo {
   readonly readStdinBytes?: () => Uint8Array;
   /** The directory relative paths are read and written from. */
   readonly cwd: string;
-  /** Progress lines are drawn on stderr only when it is a terminal, so logs stay clean. */
+  /** Progress lines are drawn on stderr only when it is a terminal, so logs stay clean (asked only when a command has progress to draw). */
   readonly stderrIsTTY: boolean;
 }

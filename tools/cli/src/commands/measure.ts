@@ -22,10 +22,14 @@ import { openLog } from './measureLogFile.js';
 import { MEASURE_OPTIONS } from './measureOptions.js';
 import { measureSev, printDigest } from './measureSev.js';
 
-/** The plan's digest: NORMAL file pages hashed on all cores with --parallel, progress on a terminal. */
+/**
+ * The plan's digest: NORMAL file pages hashed on all cores with --parallel, progress on a terminal;
+ * `images` are files already read (the firmware), measured from memory.
+ */
 async function measure(
   io: CliIo,
   plan: LaunchPlan,
+  images: ReadonlyMap<string, Uint8Array> | undefined,
   parallel: boolean,
   onPage?: (page: MeasuredPage, op: number) => void,
 ) {
@@ -35,11 +39,12 @@ async function measure(
     return await measurePlanWithFiles(plan, {
       baseDir: io.cwd,
       ...(hasher && { hasher }),
-      ...(progress && { onProgress: progress }),
+      onProgress: progress,
       ...(onPage && { onPage }),
+      ...(images && { loaded: images }),
     });
   } finally {
-    progress?.(0, 0);
+    progress(0, 0);
     await hasher?.close();
   }
 }
@@ -84,7 +89,7 @@ export const measureCommand = defineCommand({
       logFile === undefined ? undefined : openLog(io, files, logFile, options.format ?? 'json', PAGE_LOG);
     let index = 0;
     const onPage = log && ((page: MeasuredPage, op: number) => log.write(logStep(index++, page, op)));
-    const measured = await measure(io, plan, options.parallel, onPage);
+    const measured = await measure(io, plan, launch.images, options.parallel, onPage);
     log?.close();
     emit?.(measured.digest);
     if (logFile === '-') return;

@@ -26,7 +26,13 @@ export async function measuredPlan(
   io: CliIo,
   files: Files,
 ): Promise<
-  OvmfLaunch | { readonly plan: LaunchPlan; readonly mode?: undefined; readonly vmsas?: undefined }
+  | OvmfLaunch
+  | {
+      readonly plan: LaunchPlan;
+      readonly mode?: undefined;
+      readonly vmsas?: undefined;
+      readonly images?: undefined;
+    }
 > {
   const { plan, mode, outputFormat } = options;
   if (outputFormat !== undefined && outputFormat !== 'hex' && outputFormat !== 'base64')
