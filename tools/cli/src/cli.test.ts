@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bin, snpRefProcess } from './snpRefProcess.js';
 import { measureOvmfArgs, snpRef } from './snpRefRun.js';
@@ -116,6 +116,42 @@ describe('snp-ref commands', () => {
     expect((await snpRef(['measure', '--plan', long], { tty: true })).stderr).toBe(
       '\r\x1b[2Kmeasuring: 300000/300000 pages (100 %)\r\x1b[2K',
     );
+  });
+
+  it('reads files outside the scenario only under --allow-read directories, the flag given once per list or again', async () => {
+    const [scenarios, a, b] = ['scenario', 'a', 'b'].map((d) =>
+      mkdtempSync(join(tmpdir(), `snp-ref-allow-${d}-`)),
+    );
+    writeFileSync(join(a as string, 'one'), 'from a');
+    writeFileSync(join(b as string, 'two'), 'from b');
+    const scenario = join(scenarios as string, 'two-dirs.json');
+    const fill = (hva: string, pfn: number, file: string) => [
+      { op: 'mmap', vm: 'g', hva, pfn, pages: 1, fill: { file, offset: 0 } },
+      { op: 'hv.read', vm: 'g', hva, len: 6 },
+    ];
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        scenario: 1,
+        host: { pages: 8 },
+        steps: [
+          { op: 'vm.create', vm: 'g' },
+          ...fill('0x10000', 1, join(a as string, 'one')),
+          ...fill('0x20000', 2, join(b as string, 'two')),
+        ],
+      }),
+    );
+    const reads = async (...allow: string[]) => {
+      const { status, stdout } = await snpRef(['run', scenario, ...allow]);
+      expect(status).toBe(0);
+      return (JSON.parse(stdout).steps as { ok: boolean; data?: string }[]).map((step) =>
+        step.data === undefined ? step.ok : Buffer.from(step.data, 'hex').toString(),
+      );
+    };
+    const both = [true, true, 'from a', true, 'from b'];
+    expect(await reads('--allow-read', a as string, '--allow-read', b as string)).toEqual(both);
+    expect(await reads('--allow-read', [a, b].join(delimiter))).toEqual(both);
+    expect((await reads('--allow-read', b as string)).slice(1, 2)).toEqual([false]);
   });
 
   it('writes the trace as ftrace text or Perfetto JSON', async () => {

@@ -24,6 +24,11 @@ export type OptionSpec = {
       /** What --help calls the value (--trace-out <file>). */
       readonly value: string;
       readonly default?: string;
+      /**
+       * A list: given more than once, the values are joined with this separator (--allow-read a
+       * --allow-read b reads as a:b), where other options keep the last value given.
+       */
+      readonly joinRepeated?: string;
     }
 );
 

@@ -51,7 +51,14 @@ export function splitCommandLine(
       continue;
     }
     const value = takeValue(option, equals < 0 ? undefined : token.slice(equals + 1), queue);
-    given.set(option.flag, value);
+    const before = given.get(option.flag);
+    const join = option.type === 'boolean' ? undefined : option.joinRepeated;
+    given.set(
+      option.flag,
+      join !== undefined && typeof before === 'string' && typeof value === 'string'
+        ? `${before}${join}${value}`
+        : value,
+    );
     // cac reads an empty value as a missing one; it only checks, so it is shown a stand-in.
     optionTokens.push(value === true ? name : `${name}=${value === '' ? "''" : value}`);
   }

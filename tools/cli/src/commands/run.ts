@@ -21,7 +21,8 @@ export const runCommand = defineCommand({
       flag: '--allow-read',
       type: 'string',
       value: 'dirs',
-      description: `let an mmap fill read files under these directories too (${delimiter}-separated, like PATH); by default only under the scenario's own`,
+      joinRepeated: delimiter,
+      description: `let an mmap fill read files under these directories too (${delimiter}-separated like PATH, or the flag given again); by default only under the scenario's own`,
     },
     {
       flag: '--trace',
