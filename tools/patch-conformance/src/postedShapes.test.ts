@@ -3,8 +3,8 @@
 // 4 KiB level spelled through a helper, sparse's __user, a gpa from a helper's out-parameter.
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePatch } from './c/patch.js';
 import { type ConformReport, conform } from './conform.js';
+import { posted } from './test/postedPatch.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -56,31 +56,6 @@ static int snp_launch_update(struct kvm *kvm, struct kvm_sev_cmd *argp)
 	count = kvm_gmem_populate(kvm, params.gfn_start, src, params.len >> PAGE_SHIFT, snp_post_populate, &args);
 	return count < 0 ? count : 0;
 }`);
-
-/** One posted patch adding each file's C, as git format-patch writes a new file. */
-function posted(files: Record<string, string>) {
-  const diffs = Object.entries(files).map(([path, code]) => {
-    const lines = code.split('\n');
-    return [
-      `diff --git a/${path} b/${path}`,
-      'new file mode 100644',
-      '--- /dev/null',
-      `+++ b/${path}`,
-      `@@ -0,0 +1,${lines.length} @@`,
-      ...lines.map((l) => `+${l}`),
-    ].join('\n');
-  });
-  const text = [
-    'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',
-    'From: A Developer <dev@example.org>',
-    'Subject: [PATCH 1/1] KVM: SEV: a launch update',
-    '',
-    '---',
-    ...diffs,
-    '',
-  ].join('\n');
-  return parsePatch([{ name: 'shape.patch', text }], 'shape.patch');
-}
 
 const check = (kvm: string): Promise<ConformReport> =>
   conform(root, posted({ 'include/uapi/linux/kvm.h': UAPI, 'arch/x86/kvm/svm/sev.c': kvm }));
@@ -245,5 +220,91 @@ static int snp_launch_update(struct kvm *kvm, struct kvm_sev_cmd *argp)
     expect(report.notes).toContainEqual(
       expect.stringMatching(/^the model's v4 flow breaks .*none in this input/),
     );
+  });
+});
+
+describe("snp-conform on the kernel's iteration and lock macros", () => {
+  /**
+   * The launch update's callback keeping each page it makes private in a collection (`decl`, filled
+   * by `add`), and giving back what `revert` says on failure.
+   */
+  const collected = (decl: string, add: string, revert: string) =>
+    upstreamShaped((c) =>
+      c
+        .replace('\tint n_private = 0, ret = 0, i;\n', `${decl}\tint n_private = 0, ret = 0, i;\n`)
+        .replace('\t\tn_private++;\n', `\t\tn_private++;\n${add}`)
+        .replace('\tfor (i = 0; i < n_private; i++)\n\t\trmp_make_shared(pfn + i, PG_LEVEL_4K);\n', revert),
+    );
+  const listed = (page: string) =>
+    collected(
+      '\tstruct snp_done *d, *tmp;\n\tLIST_HEAD(done);\n',
+      '\t\td = kzalloc(sizeof(*d), GFP_KERNEL);\n\t\td->pfn = pfn + i;\n\t\tlist_add_tail(&d->list, &done);\n',
+      `\tlist_for_each_entry_safe(d, tmp, &done, list)\n\t\trmp_make_shared(${page}, PG_LEVEL_4K);\n`,
+    );
+  const stored = (pfn: string) =>
+    collected(
+      '\tstruct xarray done;\n\tunsigned long index;\n\tstruct page *page;\n',
+      '\t\txa_store(&done, i, pfn_to_page(pfn + i), GFP_KERNEL);\n',
+      `\txa_for_each(&done, index, page)\n\t\trmp_make_shared(${pfn}, PG_LEVEL_4K);\n`,
+    );
+  const stalePass = (iterator: string) =>
+    new RegExp(
+      `snp_post_populate\\(\\) counts the changed pages with "${iterator}" but gives back the same page on every pass: no argument of rmp_make_shared\\(\\) changes with "${iterator}"`,
+    );
+
+  it("takes a revert loop over the list of pages it changed as giving back each entry's page, and finds one giving back a stale page", async () => {
+    const own = await check(listed('d->pfn'));
+    const stale = await check(listed('pfn'));
+
+    expect(rules(own)).not.toContain('revert-only-touched');
+    const finding = stale.findings.find((f) => f.rule === 'revert-only-touched');
+    expect(finding?.message).toMatch(stalePass('d'));
+    expect(finding?.quote).toBe('+\t\trmp_make_shared(pfn, PG_LEVEL_4K);');
+    expect(stale.notes.filter((n) => n.includes('does not parse'))).toEqual([]);
+  });
+
+  it('takes the entry xa_for_each hands a revert loop as changing on every pass, as its index does', async () => {
+    const own = await check(stored('page_to_pfn(page)'));
+    const stale = await check(stored('pfn'));
+
+    expect(rules(own)).not.toContain('revert-only-touched');
+    expect(stale.findings.find((f) => f.rule === 'revert-only-touched')?.message).toMatch(stalePass('index'));
+  });
+
+  it('finds in a launch update written with kvm_for_each_vcpu and scoped_guard what it finds in the same code spelled out', async () => {
+    // The same lines either way: the macros, or the loop and the lock they stand for (include/linux/kvm_host.h, cleanup.h).
+    const launch = (vcpus: string, locked: string, unlocked: string) =>
+      upstreamShaped((c) =>
+        c
+          .replace('i < n_private;', 'i < npages;')
+          .replace(
+            '\tlong count;\n',
+            '\tstruct kvm_vcpu *vcpu;\n\tunsigned long i;\n\tlong count = -EINVAL;\n',
+          )
+          .replace(
+            /\tcount = kvm_gmem_populate\(.*\n/,
+            (populate) =>
+              `${locked}\n\t\tif (kvm_slot_can_be_private(gfn_to_memslot(kvm, params.gfn_start)))\n\t${populate}${unlocked}\n${vcpus}\n\t\tsvm_enable_lbrv(vcpu);\n\t}\n`,
+          ),
+      );
+    const macros = await check(
+      launch('\tkvm_for_each_vcpu(i, vcpu, kvm) {', '\tscoped_guard(mutex, &kvm->slots_lock) {', '\t}'),
+    );
+    const spelled = await check(
+      launch(
+        '\tfor (i = 0; (vcpu = kvm_get_vcpu(kvm, i)) != NULL; i++) {',
+        '\tmutex_lock(&kvm->slots_lock); {',
+        '\t} mutex_unlock(&kvm->slots_lock);',
+      ),
+    );
+    const seen = (r: ConformReport) =>
+      r.findings.map((f) => ({ rule: f.rule, message: f.message, line: f.c?.line }));
+
+    expect(seen(macros)).toEqual(seen(spelled));
+    expect(rules(macros)).toContain('revert-only-touched');
+    expect(macros.findings.map((f) => f.message)).toContainEqual(
+      expect.stringMatching(/gfn_to_memslot\(\).* under kvm->slots_lock/),
+    );
+    expect(macros.notes.filter((n) => n.includes('does not parse'))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Language, type Node, Parser, type Tree } from 'web-tree-sitter';
 import { ConformInputError, type Location } from '../input.js';
 import type { Flavour, Patch, SourceFile } from './patch.js';
+import { forTreeSitter } from './treeSitterText.js';
 
 /** How a C entity came to stand for a model entity. */
 export type PairedBy = 'annotation' | 'map file' | 'default map';
@@ -37,7 +38,7 @@ export interface ParsedC {
   readonly files: readonly SourceFile[];
   /** Pieces of C the input shows only in part (a hunk inside a function it does not show whole): not analysed. */
   readonly partial: readonly { readonly location: Location; readonly names: readonly string[] }[];
-  /** Functions analysed although tree-sitter could not parse all of them (kernel macros it does not know). */
+  /** Functions analysed although tree-sitter could not parse all of them (kernel constructs src/c/treeSitterText.ts does not rewrite). */
   readonly withErrors: readonly { readonly name: string; readonly location: Location }[];
 }
 
@@ -64,16 +65,6 @@ const ANNOTATION = /^\/\*\s*@snp-ref\s+([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\s*\*\/
 export async function parseC(code: string): Promise<Tree | null> {
   return (await cParser()).parse(code);
 }
-
-/**
- * Sparse's and the compiler's annotations that change no code (include/linux/compiler_types.h:
- * `__user`, `__iomem`, `__rcu`, `__force`, `__must_check`, `__init`…), blanked to spaces of their
- * length so tree-sitter-c, which does not know them, parses `(void __user *)p` as a cast. Rows and
- * columns stay where they were.
- */
-const ANNOTATIONS =
-  /\b(?:__user|__iomem|__rcu|__percpu|__force|__must_check|__always_inline|__maybe_unused|__init|__exit|__read_mostly|__ro_after_init|noinline)\b/g;
-const withoutAnnotations = (code: string) => code.replace(ANNOTATIONS, (word) => ' '.repeat(word.length));
 
 /** Top-level nodes a posted patch's C may hold whole; anything else with a parse error is a fragment. */
 const ITEMS = new Set([
@@ -113,7 +104,7 @@ export async function parseCSources(patch: Patch): Promise<ParsedC> {
   const locate = (node: Node): Location =>
     linesByTree.get(node.tree)?.[node.startPosition.row] ?? { file: patch.file, line: 0 };
   for (const file of patch.files) {
-    const tree = await parseC(withoutAnnotations(file.code));
+    const tree = await parseC(forTreeSitter(file.code));
     if (tree === null) throw new ConformInputError(`${patch.file}: cannot parse the C added to ${file.path}`);
     linesByTree.set(tree, file.lines);
     const root = tree.rootNode;

@@ -80,13 +80,43 @@ function countsLaunches(c: CModel, fn: Node, variable: string): boolean {
 }
 
 /**
- * Whether an expression in `fn` is the number of pages this call changed so far: it names a
- * variable that counts launches, that was last assigned such a count, or a parameter that every
- * caller in the patch hands such a count.
+ * The collection a call adds an entry to: include/linux/list.h `list_add(new, head)` and
+ * `list_add_tail(new, head)`, include/linux/xarray.h `xa_store(xa, index, entry, gfp)` and
+ * `xa_insert(xa, index, entry, gfp)`.
+ */
+function collectionAddedTo(call: Node): Node | undefined {
+  const args = call.childForFieldName('arguments')?.namedChildren ?? [];
+  const name = calleeName(call);
+  if (name === 'list_add' || name === 'list_add_tail') return args.at(-1) ?? undefined;
+  return name === 'xa_store' || name === 'xa_insert' ? (args[0] ?? undefined) : undefined;
+}
+
+/**
+ * Whether a loop of `fn` that launches pages adds entries to the collection `expr` names (`&done`):
+ * it holds the pages changed so far, as a count of them does.
+ */
+function collectsLaunches(c: CModel, fn: Node, expr: Node): boolean {
+  return fn
+    .descendantsOfType(LOOPS)
+    .some(
+      (loop) =>
+        loop !== null &&
+        isForward(c, loop) &&
+        loop
+          .descendantsOfType('call_expression')
+          .some((call) => call !== null && collectionAddedTo(call)?.text === expr.text),
+    );
+}
+
+/**
+ * Whether an expression in `fn` is the pages this call changed so far: a collection a launching
+ * loop adds them to, or it names a variable that counts launches, that was last assigned such a
+ * count, or a parameter that every caller in the patch hands such a count.
  */
 function isChangedCount(c: CModel, fnName: string, expr: Node | undefined, depth: number): boolean {
   const fn = c.functions.get(fnName)?.node;
   if (fn === undefined || expr === undefined || depth > 8) return false;
+  if (collectsLaunches(c, fn, expr)) return true;
   const names = [expr, ...expr.descendantsOfType('identifier')].filter(
     (n): n is Node => n?.type === 'identifier',
   );
@@ -113,7 +143,9 @@ function writesRmpCall(c: CModel, call: Node): boolean {
 /**
  * The RMP writes of a revert loop whose arguments do not change with its counter: each pass gives
  * back the same page (a pfn left from another loop, say). A local of the loop's body assigned from
- * the counter (`u64 pfn = pfns[i];`) changes with it.
+ * the counter (`u64 pfn = pfns[i];`) changes with it, and so does a variable its update assigns
+ * from it (the other iterators of `list_for_each_entry_safe` or `kvm_for_each_vcpu`, as
+ * src/c/treeSitterText.ts writes them).
  */
 function samePageWrites(c: CModel, loop: Node, variable: string): Node[] {
   const body = loop.childForFieldName('body');
@@ -123,10 +155,13 @@ function samePageWrites(c: CModel, loop: Node, variable: string): Node[] {
     n !== null &&
     n !== undefined &&
     [n, ...n.descendantsOfType('identifier')].some((i) => i !== null && varying.has(i.text));
-  // Locals of the body that take a value from the counter, to a fixed point (a chain of them).
+  // Locals that take a value from the counter, to a fixed point (a chain of them).
+  const sets = [loop.childForFieldName('update'), body].flatMap((n) =>
+    n === null ? [] : n.descendantsOfType(['init_declarator', 'assignment_expression']),
+  );
   for (let grew = true; grew; ) {
     grew = false;
-    for (const set of body.descendantsOfType(['init_declarator', 'assignment_expression'])) {
+    for (const set of sets) {
       const target = set?.childForFieldName(set.type === 'init_declarator' ? 'declarator' : 'left');
       const value = set?.childForFieldName(set.type === 'init_declarator' ? 'value' : 'right');
       if (target?.type === 'identifier' && !varying.has(target.text) && named(value)) {
