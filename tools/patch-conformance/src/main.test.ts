@@ -54,6 +54,27 @@ describe('the snp-conform command line', () => {
     }
   });
 
+  it('refuses C nested past what it analyses with exit 2 and the line, not a stack overflow', () => {
+    // 20,000 nested blocks: the analysis walks trees recursively and would overflow the stack.
+    const body = `\t${'{'.repeat(20_000)}x++;${'}'.repeat(20_000)}`;
+    const code = ['int f(int x)', '{', '\tx = 1;', body, '\treturn x;', '}'];
+    const patch = [
+      '--- a/arch/x86/kvm/svm/sev.c',
+      '+++ b/arch/x86/kvm/svm/sev.c',
+      `@@ -0,0 +1,${code.length} @@`,
+      ...code.map((line) => `+${line}`),
+      '',
+    ].join('\n');
+
+    const run = snpConform(['--static-only', '-'], patch);
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(
+      /^snp-conform: <stdin>:7: the C added to arch\/x86\/kvm\/svm\/sev\.c nests more than 256 syntax levels deep here/,
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('groups findings per rule, with the rationale once and a count', () => {
     const run = snpConform(['--static-only', 'patches/v4.patch']);
 

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { Language, type Node, Parser, type Tree } from 'web-tree-sitter';
 import { ConformInputError, type Location } from '../input.js';
+import { perNode } from '../rules/memo.js';
+import { MAX_SYNTAX_DEPTH, rowTooDeep } from './depth.js';
 import type { Flavour, Patch, SourceFile } from './patch.js';
 import { forTreeSitter } from './treeSitterText.js';
 
@@ -107,6 +109,13 @@ export async function parseCSources(patch: Patch): Promise<ParsedC> {
     const tree = await parseC(forTreeSitter(file.code));
     if (tree === null) throw new ConformInputError(`${patch.file}: cannot parse the C added to ${file.path}`);
     linesByTree.set(tree, file.lines);
+    const deep = rowTooDeep(tree);
+    if (deep !== undefined) {
+      const at = file.lines[deep] ?? { file: patch.file, line: 0 };
+      throw new ConformInputError(
+        `${at.file}:${at.line}: the C added to ${file.path} nests more than ${MAX_SYNTAX_DEPTH} syntax levels deep here; snp-conform analyses no deeper (C11 §5.2.4.1 asks compilers for 127 nested blocks; the kernel's SEV code stays under 40 levels)`,
+      );
+    }
     const root = tree.rootNode;
     if (patch.annotatedFlavour !== undefined && root.hasError) {
       const bad = root.descendantsOfType('ERROR')[0];
@@ -194,19 +203,22 @@ function functionName(node: Node): string | undefined {
  * Functions of the patch a C node hands on as callbacks: a function's name (or `&name`) as a call's
  * argument, as upstream hands sev_gmem_post_populate() to kvm_gmem_populate(), which calls it.
  */
-export function cCallbacks(node: Node, functions: ReadonlyMap<string, unknown>): string[] {
-  return node.descendantsOfType('argument_list').flatMap((args) =>
-    (args?.namedChildren ?? []).flatMap((arg) => {
-      const named = arg?.type === 'pointer_expression' ? arg.childForFieldName('argument') : arg;
-      return named?.type === 'identifier' && functions.has(named.text) ? [named.text] : [];
-    }),
-  );
-}
+export const cCallbacks: (node: Node, functions: ReadonlyMap<string, unknown>) => readonly string[] = perNode(
+  (node, functions) =>
+    node.descendantsOfType('argument_list').flatMap((args) =>
+      (args?.namedChildren ?? []).flatMap((arg) => {
+        const named = arg?.type === 'pointer_expression' ? arg.childForFieldName('argument') : arg;
+        return named?.type === 'identifier' && functions.has(named.text) ? [named.text] : [];
+      }),
+    ),
+);
 
-/** Names of the functions a C function calls, directly. */
-export function cCalls(node: Node): string[] {
-  return node.descendantsOfType('call_expression').flatMap((call) => {
+const callsUnder = perNode((node: Node, _tree: Tree) =>
+  node.descendantsOfType('call_expression').flatMap((call) => {
     const callee = call?.childForFieldName('function');
     return callee === null || callee === undefined ? [] : [callee.text];
-  });
-}
+  }),
+);
+
+/** Names of the functions a C function calls, directly. */
+export const cCalls = (node: Node): readonly string[] => callsUnder(node, node.tree);
