@@ -16,11 +16,15 @@ function reporter(terminal: boolean) {
     () => clock,
   );
   return {
-    report,
     written,
     asked: () => asked,
-    advance: (ms: number) => {
-      clock += ms;
+    /** Ten reports of a 10-page run, `ms` apart, then the clearing call. */
+    runTen: (ms: number) => {
+      for (let done = 1; done <= 10; done++) {
+        clock += ms;
+        report(done, 10);
+      }
+      report(0, 0);
     },
   };
 }
@@ -28,22 +32,14 @@ function reporter(terminal: boolean) {
 describe('progressReporter', () => {
   it('draws nothing and asks nothing of a run shorter than a tenth of a second', () => {
     const r = reporter(true);
-    for (let done = 1; done <= 10; done++) {
-      r.advance(9);
-      r.report(done, 10);
-    }
-    r.report(0, 0);
+    r.runTen(9);
     expect(r.written).toEqual([]);
     expect(r.asked()).toBe(0);
   });
 
   it('on a terminal: redraws at most every 100 ms, completes the line, then clears it', () => {
     const r = reporter(true);
-    for (let done = 1; done <= 10; done++) {
-      r.advance(60);
-      r.report(done, 10);
-    }
-    r.report(0, 0);
+    r.runTen(60);
     expect(r.written).toEqual([
       '\r\x1b[2Kmeasuring: 2/10 pages (20 %)',
       '\r\x1b[2Kmeasuring: 4/10 pages (40 %)',
@@ -57,11 +53,7 @@ describe('progressReporter', () => {
 
   it('elsewhere (a log file, a pipe): asks once, writes nothing', () => {
     const r = reporter(false);
-    for (let done = 1; done <= 10; done++) {
-      r.advance(150);
-      r.report(done, 10);
-    }
-    r.report(0, 0);
+    r.runTen(150);
     expect(r.written).toEqual([]);
     expect(r.asked()).toBe(1);
   });
