@@ -70,7 +70,7 @@ describe('the snp-conform command line', () => {
 
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(
-      /^snp-conform: <stdin>:7: the C added to arch\/x86\/kvm\/svm\/sev\.c nests more than 256 syntax levels deep here/,
+      /^snp-conform: <stdin>:7: the C added to arch\/x86\/kvm\/svm\/sev\.c nests more than 1024 syntax levels deep here/,
     );
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });

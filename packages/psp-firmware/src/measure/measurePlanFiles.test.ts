@@ -94,6 +94,12 @@ describe('measurePlanWithFiles', () => {
       loaded: new Map([['image.bin', other]]),
     });
     expect(changed.digest).not.toBe(fromMemory.digest);
+    const changedInParallel = await measurePlanWithFiles(withFile(), {
+      baseDir: dir,
+      hasher,
+      loaded: new Map([['image.bin', other]]),
+    });
+    expect(changedInParallel).toEqual(changed);
     await expect(
       measurePlanWithFiles(withFile(), {
         baseDir: dir,

@@ -23,7 +23,7 @@ export interface MeasureFilesOptions {
   /**
    * Files the caller has already read, by the path the plan names them with: their pages are
    * measured from these bytes (the very bytes a firmware's metadata was parsed from) rather than
-   * read again. Serial hashing only: with a hasher the file is streamed.
+   * read again (with a hasher, a chunk at a time through shared memory).
    */
   readonly loaded?: ReadonlyMap<string, Uint8Array>;
 }
@@ -58,7 +58,7 @@ export async function measurePlanWithFiles(
         done += chunk.length / PAGE_SIZE;
         options.onProgress?.(done, total);
       };
-      const loaded = options.hasher === undefined ? options.loaded?.get(op.file.path) : undefined;
+      const loaded = options.loaded?.get(op.file.path);
       if (loaded === undefined) await streamFile(op, index, options, buffers, measureChunk);
       else chunksOf(op, index, loaded, measureChunk);
     } else {

@@ -96,10 +96,12 @@ describe(runProgram, () => {
       status: 2,
       stderr: 'prog: Unknown option `--bogus`\n',
     });
-    expect(await run('echo', 'x', '--value')).toMatchObject({
-      status: 2,
-      stderr: 'prog: option `--value <v>` value is missing\n',
-    });
+    // Left out of the option given once, of its last or of its first repetition (cac sees the first two as an array).
+    for (const values of [['--value'], ['--value', 'a', '--value'], ['--value', '--value', 'a']])
+      expect(await run('echo', 'x', ...values)).toMatchObject({
+        status: 2,
+        stderr: 'prog: option `--value <v>` value is missing\n',
+      });
     expect(await run('echo', '--loud')).toMatchObject({
       status: 2,
       stderr: 'prog: missing required args for command `echo <first> [...rest]`\n',

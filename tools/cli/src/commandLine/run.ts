@@ -93,6 +93,10 @@ async function check(program: Program, command: Command, split: SplitCommandLine
     cli.parse(['node', program.name, command.name, ...split.optionTokens], { run: false });
     cli.matchedCommand?.checkUnknownOptions();
     cli.matchedCommand?.checkOptionValue();
+    // cac misses a value left out of an option given twice (its parser makes an array of the two).
+    const bare = command.options.find((o) => o.type === 'string' && split.given.get(o.flag) === true);
+    if (bare !== undefined)
+      throw new CliInputError('USAGE', `option \`${optionUsage(bare)}\` value is missing`);
   }
   // The arguments are counted here: cac is not given them, as it would misread "-" and "-22".
   if (split.positionals.length < command.arguments.filter((a) => a.required).length)

@@ -51,14 +51,7 @@ export function splitCommandLine(
       continue;
     }
     const value = takeValue(option, equals < 0 ? undefined : token.slice(equals + 1), queue);
-    const before = given.get(option.flag);
-    const join = option.type === 'boolean' ? undefined : option.joinRepeated;
-    given.set(
-      option.flag,
-      join !== undefined && typeof before === 'string' && typeof value === 'string'
-        ? `${before}${join}${value}`
-        : value,
-    );
+    given.set(option.flag, givenAgain(option, given.get(option.flag), value));
     // cac reads an empty value as a missing one; it only checks, so it is shown a stand-in.
     optionTokens.push(value === true ? name : `${name}=${value === '' ? "''" : value}`);
   }
@@ -73,4 +66,20 @@ function takeValue(option: OptionSpec, inline: string | undefined, queue: string
   if (next === undefined || isOptionToken(next)) return true;
   queue.shift();
   return next;
+}
+
+/**
+ * An option's value once it is given (again): a list's values joined, a value left out of any of
+ * them still missing (a required one), otherwise the last.
+ */
+function givenAgain(
+  option: OptionSpec,
+  before: string | true | undefined,
+  value: string | true,
+): string | true {
+  if (before === undefined || option.type === 'boolean') return value;
+  if (option.type === 'string' && (before === true || value === true)) return true;
+  return option.joinRepeated !== undefined && typeof before === 'string' && typeof value === 'string'
+    ? `${before}${option.joinRepeated}${value}`
+    : value;
 }

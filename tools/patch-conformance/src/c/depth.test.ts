@@ -8,9 +8,11 @@ const nested = (levels: number, open: string, inner: string, close: string) =>
   `int f(int x)\n{\n\tx = ${open.repeat(levels)}${inner}${close.repeat(levels)};\n\treturn x;\n}\n`;
 
 describe('rowTooDeep', () => {
-  it('passes C nested as deep as C11 §5.2.4.1 asks compilers to take (127 blocks, 63 parentheses)', async () => {
+  it('passes C nested as deep as C11 §5.2.4.1 asks compilers to take (127 blocks, 63 parentheses) and a 300-branch else-if chain', async () => {
     const blocks = `int f(int x)\n{\n${'{'.repeat(127)}x++;${'}'.repeat(127)}\n\treturn x;\n}\n`;
-    for (const code of [blocks, nested(63, '(', 'x', ')')]) {
+    // A long else-if chain nests too (tree-sitter-c: each else holds the next if).
+    const chain = `int f(int x)\n{\n\tif (x == 0)\n\t\tx++;\n${Array.from({ length: 300 }, (_, i) => `\telse if (x == ${i + 1})\n\t\tx--;\n`).join('')}\treturn x;\n}\n`;
+    for (const code of [blocks, chain, nested(63, '(', 'x', ')')]) {
       const tree = await parseC(code);
       expect(tree?.rootNode.hasError).toBe(false);
       expect(rowTooDeep(tree as NonNullable<typeof tree>)).toBeUndefined();
@@ -21,7 +23,7 @@ describe('rowTooDeep', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(['(', 'x', ')'], ['-(', 'x', ')'], ['f(', 'x', ')'], ['x + (', 'x', ')']),
-        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 1200 }),
         async ([open, inner, close], levels) => {
           const tree = await parseC(nested(levels, open as string, inner as string, close as string));
           if (tree === null) throw new Error('tree-sitter gave up');

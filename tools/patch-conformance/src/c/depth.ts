@@ -1,12 +1,16 @@
 // How deep the C snp-conform analyses may nest. The rules and the control-flow graph walk syntax
 // trees recursively, so a hostile patch nesting thousands of levels (`((((…))))`, `{{{{…}}}}`, a
-// sum of thousands of terms) would overflow the stack. C11 §5.2.4.1 asks a compiler for at least
-// 127 nested blocks and 63 nested parentheses; tree-sitter-c spends about two tree levels on each,
-// and the kernel's SEV code (arch/x86/kvm/svm/sev.c) stays under 40.
+// sum of thousands of terms) would overflow the stack (3,000 nested blocks did). C11 §5.2.4.1 asks
+// a compiler for at least 127 nested blocks and 63 nested parentheses; tree-sitter-c spends one or
+// two tree levels on each, and the kernel's SEV code (arch/x86/kvm/svm/sev.c) stays under 40.
 import type { Tree } from 'web-tree-sitter';
 
-/** The deepest syntax tree snp-conform analyses: twice C11's minimum of nested blocks, and some. */
-export const MAX_SYNTAX_DEPTH = 256;
+/**
+ * The deepest syntax tree snp-conform analyses: several times C11's minimums, a third of what
+ * overflowed (each shape — blocks, ifs, loops, else-if chains, sums, parentheses, calls — was run
+ * just under it through the binary).
+ */
+export const MAX_SYNTAX_DEPTH = 1024;
 
 /**
  * The row of the first node deeper than `limit` levels below the root, or undefined when none is.

@@ -67,6 +67,45 @@ describe('the C tree-sitter-c is given', () => {
     expect(rowOf(loop?.childForFieldName('body'))).toBe(code.split('\n').indexOf('\t\tkfree(region);'));
   });
 
+  it.each([
+    // include/linux/rculist.h: a lockdep condition may follow the member.
+    ['list_for_each_entry_rcu(d, &done, list, lockdep_is_held(&kvm->lock))', 'd != &done', 'd++'],
+    ['list_for_each_entry_srcu(d, &done, list, srcu_read_lock_held(&kvm->srcu))', 'd != &done', 'd++'],
+    ['list_for_each_entry_safe(d, n, &done, list)', 'd != &done', 'd++, n = d'],
+    ['hlist_for_each_entry_rcu(e, &bucket, node)', 'e != &bucket', 'e++'],
+    ['hlist_for_each_entry_continue(e, node)', 'e', 'e++'],
+  ])('%s walks the head, whatever follows the member', async (header, condition, update) => {
+    const loop = (await parseC(forTreeSitter(fn(`\t${header}\n\t\tret++;`))))?.rootNode.descendantsOfType(
+      'for_statement',
+    )[0];
+
+    expect(loop?.childForFieldName('condition')?.text).toBe(condition);
+    expect(loop?.childForFieldName('update')?.text).toBe(update);
+  });
+
+  it('leaves a for_each name alone where it is not a statement macro: a call of what it returns, a product, an argument chosen by #ifdef', () => {
+    for (const body of [
+      '\tget_for_each_cb(ops)(data);',
+      '\tret = 1;\n\tfoo_for_each(a) * ret;',
+      '\tlist_for_each_entry(p,\n#ifdef CONFIG_X\n\t\t&a,\n#else\n\t\t&b,\n#endif\n\t\tlist)\n\t\tret++;',
+    ])
+      expect(forTreeSitter(fn(body))).toBe(fn(body));
+    // On a line of its own, `(`… or `*`… is the statement the macro repeats.
+    expect(forTreeSitter(fn('\tlist_for_each(p, h)\n\t\t*x = 1;'))).toContain('for (;p != h; p++)');
+  });
+
+  it('stays linear on input that leaves brackets open or names for_each many times', () => {
+    // Each took minutes before (a scan to the end of the text per open bracket, a backtracking
+    // pattern on a long name); now a few hundred milliseconds: the 60 s limit only catches a relapse.
+    for (const body of [
+      '\tvoid *p __free('.repeat(40_000),
+      '\t;for_each_x('.repeat(40_000),
+      `\tret = a${'for_each'.repeat(20_000)}b;`,
+      `\tret = ${'('.repeat(100_000)}1${')'.repeat(100_000)};`,
+    ])
+      expect(forTreeSitter(fn(body)).split('\n')).toHaveLength(fn(body).split('\n').length);
+  }, 60_000);
+
   it('runs a scoped_guard body once, right after the guard, not as a loop', async () => {
     const code = fn('\tscoped_guard(mutex, &kvm->slots_lock) {\n\t\tret = 1;\n\t}');
     const shaped = (await parseC(forTreeSitter(code)))?.rootNode.descendantsOfType('function_definition')[0];

@@ -21,9 +21,11 @@ const ATTRIBUTES = /\b(?:__free|__aligned)\s*\(/g;
 /**
  * Statement macros that iterate, found by shape: a name holding `for_each` or `foreach` called where
  * a statement starts inside a function and followed by the statement it repeats. They become a `for`
- * whose iterators step on every pass and whose condition names what they walk.
+ * whose iterators step on every pass and whose condition names what they walk. (Every called name is
+ * matched and then tested: a pattern with the words inside backtracks quadratically on a long name.)
  */
-const ITERATOR = /\b\w*(?:for_each|foreach)\w*(?=\s*\()/g;
+const CALLED_NAME = /\b\w+(?=\s*\()/g;
+const ITERATOR_NAME = /for_each|foreach/;
 
 /** include/linux/cleanup.h `scoped_guard(type, args…) stmt`: stmt runs once with the lock held. */
 const SCOPED_GUARD = /\bscoped_guard(?=\s*\()/g;
@@ -56,31 +58,33 @@ interface Edit {
 export function forTreeSitter(code: string): string {
   const plain = codeOnly(code);
   const inFunction = functionBodies(plain);
+  const closing = bracketPairs(plain);
   // Blanking keeps every offset, so the rewrites below find their spans in `plain` and take their
   // text from `blanked`.
-  const blanked = applyEdits(code, blanks(code, plain, inFunction));
+  const blanked = applyEdits(code, blanks(code, plain, inFunction, closing));
   const edits: Edit[] = [];
-  for (const m of plain.matchAll(ITERATOR)) {
-    const macro = statementMacro(plain, inFunction, m.index, m[0]);
+  for (const m of plain.matchAll(CALLED_NAME)) {
+    if (!ITERATOR_NAME.test(m[0])) continue;
+    const macro = statementMacro(plain, inFunction, closing, m.index, m[0]);
     const header = macro === undefined ? undefined : loopHeader(m[0], macro.args, blanked, macro.newlines);
     if (macro !== undefined && header !== undefined)
       edits.push({ from: m.index, to: macro.close + 1, text: header });
   }
   for (const m of plain.matchAll(SCOPED_GUARD)) {
-    const macro = statementMacro(plain, inFunction, m.index, m[0]);
-    if (macro !== undefined) edits.push(...guardedBlock(plain, m.index, macro.close));
+    const macro = statementMacro(plain, inFunction, closing, m.index, m[0]);
+    if (macro !== undefined) edits.push(...guardedBlock(plain, closing, m.index, macro.close));
   }
   return applyEdits(blanked, edits);
 }
 
 /** Annotations, attributes and type keywords of arguments, as spaces (line breaks kept). */
-function blanks(code: string, plain: string, inFunction: readonly boolean[]): Edit[] {
+function blanks(code: string, plain: string, inFunction: readonly boolean[], closing: Closing): Edit[] {
   const edits: Edit[] = [];
   const blank = (from: number, to: number) =>
     edits.push({ from, to, text: code.slice(from, to).replace(/[^\n]/g, ' ') });
   for (const m of plain.matchAll(ANNOTATIONS)) blank(m.index, m.index + m[0].length);
   for (const m of plain.matchAll(ATTRIBUTES)) {
-    const close = closing(plain, m.index + m[0].length - 1);
+    const close = closing(m.index + m[0].length - 1);
     if (close !== undefined && inFunction[m.index] === true) blank(m.index, close + 1);
   }
   for (const m of plain.matchAll(TYPE_ARGUMENT)) {
@@ -169,14 +173,26 @@ function tokenBefore(plain: string, at: number): string {
 }
 
 /** The offset of the bracket closing the `(` or `{` at `open`, if the text closes it. */
-function closing(plain: string, open: number): number | undefined {
-  const [opener, closer] = plain[open] === '{' ? ['{', '}'] : ['(', ')'];
-  let depth = 0;
-  for (let i = open; i < plain.length; i++) {
-    if (plain[i] === opener) depth++;
-    else if (plain[i] === closer && --depth === 0) return i;
+type Closing = (open: number) => number | undefined;
+
+/**
+ * Every `(`…`)` and `{`…`}` pair of code-only text, found in one pass (parentheses and braces
+ * counted apart, as unbalanced input leaves them): looking each up by a scan from its opening
+ * bracket would be quadratic on input nesting deep or leaving many open.
+ */
+function bracketPairs(plain: string): Closing {
+  const pairs = new Map<number, number>();
+  const open: Record<string, number[]> = { '(': [], '{': [] };
+  const opener: Record<string, string> = { ')': '(', '}': '{' };
+  for (let i = 0; i < plain.length; i++) {
+    const ch = plain[i] ?? '';
+    if (ch === '(' || ch === '{') open[ch]?.push(i);
+    else if (ch === ')' || ch === '}') {
+      const from = open[opener[ch] ?? '']?.pop();
+      if (from !== undefined) pairs.set(from, i);
+    }
   }
-  return undefined;
+  return (at) => pairs.get(at);
 }
 
 /** Whether the sticky pattern `sticky` matches code-only text at `at`. */
@@ -202,8 +218,11 @@ function splitArguments(plain: string, open: number, close: number): { from: num
   return [...args, { from, to: close }];
 }
 
-/** What starts a statement a macro is followed by: a block, a name, a call, `*p`, `++i`. */
-const STATEMENT_FOLLOWS = /\s*(?:[{(*\w]|\+\+|--)/y;
+/**
+ * What starts a statement a macro is followed by: a block, a name, `++i`; `(…` or `*p` only on a
+ * later line (on the same one, `f_for_each(x)(y)` calls what it returns, `g_for_each(x) * y` multiplies).
+ */
+const STATEMENT_FOLLOWS = /\s*(?:[{\w]|\+\+|--)|[ \t]*\n\s*[(*]/y;
 /** Tokens a statement of a block follows: the end of one, a block's start, a label. */
 const BLOCK_STATEMENT_AFTER = new Set([';', '{', '}', ':']);
 /** …and those a statement that is an if's, else's or loop's body follows. */
@@ -214,11 +233,17 @@ const STATEMENT_STARTS_AFTER = new Set([...BLOCK_STATEMENT_AFTER, ')', 'else', '
  * `;`, `{`, `}`, a label's `:`, a condition's `)`, `else` or `do`), and followed by a statement
  * rather than `;` or an operator. Its argument spans and the line breaks inside it.
  */
-function statementMacro(plain: string, inFunction: readonly boolean[], at: number, name: string) {
+function statementMacro(
+  plain: string,
+  inFunction: readonly boolean[],
+  closing: Closing,
+  at: number,
+  name: string,
+) {
   if (inFunction[at] !== true) return undefined;
   if (!STATEMENT_STARTS_AFTER.has(tokenBefore(plain, at))) return undefined;
   const open = plain.indexOf('(', at + name.length);
-  const close = closing(plain, open);
+  const close = closing(open);
   if (close === undefined) return undefined;
   if (!matchesAt(plain, close + 1, STATEMENT_FOLLOWS)) return undefined;
   const newlines = plain.slice(at, close).split('\n').length - 1;
@@ -228,8 +253,10 @@ function statementMacro(plain: string, inFunction: readonly boolean[], at: numbe
 /**
  * What an iterating macro's arguments are: the iterators it assigns on each pass, and what it walks.
  * include/linux/list.h: `list_for_each(pos, head)`, `list_for_each_safe(pos, n, head)`,
- * `list_for_each_entry(pos, head, member)`, `…_entry_safe(pos, n, head, member)` (hlist_ alike):
- * the head stands before the member, when there is one. include/linux/xarray.h:
+ * `list_for_each_entry(pos, head, member)`, `…_entry_safe(pos, n, head, member)` (hlist_ alike),
+ * and include/linux/rculist.h's `list_for_each_entry_rcu(pos, head, member, cond...)` and
+ * `…_srcu(pos, head, member, cond)`: the head follows the iterators, one or two (`_safe`);
+ * `hlist_for_each_entry_continue(pos, member)` and `…_from` walk on from `pos`. include/linux/xarray.h:
  * `xa_for_each(xa, index, entry)` (`_start`, `_range`, `_marked` add bounds). include/linux/kvm_host.h:
  * `kvm_for_each_vcpu(idx, vcpup, kvm)`, `kvm_for_each_memslot(memslot, bkt, slots)`. Any other, as
  * cpumask.h `for_each_possible_cpu(cpu)` and find.h `for_each_set_bit(bit, addr, size)`: the first
@@ -238,9 +265,10 @@ function statementMacro(plain: string, inFunction: readonly boolean[], at: numbe
 function roles(name: string, count: number): { iterators: number[]; over: number[] } {
   const range = (from: number, to: number) =>
     Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+  if (/^hlist_for_each_entry_(?:continue|from)/.test(name)) return { iterators: [0], over: [] };
   if (/^h?list_for_each/.test(name)) {
-    const head = /_entry/.test(name) ? count - 2 : count - 1;
-    return { iterators: range(0, head), over: [head] };
+    const head = /_safe/.test(name) ? 2 : 1;
+    return { iterators: range(0, head), over: head < count ? [head] : [] };
   }
   if (/^xa_for_each/.test(name)) return { iterators: [1, 2], over: [0] };
   if (/^kvm_for_each_(?:vcpu|memslot)$/.test(name)) return { iterators: [0, 1], over: [2] };
@@ -251,7 +279,7 @@ function roles(name: string, count: number): { iterators: number[]; over: number
  * `for (;it != walked; it++, other = it)`: the first iterator counts the passes, the others are
  * assigned from it, so each changes on every pass; the condition names what the loop walks. Each
  * argument is the input's text on one line (its line breaks go before the `)`); undefined when an
- * argument holds a comment, which a line could not keep.
+ * argument holds a comment or a preprocessor line, which a line could not keep.
  */
 function loopHeader(
   name: string,
@@ -259,8 +287,10 @@ function loopHeader(
   code: string,
   newlines: number,
 ): string | undefined {
-  const texts = args.map((a) => code.slice(a.from, a.to).replace(/\s+/g, ' ').trim());
-  if (texts.some((t) => t.includes('/*') || t.includes('//'))) return undefined;
+  const raw = args.map((a) => code.slice(a.from, a.to));
+  // A comment, or a preprocessor line (`#ifdef` choosing an argument), cannot be kept on one line.
+  if (raw.some((t) => t.includes('/*') || t.includes('//') || /^\s*#/m.test(t))) return undefined;
+  const texts = raw.map((t) => t.replace(/\s+/g, ' ').trim());
   const { iterators, over } = roles(name, texts.length);
   const [first, ...others] = iterators
     .map((i) => texts[i])
@@ -278,12 +308,12 @@ function loopHeader(
  * call, and braces around both where the statement is the body of an if, else or loop (and is a
  * block whose end is known).
  */
-function guardedBlock(plain: string, at: number, close: number): Edit[] {
+function guardedBlock(plain: string, closing: Closing, at: number, close: number): Edit[] {
   const call = { from: close + 1, to: close + 1, text: ';' };
   if (BLOCK_STATEMENT_AFTER.has(tokenBefore(plain, at))) return [call];
   let body = close + 1;
   while (/\s/.test(plain[body] ?? '')) body++;
-  const end = plain[body] === '{' ? closing(plain, body) : undefined;
+  const end = plain[body] === '{' ? closing(body) : undefined;
   return end === undefined
     ? []
     : [{ from: at, to: at, text: '{' }, call, { from: end + 1, to: end + 1, text: '}' }];
