@@ -1,6 +1,7 @@
-import type { Node } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 import { type CModel, cCallbacks, cCalls, functionDeclarator } from '../c/cModel.js';
 import { isTracepoint, type KernelApi, kernelApi, RMPUPDATE_ASM } from './catalogue.js';
+import { perNode, perObject } from './memo.js';
 import { cReachable } from './reach.js';
 
 /** The callee's name of a call_expression (`f(...)` → f). */
@@ -22,21 +23,39 @@ export const parameterNames = (fn: Node): string[] =>
     return d?.text ?? '';
   });
 
+/** Items by a key, in order; those without one left out. */
+export function groupedBy<T>(items: readonly T[], key: (item: T) => string | undefined): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === undefined) continue;
+    const known = groups.get(k);
+    if (known === undefined) groups.set(k, [item]);
+    else known.push(item);
+  }
+  return groups;
+}
+
+/** Every call the patch's C makes, with the caller's name, by callee name. */
+const callSites = perObject((functions: CModel['functions']) =>
+  groupedBy(
+    [...functions].flatMap(([caller, { node }]) =>
+      node.descendantsOfType('call_expression').map((call) => ({ caller, call })),
+    ),
+    ({ call }) => calleeName(call),
+  ),
+);
+
 /** The argument at `index` of every call the patch's C makes to `fnName`, with the caller's name. */
 export function argumentsAt(
   c: CModel,
   fnName: string,
   index: number,
 ): { caller: string; arg: Node | undefined }[] {
-  return [...c.functions].flatMap(([caller, { node }]) =>
-    node
-      .descendantsOfType('call_expression')
-      .filter((call): call is Node => call !== null && calleeName(call) === fnName)
-      .map((call) => ({
-        caller,
-        arg: call.childForFieldName('arguments')?.namedChildren[index] ?? undefined,
-      })),
-  );
+  return (callSites(c.functions).get(fnName) ?? []).map(({ caller, call }) => ({
+    caller,
+    arg: call.childForFieldName('arguments')?.namedChildren[index] ?? undefined,
+  }));
 }
 
 /** A use of a catalogued kernel API in C: the node and how to name it in a message. */
@@ -77,8 +96,10 @@ export function apiUses(node: Node, concern: KernelApi['concern']): ApiUse[] {
 }
 
 /** Whether a patch function contains the RMPUPDATE instruction in inline assembly. */
-export const hasRawRmpupdate = (fn: Node): boolean =>
-  fn.descendantsOfType('gnu_asm_expression').some((asm) => RMPUPDATE_ASM.test(asm?.text ?? ''));
+const rawRmpupdateIn = perNode((fn: Node, _tree: Tree) =>
+  fn.descendantsOfType('gnu_asm_expression').some((asm) => RMPUPDATE_ASM.test(asm?.text ?? '')),
+);
+export const hasRawRmpupdate = (fn: Node): boolean => rawRmpupdateIn(fn, fn.tree);
 
 /**
  * Whether the code under `node` reaches, directly or through functions the patch defines (called

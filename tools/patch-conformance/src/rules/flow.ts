@@ -1,6 +1,8 @@
 // Control-flow graphs of one function, C (src/c/cfg.ts) or TypeScript (src/ts/tsCfg.ts), and the
 // must-analysis the path rules run over them.
 
+import { perObject } from './memo.js';
+
 /**
  * A node of a function's control-flow graph. `ast` is what runs there: a simple statement, a
  * condition, a `for` clause, a return (with its value). A loop has no back edge: its body runs once
@@ -92,13 +94,17 @@ export function mustFacts<A, F>(
   for (let from = queue.pop(); from !== undefined; from = queue.pop()) {
     for (const edge of from.succ) {
       if (blocked(from, edge)) continue;
-      preds.set(edge.to, [...(preds.get(edge.to) ?? []), { from, skip: edge.skip === true }]);
+      const known = preds.get(edge.to) ?? [];
+      preds.set(edge.to, known);
+      known.push({ from, skip: edge.skip === true });
       if (!reached.has(edge.to)) {
         reached.add(edge.to);
         queue.push(edge.to);
       }
     }
   }
+  // Each node's facts once, not once a pass (gen may analyse a whole helper).
+  const genOf = perObject((n: CfgNode<A>) => [...gen(n)]);
   const into = new Map<CfgNode<A>, ReadonlySet<F>>();
   const out = new Map<CfgNode<A>, ReadonlySet<F>>();
   // Nodes are made successors first, so the reverse is close to a topological order; the cap
@@ -113,7 +119,7 @@ export function mustFacts<A, F>(
         n === start ? [new Set<F>()] : incoming(false).length > 0 ? incoming(false) : incoming(true);
       if (ins.length === 0) continue;
       const joined = new Set([...(ins[0] ?? [])].filter((f) => ins.every((s) => s.has(f))));
-      const after = new Set([...joined, ...(n === start ? [] : gen(n))]);
+      const after = new Set([...joined, ...(n === start ? [] : genOf(n))]);
       const before = out.get(n);
       if (before === undefined || before.size !== after.size || [...after].some((f) => !before.has(f))) {
         into.set(n, joined);

@@ -4,6 +4,7 @@ import type { CModel } from '../c/cModel.js';
 import { kernelApi, type Release } from './catalogue.js';
 import { calleeName, reachesCall, unparenthesized } from './cFacts.js';
 import type { CfgNode } from './flow.js';
+import { perObject } from './memo.js';
 import { LAUNCH_UPDATE } from './onPath.js';
 import { mustRelease, type PinSite, unreleasedReturns } from './pinPaths.js';
 import { tsEntity } from './reach.js';
@@ -16,8 +17,18 @@ const ID = 'dirty-accessed-unpin';
 function helperReleases(c: CModel, name: string, visiting: ReadonlySet<string>): ReadonlySet<Release> {
   const fn = c.functions.get(name);
   if (fn === undefined || visiting.has(name)) return new Set();
-  return mustRelease(buildCfg(fn.node), (n) => releasesAt(c, n, new Set([...visiting, name])));
+  // Once per helper and call chain, not once per call of it.
+  const known = helperSummaries(c.functions);
+  const key = [...visiting, name].join(' ');
+  const releases =
+    known.get(key) ?? mustRelease(buildCfg(fn.node), (n) => releasesAt(c, n, new Set([...visiting, name])));
+  known.set(key, releases);
+  return releases;
 }
+
+const helperSummaries = perObject(
+  (_functions: CModel['functions']) => new Map<string, ReadonlySet<Release>>(),
+);
 
 /** The releases the calls of one CFG node make: the catalogue's, or a patch helper's. */
 function releasesAt(c: CModel, node: CfgNode<Node>, visiting: ReadonlySet<string>): Release[] {
@@ -78,6 +89,8 @@ function cFindings(c: CModel): Finding[] {
   const entity = c.entities.get(LAUNCH_UPDATE);
   if (entity === undefined || entity.kind !== 'function') return [];
   const cfg = buildCfg(entity.node);
+  // Each node's releases once, not once per pin.
+  const releases = perObject((n: CfgNode<Node>) => releasesAt(c, n, new Set()));
   const pins = cfg.nodes.flatMap((node): PinSite<Node>[] => {
     const call = pinsAt(c, node);
     if (call === undefined) return [];
@@ -91,7 +104,7 @@ function cFindings(c: CModel): Finding[] {
       },
     ];
   });
-  return unreleasedReturns(cfg, pins, (n) => releasesAt(c, n, new Set())).map(({ at, message }) => ({
+  return unreleasedReturns(cfg, pins, releases).map(({ at, message }) => ({
     rule: ID,
     message,
     c: at.ast === undefined ? entity.location : c.locate(at.ast),

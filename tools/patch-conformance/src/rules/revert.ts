@@ -1,5 +1,5 @@
 import { SyntaxKind, Node as TsNode } from 'ts-morph';
-import type { Node } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 import type { CModel } from '../c/cModel.js';
 import { bodyOf, callsIn, declarationOf, reachableFrom, reaches } from '../ts/resolve.js';
 import type { TsModel } from '../ts/tsModel.js';
@@ -7,11 +7,13 @@ import { kernelApi } from './catalogue.js';
 import {
   argumentsAt,
   calleeName,
+  groupedBy,
   hasRawRmpupdate,
   parameterNames,
   reachesCall,
   unparenthesized,
 } from './cFacts.js';
+import { perNode } from './memo.js';
 import { FIRMWARE_PACKAGE, modelApi } from './modelCatalogue.js';
 import { LAUNCH_UPDATE } from './onPath.js';
 import { cReachable, kvmSideOf, tsEntity, tsLocation } from './reach.js';
@@ -29,7 +31,7 @@ const launches = (name: string) => {
 };
 
 /** A loop that makes pages private or has the firmware measure them (through helpers too). */
-const isForward = (c: CModel, loop: Node) => reachesCall(c, loop, launches);
+const isForward = (c: Pick<CModel, 'functions'>, loop: Node) => reachesCall(c, loop, launches);
 /** A loop that writes RMP entries without launching pages: it gives them back. */
 const isRevert = (c: CModel, loop: Node) =>
   reachesCall(c, loop, writesRmp, hasRawRmpupdate) && !isForward(c, loop);
@@ -51,32 +53,18 @@ function counter(loop: Node): { variable: string; node: Node; upTo: Node | undef
   return cond?.type === 'identifier' ? { variable: cond.text, node: cond, upTo: undefined } : undefined;
 }
 
+/** The assignments and initialised declarations of plain variables under a node, by variable, in source order. */
+const setsByVariable = perNode((node: Node, _tree: Tree) =>
+  groupedBy(node.descendantsOfType(['assignment_expression', 'init_declarator']), (set) => {
+    const target = set.childForFieldName(set.type === 'init_declarator' ? 'declarator' : 'left');
+    return target?.type === 'identifier' ? target.text : undefined;
+  }),
+);
+
 /** The value last assigned to `variable` in `fn` before the byte offset `at` (an assignment or a declaration). */
 function valueBefore(fn: Node, at: number, variable: string): Node | undefined {
-  const last = fn
-    .descendantsOfType(['assignment_expression', 'init_declarator'])
-    .filter((n): n is Node => {
-      const target = n?.childForFieldName(n.type === 'init_declarator' ? 'declarator' : 'left');
-      return n !== null && n.startIndex < at && target?.type === 'identifier' && target.text === variable;
-    })
-    .at(-1);
+  const last = (setsByVariable(fn, fn.tree).get(variable) ?? []).filter((n) => n.startIndex < at).at(-1);
   return last?.childForFieldName(last.type === 'init_declarator' ? 'value' : 'right') ?? undefined;
-}
-
-/** Whether `variable` is incremented (`++`, `+=`) inside a loop of `fn` that launches pages: a count of pages changed so far. */
-function countsLaunches(c: CModel, fn: Node, variable: string): boolean {
-  return fn.descendantsOfType(LOOPS).some(
-    (loop) =>
-      loop !== null &&
-      isForward(c, loop) &&
-      loop.descendantsOfType(['update_expression', 'assignment_expression']).some((u) => {
-        const target = unparenthesized(
-          u?.childForFieldName(u.type === 'update_expression' ? 'argument' : 'left'),
-        );
-        const op = u?.childForFieldName('operator')?.text;
-        return target?.text === variable && (op === '++' || op === '+=');
-      }),
-  );
 }
 
 /**
@@ -92,21 +80,29 @@ function collectionAddedTo(call: Node): Node | undefined {
 }
 
 /**
- * Whether a loop of `fn` that launches pages adds entries to the collection `expr` names (`&done`):
- * it holds the pages changed so far, as a count of them does.
+ * What the loops of `fn` that launch pages count and fill: the variables they increment (`++`,
+ * `+=`), a count of pages changed so far, and the collections they add entries to (`&done`),
+ * which hold those pages. Asked again for each revert loop, so found once per function.
  */
-function collectsLaunches(c: CModel, fn: Node, expr: Node): boolean {
-  return fn
-    .descendantsOfType(LOOPS)
-    .some(
-      (loop) =>
-        loop !== null &&
-        isForward(c, loop) &&
-        loop
-          .descendantsOfType('call_expression')
-          .some((call) => call !== null && collectionAddedTo(call)?.text === expr.text),
-    );
-}
+const launchedIn = perNode((fn: Node, functions: CModel['functions']) => {
+  const counts = new Set<string>();
+  const collections = new Set<string>();
+  for (const loop of fn.descendantsOfType(LOOPS)) {
+    if (loop === null || !isForward({ functions }, loop)) continue;
+    for (const u of loop.descendantsOfType(['update_expression', 'assignment_expression'])) {
+      const target = unparenthesized(
+        u?.childForFieldName(u.type === 'update_expression' ? 'argument' : 'left'),
+      );
+      const op = u?.childForFieldName('operator')?.text;
+      if (target !== undefined && (op === '++' || op === '+=')) counts.add(target.text);
+    }
+    for (const call of loop.descendantsOfType('call_expression')) {
+      const collection = call === null ? undefined : collectionAddedTo(call);
+      if (collection !== undefined) collections.add(collection.text);
+    }
+  }
+  return { counts, collections };
+});
 
 /**
  * Whether an expression in `fn` is the pages this call changed so far: a collection a launching
@@ -114,15 +110,33 @@ function collectsLaunches(c: CModel, fn: Node, expr: Node): boolean {
  * count, or a parameter that every caller in the patch hands such a count.
  */
 function isChangedCount(c: CModel, fnName: string, expr: Node | undefined, depth: number): boolean {
+  if (expr === undefined) return false;
+  const answers = changedCountAnswers(expr, c.functions);
+  const key = `${fnName} ${depth}`;
+  if (!answers.has(key)) answers.set(key, changedCount(c, fnName, expr, depth));
+  return answers.get(key) === true;
+}
+
+/**
+ * isChangedCount()'s answers for an expression, by function and depth: it is asked again through
+ * each name that leads to it (`n = a + a + a`, each `a` assigned the same way, would take
+ * terms^depth otherwise).
+ */
+const changedCountAnswers = perNode(
+  (_expr: Node, _functions: CModel['functions']) => new Map<string, boolean>(),
+);
+
+function changedCount(c: CModel, fnName: string, expr: Node, depth: number): boolean {
   const fn = c.functions.get(fnName)?.node;
-  if (fn === undefined || expr === undefined || depth > 8) return false;
-  if (collectsLaunches(c, fn, expr)) return true;
+  if (fn === undefined || depth > 8) return false;
+  const launched = launchedIn(fn, c.functions);
+  if (launched.collections.has(expr.text)) return true;
   const names = [expr, ...expr.descendantsOfType('identifier')].filter(
     (n): n is Node => n?.type === 'identifier',
   );
   return names.some((name) => {
     const v = name.text;
-    if (countsLaunches(c, fn, v)) return true;
+    if (launched.counts.has(v)) return true;
     const index = parameterNames(fn).indexOf(v);
     if (index < 0) return isChangedCount(c, fnName, valueBefore(fn, name.startIndex, v), depth + 1);
     const args = argumentsAt(c, fnName, index);

@@ -6,6 +6,7 @@ import { callsIn, reachableFrom } from '../ts/resolve.js';
 import { isTracepoint, kernelApi, RMPUPDATE_ASM } from './catalogue.js';
 import { calleeName, hasRawRmpupdate } from './cFacts.js';
 import { type CfgNode, mustFacts } from './flow.js';
+import { perObject } from './memo.js';
 import { FIRMWARE_PACKAGE, modelApi } from './modelCatalogue.js';
 import { cReachable, tsEntity, tsLocation } from './reach.js';
 import type { Finding, Rule } from './rule.js';
@@ -57,15 +58,18 @@ function untracedReturns(c: CModel): Finding[] {
         'rmpupdate() executes no RMPUPDATE this rule can see (the instruction, __rmpupdate(), or a helper with it inline): its trace cannot be checked',
       c: entity.location,
     });
+  // The tracepoints of each node and the names they trace, once, not once per write.
+  const tracepointsAt = perObject((n: CfgNode<Node>) =>
+    nodeCalls(n)
+      .filter((call) => isTracepoint(calleeName(call)))
+      .map((call) => call.descendantsOfType('identifier').map((id) => id?.text ?? '')),
+  );
   for (const { node: write, raw } of writes) {
     const before = new Set(reads.filter((r) => r.endIndex <= raw.startIndex).flatMap(readInto));
     const after = new Set(reads.filter((r) => r.startIndex >= raw.endIndex).flatMap(readInto));
-    const traces = (call: Node) => {
-      if (!isTracepoint(calleeName(call))) return false;
-      const named = call.descendantsOfType('identifier').map((n) => n?.text ?? '');
-      return named.some((n) => before.has(n)) && named.some((n) => after.has(n) && !before.has(n));
-    };
-    const facts = mustFacts(cfg, write, (n) => (nodeCalls(n).some(traces) ? ['traced'] : []));
+    const traces = (named: readonly string[]) =>
+      named.some((n) => before.has(n)) && named.some((n) => after.has(n) && !before.has(n));
+    const facts = mustFacts(cfg, write, (n) => (tracepointsAt(n).some(traces) ? ['traced'] : []));
     for (const [node, held] of facts) {
       if (node.kind !== 'return' || held.has('traced')) continue;
       findings.push({

@@ -96,8 +96,23 @@ const parameterNames = (fn: Node): (string | undefined)[] =>
 const helper = (c: CModel, name: string, visiting: ReadonlySet<string>): Node | undefined =>
   kernelApi('call', name) === undefined && !visiting.has(name) ? c.functions.get(name)?.node : undefined;
 
+/**
+ * Analyses already made, by helper and what it was called with (in order, as analyse() reads it):
+ * a helper is followed for each of its calls, in each pass over its caller, and again for the
+ * caller's sinks and returns, so without them a chain of helpers is analysed 2^length times.
+ */
+type Analysed = Map<string, Analysis>;
+
+const calledWith = (name: string, env: Env, visiting: ReadonlySet<string>): string =>
+  JSON.stringify([
+    name,
+    [...visiting],
+    [...env.uapi],
+    [...env.values].map(([key, value]) => [key, [...value.fields], [...value.calls]]),
+  ]);
+
 /** Follows the values of one function (flow-insensitively, to a fixpoint) into its role sinks, helpers included. */
-function analyse(c: CModel, fn: Node, env: Env, visiting: ReadonlySet<string>): Analysis {
+function analyse(c: CModel, fn: Node, env: Env, visiting: ReadonlySet<string>, analysed: Analysed): Analysis {
   const uapiRef = (expr: Node | null | undefined): boolean => {
     const name = target(expr);
     return name !== undefined && env.uapi.has(name);
@@ -121,9 +136,13 @@ function analyse(c: CModel, fn: Node, env: Env, visiting: ReadonlySet<string>): 
   const follow = (call: Node): Analysis | undefined => {
     const name = calleeName(call);
     const callee = helper(c, name, visiting);
-    return callee === undefined
-      ? undefined
-      : analyse(c, callee, bind(callee, call), new Set([...visiting, name]));
+    if (callee === undefined) return undefined;
+    const bound = bind(callee, call);
+    const inner = new Set([...visiting, name]);
+    const key = calledWith(name, bound, inner);
+    const known = analysed.get(key) ?? analyse(c, callee, bound, inner, analysed);
+    analysed.set(key, known);
+    return known;
   };
   const evaluate = (expr: Node | null | undefined): Value => {
     const n = unparenthesized(expr);
@@ -268,7 +287,7 @@ function roles(c: CModel): Roles | undefined {
   let found: Roles | undefined;
   if (fn?.kind === 'function' && struct?.kind === 'struct') {
     const env: Env = { values: new Map(), uapi: uapiLocals(fn.node, struct.name) };
-    const { sinks, reads } = analyse(c, fn.node, env, new Set([fn.name]));
+    const { sinks, reads } = analyse(c, fn.node, env, new Set([fn.name]), new Map());
     const of = (role: UapiRole) =>
       new Set(sinks.filter((s) => s.role === role).flatMap((s) => [...s.value.fields]));
     found = { fields: { hva: of('hva'), gpa: of('gpa'), len: of('len'), type: of('type') }, sinks, reads };
