@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sevPatchText } from './test/patchText.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const bin = join(root, 'tools/patch-conformance/bin/snp-conform.js');
@@ -58,19 +59,11 @@ describe('the snp-conform command line', () => {
     // 20,000 nested blocks: the analysis walks trees recursively and would overflow the stack.
     const body = `\t${'{'.repeat(20_000)}x++;${'}'.repeat(20_000)}`;
     const code = ['int f(int x)', '{', '\tx = 1;', body, '\treturn x;', '}'];
-    const patch = [
-      '--- a/arch/x86/kvm/svm/sev.c',
-      '+++ b/arch/x86/kvm/svm/sev.c',
-      `@@ -0,0 +1,${code.length} @@`,
-      ...code.map((line) => `+${line}`),
-      '',
-    ].join('\n');
-
-    const run = snpConform(['--static-only', '-'], patch);
+    const run = snpConform(['--static-only', '-'], sevPatchText(code));
 
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(
-      /^snp-conform: <stdin>:7: the C added to arch\/x86\/kvm\/svm\/sev\.c nests more than 1024 syntax levels deep here/,
+      /^snp-conform: <stdin>:8: the C added to arch\/x86\/kvm\/svm\/sev\.c nests more than 1024 syntax levels deep here/,
     );
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });

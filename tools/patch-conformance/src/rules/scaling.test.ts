@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Node } from 'web-tree-sitter';
 import { parsePatch } from '../c/patch.js';
 import { conform } from '../conform.js';
+import { sevPatchText } from '../test/patchText.js';
 
 // snp-conform must not hang on a patch a user brings: the rules' work grows with the size of the
 // patch's C, not with its square. Counted in the nodes tree-sitter's subtree walks hand out (each
@@ -64,14 +65,7 @@ function launchUpdatePatch({ helpers = [], body }: Shape): string {
     '\treturn x;',
     '}',
   ].flatMap((line) => line.split('\n'));
-  return [
-    'diff --git a/arch/x86/kvm/svm/sev.c b/arch/x86/kvm/svm/sev.c',
-    '--- a/arch/x86/kvm/svm/sev.c',
-    '+++ b/arch/x86/kvm/svm/sev.c',
-    `@@ -0,0 +1,${code.length} @@`,
-    ...code.map((line) => `+${line}`),
-    '',
-  ].join('\n');
+  return sevPatchText(code);
 }
 
 /** The nodes tree-sitter subtree walks hand out in a static check of the patch. */

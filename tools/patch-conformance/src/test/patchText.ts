@@ -21,3 +21,15 @@ export function recountHunks(text: string): string {
   }
   return lines.join('\n');
 }
+
+/** A plain diff adding `code`'s lines to arch/x86/kvm/svm/sev.c, as a patch's text. */
+export function sevPatchText(code: readonly string[]): string {
+  return [
+    'diff --git a/arch/x86/kvm/svm/sev.c b/arch/x86/kvm/svm/sev.c',
+    '--- a/arch/x86/kvm/svm/sev.c',
+    '+++ b/arch/x86/kvm/svm/sev.c',
+    `@@ -0,0 +1,${code.length} @@`,
+    ...code.map((line) => `+${line}`),
+    '',
+  ].join('\n');
+}
