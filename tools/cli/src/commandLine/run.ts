@@ -83,8 +83,8 @@ async function helpOrVersion(
  * the error of one that does not.
  */
 async function check(program: Program, command: Command, split: SplitCommandLine): Promise<void> {
-  const missingValue = command.options.some((o) => o.type === 'string' && split.given.get(o.flag) === true);
-  if (split.unknownOption || missingValue) {
+  const bare = command.options.find((o) => o.type === 'string' && split.given.get(o.flag) === true);
+  if (split.unknownOption || bare !== undefined) {
     const { cac } = await import('cac');
     const cli = cac(program.name);
     for (const option of [HELP_OPTION, VERSION_OPTION]) cli.option(optionUsage(option), option.description);
@@ -94,7 +94,6 @@ async function check(program: Program, command: Command, split: SplitCommandLine
     cli.matchedCommand?.checkUnknownOptions();
     cli.matchedCommand?.checkOptionValue();
     // cac misses a value left out of an option given twice (its parser makes an array of the two).
-    const bare = command.options.find((o) => o.type === 'string' && split.given.get(o.flag) === true);
     if (bare !== undefined)
       throw new CliInputError('USAGE', `option \`${optionUsage(bare)}\` value is missing`);
   }
